@@ -1,0 +1,23 @@
+"""advent: one kind message a day, by WhatsApp or SMS, to friends who asked for it."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from advent.config import Settings
+from advent.providers.base import Provider
+from advent.runtime import Runtime, build_runtime
+
+
+def create_app(settings: Settings | None = None, *, provider: Provider | None = None,
+               runtime: Runtime | None = None) -> Flask:
+    """The web app. `gunicorn 'advent:create_app()'` serves it; tests pass settings in."""
+    from advent.web import init_app
+    from advent.web.startup import exit_on_bad_setup
+
+    if runtime is None:
+        with exit_on_bad_setup():
+            runtime = build_runtime(settings, provider=provider)
+    app = Flask(__name__, instance_relative_config=False)
+    init_app(app, runtime)
+    return app

@@ -1,0 +1,58 @@
+"""What the commands share: the runtime, an engine for sending, dates from options."""
+
+from __future__ import annotations
+
+import random
+import sys
+from datetime import UTC, date, datetime
+
+import click
+
+from advent.delivery import Engine
+from advent.runtime import Runtime, build_runtime
+from advent.schedules import Schedule
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def runtime() -> Runtime:
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = build_runtime()
+    return root.obj
+
+
+def show_progress(done: int, total: int) -> None:
+    if sys.stderr.isatty():
+        # \r keeps a long send to one updating line instead of hundreds.
+        click.echo(f"\r  handed over {done} of {total}", nl=done >= total, err=True)
+    elif done == total or done % 25 == 0:
+        click.echo(f"  handed over {done} of {total}", err=True)
+
+
+def engine_for(rt: Runtime, *, progress: bool = False) -> Engine:
+    return Engine(rt.session(), rt.provider, rt.settings, rng=random.Random(),
+                  progress=show_progress if progress else None)
+
+
+def day_option(schedule: Schedule, value: date | None) -> date:
+    """The date asked for, or today where the organiser lives."""
+    return value or schedule.local_date(now())
+
+
+def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD, e.g. 2026-12-01")
+
+
+CAMPAIGN = click.option("--campaign", "-c", default=None,
+                        help="Campaign (schedule) name; defaults to the only or default one.")
+DATE = click.option("--date", "day", default=None, callback=parse_date, metavar="YYYY-MM-DD",
+                    help="The calendar date; defaults to today in the schedule's timezone.")

@@ -1,0 +1,74 @@
+"""`advent content`: look at the posts before they go out. Thin: the checks live in the domain."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from advent.content_check import PostReport, check_campaign
+from advent.schedules import ScheduleError, load_schedules
+
+
+@click.group(help="Write and check the daily posts in the messages folder.")
+def content() -> None:
+    pass
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _headline(report: PostReport) -> str:
+    where = f"{report.campaign} day {report.day:02d}" if report.day else report.path.name
+    if report.encoding is None:
+        return f"{where}  not counted"
+    return (
+        f"{where}  {report.encoding}  {_plural(report.segments, 'segment')}  "
+        f"{_plural(report.characters, 'char')}"
+    )
+
+
+def _print_human(reports: list[PostReport]) -> None:
+    for report in reports:
+        click.echo(_headline(report))
+        for error in report.errors:
+            click.echo(f"  error: {error}")
+        for warning in report.warnings:
+            click.echo(f"  warning: {warning}")
+    errors = sum(len(report.errors) for report in reports)
+    warnings = sum(len(report.warnings) for report in reports)
+    click.echo(
+        f"{_plural(len(reports), 'post')} checked, {_plural(errors, 'error')}, "
+        f"{_plural(warnings, 'warning')}"
+    )
+
+
+@content.command(help="Check every campaign's posts: all days present, valid, and SMS cost.")
+@click.option(
+    "--messages-dir", envvar="ADVENT_MESSAGES_DIR", default="messages", show_default=True,
+    type=click.Path(path_type=Path), help="Folder holding one folder of posts per campaign.",
+)
+@click.option(
+    "--schedules-dir", envvar="ADVENT_SCHEDULES_DIR", default="schedules", show_default=True,
+    type=click.Path(path_type=Path), help="Folder holding one TOML file per campaign.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per post.")
+def check(messages_dir: Path, schedules_dir: Path, as_json: bool) -> None:
+    try:
+        schedules = load_schedules(schedules_dir)
+    except ScheduleError as error:
+        click.echo(str(error), err=True)
+        raise click.exceptions.Exit(1)
+    if not schedules:
+        # Checking nothing and passing would hide a wrong folder, so say so and fail.
+        click.echo(f"{schedules_dir}: no schedule files (*.toml); set ADVENT_SCHEDULES_DIR", err=True)
+        raise click.exceptions.Exit(1)
+    reports = [report for schedule in schedules for report in check_campaign(messages_dir, schedule)]
+    if as_json:
+        click.echo(json.dumps([report.to_json() for report in reports], ensure_ascii=False, indent=2))
+    else:
+        _print_human(reports)
+    if any(report.errors for report in reports):
+        raise click.exceptions.Exit(1)

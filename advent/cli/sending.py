@@ -1,0 +1,81 @@
+"""`advent send` and `advent stats`: one day on demand, and how the days went."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import click
+
+from advent.cli.common import CAMPAIGN, DATE, day_option, engine_for, now, runtime
+from advent.content import load_post
+from advent.days import send_day
+from advent.receipts import collect_receipts
+from advent.schedules import Schedule
+from advent.segments import count_segments
+from advent.stats import day_stats
+from advent.subscriptions import active_count
+
+
+def _campaign_day(campaign: str | None, day: date | None) -> tuple[Schedule, date]:
+    schedule = runtime().schedule(campaign)
+    chosen = day_option(schedule, day)
+    if not schedule.runs_on(chosen):
+        raise click.UsageError(
+            f"{chosen} is not a day of {schedule.campaign} "
+            f"({schedule.first_day} to {schedule.last_day}); pass --date inside it"
+        )
+    return schedule, chosen
+
+
+@click.command(help="Send one day's post now (today by default), through the same engine as the "
+                    "scheduler. Safe to repeat: nobody gets a day twice.")
+@CAMPAIGN
+@DATE
+@click.option("--dry-run", is_flag=True, help="Show what would be sent, and to how many; send nothing.")
+def send(campaign: str | None, day: date | None, dry_run: bool) -> None:
+    rt = runtime()
+    schedule, chosen = _campaign_day(campaign, day)
+    post = load_post(rt.settings.messages_dir, schedule, chosen)
+    if dry_run:
+        cost = count_segments(post.text)
+        with rt.session() as session:
+            people = active_count(session, schedule.campaign)
+        click.echo(f"{schedule.campaign} {chosen} (day {post.day}), {cost.encoding}, "
+                   f"{cost.segments} SMS segment(s), {people} on the list:\n")
+        click.echo(post.text)
+        click.echo("\nDry run: nothing sent.")
+        return
+    engine = engine_for(rt, progress=True)
+    result = send_day(engine, schedule, chosen, post)
+    collect_receipts(engine.session, rt.provider, now())
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(result.counts.items())) or "nobody on the list"
+    click.echo(f"{schedule.campaign} {chosen}: {result.planned} newly planned, "
+               f"{result.handled} handed over now; {summary}.")
+    if not result.finished:
+        click.echo("Some deliveries are still waiting for a retry; run `advent send` again later, "
+                   "or leave it to the scheduler.")
+
+
+@click.command(help="Deliveries per day and how many are in each status (queued, sent, "
+                    "delivered, read, failed, ...).")
+@CAMPAIGN
+@DATE
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per day, for scripts.")
+def stats(campaign: str | None, day: date | None, as_json: bool) -> None:
+    rt = runtime()
+    with rt.session() as session:
+        collect_receipts(session, rt.provider, now())
+        rows = day_stats(session, campaign, day)
+    if as_json:
+        click.echo(json.dumps([row.to_json() for row in rows], indent=2))
+        return
+    if not rows:
+        click.echo("No deliveries yet.")
+    for row in rows:
+        parts = ", ".join(f"{n} {s}" for s, n in row.counts.items())
+        state = f" [{row.run}]" if row.run else ""
+        click.echo(f"{row.campaign} {row.day}{state}: {row.total} deliveries ({parts or 'none'})")
+
+
+COMMANDS = [send, stats]

@@ -1,0 +1,110 @@
+"""`advent subscribers`: the list, invites and removals."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from sqlmodel import select
+
+from advent.cli.common import CAMPAIGN, now, runtime
+from advent.invites import InviteRefused, prepare_invite, remove
+from advent.models import ConsentEvent, Subscriber
+from advent.providers.base import OutgoingMessage, ProviderError
+from advent.replies import facts, load_replies
+from advent.subscriptions import InvalidNumber, mask, normalise_number
+
+
+@click.group(help="See who is on the list, invite someone, or take someone off.")
+def subscribers() -> None:
+    pass
+
+
+def _number(raw: str) -> str:
+    try:
+        return normalise_number(raw, runtime().settings.default_region)
+    except InvalidNumber as error:
+        raise click.BadParameter(str(error), param_hint="NUMBER")
+
+
+@subscribers.command("list", help="Each person's current state and consent history "
+                                  "(numbers masked unless --full-numbers).")
+@CAMPAIGN
+@click.option("--json", "as_json", is_flag=True, help="JSON, for scripts.")
+@click.option("--full-numbers", is_flag=True, help="Show whole phone numbers.")
+def list_command(campaign: str | None, as_json: bool, full_numbers: bool) -> None:
+    rt = runtime()
+    show = (lambda p: p) if full_numbers else mask
+    with rt.session() as session:
+        query = select(Subscriber).order_by(Subscriber.campaign, Subscriber.id)
+        if campaign:
+            query = query.where(Subscriber.campaign == campaign)
+        people = session.exec(query).all()
+        history = {p.id: session.exec(select(ConsentEvent).where(
+            ConsentEvent.subscriber_id == p.id).order_by(ConsentEvent.id)).all() for p in people}
+    rows = [{
+        "number": show(p.phone), "channel": p.channel, "campaign": p.campaign, "status": p.status,
+        "name": p.name, "history": [
+            {"at": e.created_at.isoformat(timespec="seconds"), "kind": e.kind, "method": e.method,
+             "text": e.text_received} for e in history[p.id]],
+    } for p in people]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("Nobody yet. Invite someone: advent subscribers invite +447911123456")
+    for row in rows:
+        click.echo(f"{row['number']}  {row['channel']:8} {row['campaign']}  {row['status']}"
+                   + (f"  ({row['name']})" if row["name"] else ""))
+        for event in row["history"]:
+            said = f' "{event["text"]}"' if event["text"] else ""
+            click.echo(f"    {event['at']}  {event['kind']} by {event['method']}{said}")
+
+
+@subscribers.command(help="Invite NUMBER (double opt-in): one text saying who invites them and "
+                          "how to join; they are on the list only once they reply.")
+@click.argument("number")
+@click.option("--name", default=None, help="Their name, for your own list.")
+@CAMPAIGN
+@click.option("--whatsapp", is_flag=True, help="Invite on WhatsApp instead of SMS.")
+def invite(number: str, name: str | None, campaign: str | None, whatsapp: bool) -> None:
+    rt = runtime()
+    phone, channel = _number(number), ("whatsapp" if whatsapp else "sms")
+    schedule = rt.schedule(campaign)
+    moment = now()
+    text = load_replies(rt.settings.messages_dir, schedule).render("invite", facts(
+        schedule, channel=channel, today=schedule.local_date(moment),
+        organiser=rt.settings.organiser_name, contact=rt.settings.organiser_contact,
+        support_line=rt.settings.support_line))
+    with rt.session() as session:
+        try:
+            prepared = prepare_invite(session, schedule, phone=phone, channel=channel, name=name,
+                                      text=text, now=moment,
+                                      cooldown_days=rt.settings.invite_cooldown_days)
+        except InviteRefused as why:
+            raise click.ClickException(f"Not invited: {why}.")
+    try:
+        rt.provider.send(OutgoingMessage(reference=f"invite-{prepared.subscriber.id}", to=phone,
+                                         channel=channel, body=text, in_session_window=False,
+                                         template_sid=schedule.whatsapp_template_sid))
+    except ProviderError as error:
+        raise click.ClickException(f"Invite recorded but not sent: {error.reason}")
+    click.echo(f"Invited {mask(phone)} by {channel}: \"{text}\"")
+
+
+@subscribers.command("remove", help="Take NUMBER off the list now (kept in the consent record).")
+@click.argument("number")
+@CAMPAIGN
+def remove_command(number: str, campaign: str | None) -> None:
+    rt = runtime()
+    phone = _number(number)
+    with rt.session() as session:
+        query = select(Subscriber).where(Subscriber.phone == phone)
+        if campaign:
+            query = query.where(Subscriber.campaign == rt.schedule(campaign).campaign)
+        found = [s for s in session.exec(query).all() if s.status != "removed"]
+        if not found:
+            raise click.ClickException(f"{mask(phone)} is not on any list.")
+        for subscriber in found:
+            remove(session, subscriber, now())
+    click.echo(f"Removed {mask(phone)} from {', '.join(s.campaign for s in found)}.")

@@ -1,0 +1,152 @@
+"""Settings: one object, read from the environment and `.env`, validated once at start-up.
+
+Every setting's environment name is the public contract (README, `.env.example`); bad values stop
+start-up with one message naming each bad key, never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """Configuration that cannot work; `str()` is the message to show, one line per bad key."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    provider: Literal["simulator", "twilio"] = Field("simulator", validation_alias="ADVENT_PROVIDER")
+    instance_dir: Path = Field(Path("instance"), validation_alias="ADVENT_INSTANCE_DIR")
+    database_url: str = Field("", validation_alias="DATABASE_URL")
+    messages_dir: Path = Field(Path("messages"), validation_alias="ADVENT_MESSAGES_DIR")
+    schedules_dir: Path = Field(Path("schedules"), validation_alias="ADVENT_SCHEDULES_DIR")
+    default_schedule: str | None = Field(None, validation_alias="ADVENT_DEFAULT_SCHEDULE")
+    public_base_url: str = Field("http://127.0.0.1:5000", validation_alias="PUBLIC_BASE_URL")
+    secret_key: str = Field("", validation_alias="ADVENT_SECRET_KEY")
+    trusted_proxies: int = Field(0, ge=0, le=5, validation_alias="ADVENT_TRUSTED_PROXIES")
+
+    # Sending. A US long code takes one message a second; faster senders can raise this.
+    send_rate_per_second: float = Field(1.0, gt=0, le=1000, validation_alias="ADVENT_SEND_RATE")
+    send_max_attempts: int = Field(5, ge=1, le=20, validation_alias="ADVENT_SEND_MAX_ATTEMPTS")
+    retry_base_seconds: float = Field(2.0, ge=0, le=600, validation_alias="ADVENT_RETRY_BASE_SECONDS")
+    retry_max_seconds: float = Field(300.0, ge=0, le=3600, validation_alias="ADVENT_RETRY_MAX_SECONDS")
+    # A claim older than this, with no provider id, is treated as a crashed send and reconciled.
+    claim_timeout_seconds: float = Field(
+        120.0, ge=0, le=86400, validation_alias="ADVENT_CLAIM_TIMEOUT_SECONDS"
+    )
+    misfire_grace_minutes: int = Field(
+        180, ge=0, le=1440, validation_alias="ADVENT_MISFIRE_GRACE_MINUTES"
+    )
+
+    # The built-in phone network.
+    simulator_path: Path | None = Field(None, validation_alias="ADVENT_SIMULATOR_PATH")
+    simulator_delay_seconds: float = Field(
+        2.0, ge=0, le=3600, validation_alias="ADVENT_SIMULATOR_DELAY_SECONDS"
+    )
+    simulator_failure_rate: float = Field(
+        0.0, ge=0, le=1, validation_alias="ADVENT_SIMULATOR_FAILURE_RATE"
+    )
+    simulator_error_rate: float = Field(0.0, ge=0, le=1, validation_alias="ADVENT_SIMULATOR_ERROR_RATE")
+
+    # People and replies.
+    default_region: str = Field("GB", validation_alias="ADVENT_DEFAULT_REGION")
+    organiser_name: str = Field("the organiser", validation_alias="ADVENT_ORGANISER_NAME")
+    organiser_contact: str = Field("", validation_alias="ADVENT_ORGANISER_CONTACT")
+    support_line: str = Field("", validation_alias="ADVENT_SUPPORT_LINE")
+    twilio_handles_sms_opt_out: bool = Field(
+        True, validation_alias="ADVENT_TWILIO_HANDLES_SMS_OPT_OUT"
+    )
+    invite_cooldown_days: int = Field(30, ge=0, le=3650, validation_alias="ADVENT_INVITE_COOLDOWN_DAYS")
+    stuck_after_minutes: int = Field(30, ge=1, le=10080, validation_alias="ADVENT_STUCK_AFTER_MINUTES")
+
+    # Twilio (only read when ADVENT_PROVIDER=twilio).
+    twilio_account_sid: str = Field("", validation_alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: str = Field("", validation_alias="TWILIO_AUTH_TOKEN")
+    twilio_api_key: str = Field("", validation_alias="TWILIO_API_KEY")
+    twilio_api_secret: str = Field("", validation_alias="TWILIO_API_SECRET")
+    twilio_from: str = Field("", validation_alias="TWILIO_FROM")
+    twilio_whatsapp_from: str = Field("", validation_alias="TWILIO_WHATSAPP_FROM")
+    twilio_messaging_service_sid: str = Field("", validation_alias="TWILIO_MESSAGING_SERVICE_SID")
+    twilio_api_base_url: str = Field("https://api.twilio.com", validation_alias="TWILIO_API_BASE_URL")
+    twilio_timeout_seconds: float = Field(
+        10.0, gt=0, le=120, validation_alias="TWILIO_TIMEOUT_SECONDS"
+    )
+
+    @field_validator("public_base_url", "twilio_api_base_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or http:// for local use)")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite://", "postgresql", "postgres://")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        # Hosting platforms hand out postgres://, which SQLAlchemy no longer accepts.
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value.removeprefix("postgres://")
+        return value
+
+    @model_validator(mode="after")
+    def _fill_defaults_and_check_twilio(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.instance_dir / 'advent.db'}"
+        if self.simulator_path is None:
+            self.simulator_path = self.instance_dir / "phone-network.db"
+        if self.provider == "twilio":
+            problems = twilio_problems(self)
+            if problems:
+                raise ValueError("; ".join(problems))
+        return self
+
+
+def twilio_problems(settings: Settings) -> list[str]:
+    """What is missing for ADVENT_PROVIDER=twilio, one phrase per key."""
+    problems = []
+    if not settings.twilio_account_sid.startswith("AC"):
+        problems.append("TWILIO_ACCOUNT_SID: required, starts with AC (Twilio console, Account Info)")
+    has_key = settings.twilio_api_key and settings.twilio_api_secret
+    if not settings.twilio_auth_token:
+        # Webhook signatures are made with the Auth Token, so an API key alone is not enough.
+        why = "also needed to check webhook signatures" if has_key else "required"
+        problems.append(f"TWILIO_AUTH_TOKEN: {why} (Twilio console, Account Info)")
+    if not (
+        settings.twilio_from or settings.twilio_whatsapp_from or settings.twilio_messaging_service_sid
+    ):
+        problems.append(
+            "TWILIO_FROM: a sender is required: TWILIO_FROM, TWILIO_WHATSAPP_FROM "
+            "or TWILIO_MESSAGING_SERVICE_SID"
+        )
+    if settings.twilio_whatsapp_from and not settings.twilio_whatsapp_from.startswith("whatsapp:+"):
+        problems.append("TWILIO_WHATSAPP_FROM: must look like whatsapp:+14155238886")
+    return list(dict.fromkeys(problems))
+
+
+def _describe(error: ValidationError) -> str:
+    lines = ["Configuration error (fix these settings in the environment or .env):"]
+    for problem in error.errors():
+        key = str(problem["loc"][0]) if problem["loc"] else ""
+        message = problem["msg"].removeprefix("Value error, ")
+        if key:
+            shown = problem.get("input")
+            lines.append(f"  {key}: {message} (got {shown!r})")
+        else:
+            lines.extend(f"  {part}" for part in message.split("; "))
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and `.env`, with `overrides` (by setting name) on top."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise ConfigError(_describe(error)) from None

@@ -1,0 +1,130 @@
+"""A campaign day from start to finish: plan, settle crashed sends, dispatch, and keep a record.
+
+Every day ends up with a DayRun row saying what happened (sent, missed, failed), so no day is
+ever skipped silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from advent.alerts import alert
+from advent.content import ContentError, Post, load_post
+from advent.db import insert_ignoring_duplicates
+from advent.delivery import Engine, count_by_status, dispatch_day, plan_day
+from advent.models import DayRun
+from advent.reconcile import recover_stale_claims
+from advent.schedules import Schedule
+
+UNFINISHED = ("pending", "claimed")
+
+
+@dataclass(frozen=True)
+class DayResult:
+    campaign: str
+    day: date
+    planned: int
+    handled: int
+    counts: dict[str, int]
+    recovered: dict[str, int]
+
+    @property
+    def finished(self) -> bool:
+        return not any(self.counts.get(s) for s in UNFINISHED)
+
+
+def day_run(session: Session, schedule: Schedule, day: date) -> DayRun:
+    """The day's record, created on first use (safely, if two processes race)."""
+    insert_ignoring_duplicates(
+        session, DayRun.__table__,
+        [dict(campaign=schedule.campaign, day=day, status="due", due_at=schedule.send_at(day))],
+        ["campaign", "day"],
+    )
+    return session.exec(
+        select(DayRun).where(DayRun.campaign == schedule.campaign, DayRun.day == day)
+    ).one()
+
+
+def send_day(engine: Engine, schedule: Schedule, day: date, post: Post) -> DayResult:
+    """Send day `day` of the schedule once to everyone on the list; safe to run again."""
+    session = engine.session
+    run = day_run(session, schedule, day)
+    run.status = "sending"
+    run.started_at = run.started_at or engine.clock()
+    session.add(run)
+    session.commit()
+    planned = plan_day(session, schedule, day, engine.clock())
+    recovered = recover_stale_claims(engine, schedule, day, post)
+    handled = dispatch_day(engine, schedule, day, post)
+    counts = count_by_status(session, schedule.campaign, day)
+    result = DayResult(schedule.campaign, day, planned, handled, counts, recovered)
+    run = day_run(session, schedule, day)
+    if result.finished:
+        run.status = "sent"
+        run.finished_at = engine.clock()
+    run.note = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nobody on the list"
+    session.add(run)
+    session.commit()
+    return result
+
+
+def record_missed(session: Session, schedule: Schedule, day: date, now: datetime, why: str) -> None:
+    """The send time passed and the post did not go out: say so where the organiser looks."""
+    run = day_run(session, schedule, day)
+    if run.status in ("sending", "sent"):
+        return
+    run.status = "missed"
+    run.note = why
+    session.add(run)
+    alert(session, schedule.campaign, "missed_day", f"{schedule.campaign} {day}: {why}", now)
+    session.commit()
+
+
+def record_failed(session: Session, schedule: Schedule, day: date, now: datetime, why: str) -> None:
+    run = day_run(session, schedule, day)
+    if run.status == "sent":
+        return
+    run.status = "failed"
+    run.note = why
+    session.add(run)
+    alert(session, schedule.campaign, "day_failed", f"{schedule.campaign} {day}: {why}", now)
+    session.commit()
+
+
+def send_scheduled_day(engine: Engine, schedule: Schedule, day: date, messages_dir: Path
+                       ) -> DayResult | None:
+    """The scheduler's entry: load the post, then send; a missing post is recorded, not skipped."""
+    try:
+        post = load_post(messages_dir, schedule, day)
+    except ContentError as error:
+        record_failed(engine.session, schedule, day, engine.clock(), f"post not sent: {error}")
+        return None
+    return send_day(engine, schedule, day, post)
+
+
+def sweep(engine: Engine, schedules: list[Schedule], messages_dir: Path) -> list[str]:
+    """Send what is due now on days already under way: late joiners and retries whose backoff
+    has passed. Never waits. Returns one line per day that sent something."""
+    lines = []
+    for schedule in schedules:
+        day = schedule.local_date(engine.clock())
+        if not schedule.runs_on(day):
+            continue
+        run = engine.session.exec(
+            select(DayRun).where(DayRun.campaign == schedule.campaign, DayRun.day == day)
+        ).first()
+        engine.session.commit()
+        if run is None or run.status not in ("sending", "sent"):
+            continue
+        try:
+            post = load_post(messages_dir, schedule, day)
+        except ContentError:
+            continue  # recorded as failed when the day was sent
+        handled = dispatch_day(engine, schedule, day, post, wait_for_retries=False)
+        if handled:
+            lines.append(f"{schedule.campaign} {day}: {handled}")
+    return lines

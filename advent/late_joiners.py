@@ -1,0 +1,44 @@
+"""Late joiners: someone who joins after today's post went out, under the schedule's policy.
+
+`today`: they get today's post right after their confirmation (a pending delivery that the
+scheduler's sweep sends within a minute, never from inside the webhook). `tomorrow`: nothing
+now; the next day's plan includes them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from advent.db import insert_ignoring_duplicates
+from advent.models import Delivery, Subscriber
+from advent.schedules import Schedule
+from advent.subscriptions import address
+
+
+def catch_up_late_joiner(session: Session, schedule: Schedule, subscriber: Subscriber,
+                         now: datetime) -> bool:
+    """Queue today's post for a new subscriber if the policy says so; True when queued."""
+    today = schedule.local_date(now)
+    if schedule.late_joiners != "today" or not schedule.runs_on(today):
+        return False
+    if now < schedule.send_at(today):
+        return False  # today's plan, still to come, will include them
+    insert_ignoring_duplicates(
+        session, Delivery.__table__,
+        [dict(subscriber_id=subscriber.id, campaign=schedule.campaign, day=today,
+              channel=subscriber.channel, address=address(subscriber.phone, subscriber.channel),
+              status="pending", attempts=0, used_template=False, created_at=now, updated_at=now)],
+        ["subscriber_id", "campaign", "day"],
+    )
+    delivery = session.exec(select(Delivery).where(
+        Delivery.subscriber_id == subscriber.id, Delivery.campaign == schedule.campaign,
+        Delivery.day == today)).one()
+    if delivery.status == "cancelled":
+        # They said STOP before today's post reached them and have come back: send it after all.
+        delivery.status = "pending"
+        delivery.error_reason = None
+        delivery.updated_at = now
+        session.add(delivery)
+    return delivery.status == "pending"

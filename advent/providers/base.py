@@ -1,0 +1,111 @@
+"""The seam to the phone network.
+
+Everything outside `advent/providers/` speaks in these terms; only a provider knows its own
+error codes and maps them to an `ErrorAction` the rest of the service acts on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+
+class ErrorAction(StrEnum):
+    """What the service should do about a provider error."""
+
+    RETRY = "retry"  # transient: try again later, with backoff
+    GIVE_UP = "give_up"  # this message cannot be delivered; record it and move on
+    OPTED_OUT = "opted_out"  # the person said STOP at the carrier: mark them stopped
+    INVALID_NUMBER = "invalid_number"  # the number cannot receive: mark the subscriber invalid
+    NEEDS_TEMPLATE = "needs_template"  # WhatsApp outside the 24-hour window, no approved template
+    CAMPAIGN_ALERT = "campaign_alert"  # a set-up problem the organiser must fix (e.g. region)
+    CONTENT_ALERT = "content_alert"  # the carrier filtered the text: the organiser must look
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One day's post to one person, as handed to a provider."""
+
+    reference: str  # our delivery's id; lets a receipt or a lookup find the row again
+    to: str  # E.164
+    channel: str  # "sms" or "whatsapp"
+    body: str
+    media_url: str | None = None
+    template_sid: str | None = None
+    template_variables: dict[str, str] = field(default_factory=dict)
+    # WhatsApp: True when the person wrote to us in the last 24 hours (free-form allowed).
+    in_session_window: bool = True
+
+
+@dataclass(frozen=True)
+class SendResult:
+    sid: str
+    status: str  # the provider's initial status: queued, accepted, ...
+    used_template: bool = False
+
+
+@dataclass(frozen=True)
+class SentRecord:
+    """Something the provider says it sent, for reconciling a send we lost track of."""
+
+    sid: str
+    status: str
+    to: str
+    sent_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """A receipt: what the network says happened to a message."""
+
+    sid: str
+    status: str
+    error_code: str | None = None
+    reference: str | None = None  # our delivery id when the provider echoes it back
+    idempotency_token: str | None = None
+    raw: dict[str, str] = field(default_factory=dict)
+
+
+class ProviderError(Exception):
+    """A send or lookup the provider refused or could not complete."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        code: str | None = None,
+        action: ErrorAction = ErrorAction.GIVE_UP,
+        maybe_sent: bool = False,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+        self.action = action
+        # A timeout after the request left us: the provider may have accepted it. The engine must
+        # ask the provider (lookup) before sending again, or a friend could get the day twice.
+        self.maybe_sent = maybe_sent
+
+    @property
+    def permanent(self) -> bool:
+        return self.action is not ErrorAction.RETRY
+
+
+class Provider(Protocol):
+    name: str
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        """Hand one message to the network; raise ProviderError when it is refused."""
+
+    def lookup(self, message: OutgoingMessage, since: datetime) -> list[SentRecord] | None:
+        """What this provider sent for `message` since `since`; None when it cannot tell."""
+
+    def fetch_status(self, sid: str) -> StatusReport | None:
+        """The current status of one message, for reconciling missed receipts."""
+
+    def collect_receipts(self, now: datetime) -> list[StatusReport]:
+        """Receipts that are due and not yet collected (push-based providers return [])."""
+
+    def explain(self, code: str | None) -> tuple[ErrorAction, str]:
+        """The action and a plain-English reason for an error code seen in a receipt."""

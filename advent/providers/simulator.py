@@ -1,0 +1,210 @@
+"""The built-in phone network: a real provider that delivers to simulated phones.
+
+It keeps its own record in a small SQLite file (the "network's" memory, separate from ours), so
+that it survives our crashes exactly as Twilio would: after a restart it can still say what it
+sent. Receipts become due after a delay and are collected by the service through the same code
+that handles Twilio's status callbacks.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import uuid
+from collections.abc import Callable
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from advent.config import Settings
+from advent.providers.base import (
+    ErrorAction,
+    OutgoingMessage,
+    ProviderError,
+    SendResult,
+    SentRecord,
+    StatusReport,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sent (
+    sid TEXT PRIMARY KEY, reference TEXT, to_number TEXT NOT NULL, channel TEXT NOT NULL,
+    kind TEXT NOT NULL, body TEXT NOT NULL, media_url TEXT, template_sid TEXT,
+    sent_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sent_by_reference ON sent (reference);
+CREATE INDEX IF NOT EXISTS sent_by_number ON sent (to_number);
+CREATE TABLE IF NOT EXISTS receipt (
+    id INTEGER PRIMARY KEY, sid TEXT NOT NULL, reference TEXT, status TEXT NOT NULL,
+    error_code TEXT, due_at TEXT NOT NULL, collected INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS receipt_due ON receipt (collected, due_at);
+"""
+
+# The simulator's own error codes, explained the way a provider's table would.
+UNREACHABLE = "SIM-30003"
+BUSY = "SIM-BUSY"
+CODES = {
+    UNREACHABLE: (ErrorAction.GIVE_UP, "the simulated phone was switched off or out of signal"),
+    BUSY: (ErrorAction.RETRY, "the simulated network was busy; try again shortly"),
+}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+class Simulator:
+    name = "simulator"
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        delay_seconds: float = 2.0,
+        failure_rate: float = 0.0,
+        error_rate: float = 0.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rng: random.Random | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.delay = timedelta(seconds=delay_seconds)
+        self.failure_rate = failure_rate
+        self.error_rate = error_rate
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as db:
+            db.executescript(SCHEMA)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Simulator:
+        return cls(
+            settings.simulator_path,
+            delay_seconds=settings.simulator_delay_seconds,
+            failure_rate=settings.simulator_failure_rate,
+            error_rate=settings.simulator_error_rate,
+        )
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.row_factory = sqlite3.Row
+        return db
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        if self.error_rate and self.rng.random() < self.error_rate:
+            raise ProviderError(CODES[BUSY][1], code=BUSY, action=ErrorAction.RETRY)
+        now = self.clock()
+        sid = "SM" + uuid.uuid4().hex
+        fails = self.failure_rate and self.rng.random() < self.failure_rate
+        steps = ["sent", "undelivered"] if fails else ["sent", "delivered"]
+        if message.channel == "whatsapp" and not fails:
+            steps.append("read")  # WhatsApp has read receipts; SMS does not
+        template = message.template_sid if not message.in_session_window else None
+        db = self._connect()
+        try:
+            # One transaction: the message and its future receipts are recorded together or not at all.
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(
+                "INSERT INTO sent VALUES (?, ?, ?, ?, 'post', ?, ?, ?, ?)",
+                (sid, message.reference, message.to, message.channel, message.body,
+                 message.media_url, template, _iso(now)),
+            )
+            for n, status in enumerate(steps, start=1):
+                db.execute(
+                    "INSERT INTO receipt (sid, reference, status, error_code, due_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (sid, message.reference, status,
+                     UNREACHABLE if status == "undelivered" else None, _iso(now + self.delay * n)),
+                )
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        return SendResult(sid=sid, status="queued", used_template=template is not None)
+
+    def record_reply(self, to: str, channel: str, body: str) -> None:
+        """A reply the service gave in the same breath (TwiML), as the phone received it."""
+        with closing(self._connect()) as db:
+            db.execute(
+                "INSERT INTO sent VALUES (?, NULL, ?, ?, 'reply', ?, NULL, NULL, ?)",
+                ("SM" + uuid.uuid4().hex, to, channel, body, _iso(self.clock())),
+            )
+
+    def lookup(self, message: OutgoingMessage, since: datetime) -> list[SentRecord] | None:
+        # The network remembers everything it accepted, so the answer is always definite.
+        db = self._connect()
+        try:
+            rows = db.execute(
+                "SELECT sid, to_number, sent_at FROM sent WHERE reference = ? ORDER BY sent_at",
+                (message.reference,),
+            ).fetchall()
+        finally:
+            db.close()
+        return [
+            SentRecord(sid=r["sid"], status="queued", to=r["to_number"],
+                       sent_at=datetime.fromisoformat(r["sent_at"]))
+            for r in rows
+        ]
+
+    def fetch_status(self, sid: str) -> StatusReport | None:
+        db = self._connect()
+        try:
+            row = db.execute(
+                "SELECT status, error_code, reference FROM receipt WHERE sid = ? AND due_at <= ?"
+                " ORDER BY due_at DESC LIMIT 1",
+                (sid, _iso(self.clock())),
+            ).fetchone()
+            known = db.execute("SELECT 1 FROM sent WHERE sid = ?", (sid,)).fetchone()
+        finally:
+            db.close()
+        if row:
+            return StatusReport(sid=sid, status=row["status"], error_code=row["error_code"],
+                                reference=row["reference"])
+        return StatusReport(sid=sid, status="queued") if known else None
+
+    def collect_receipts(self, now: datetime) -> list[StatusReport]:
+        db = self._connect()
+        try:
+            db.execute("BEGIN IMMEDIATE")  # two collectors never take the same receipt
+            rows = db.execute(
+                "SELECT id, sid, reference, status, error_code FROM receipt"
+                " WHERE collected = 0 AND due_at <= ? ORDER BY due_at, id",
+                (_iso(now),),
+            ).fetchall()
+            db.executemany("UPDATE receipt SET collected = 1 WHERE id = ?", [(r["id"],) for r in rows])
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        return [
+            StatusReport(sid=r["sid"], status=r["status"], error_code=r["error_code"],
+                         reference=r["reference"], idempotency_token=f"sim-receipt-{r['id']}")
+            for r in rows
+        ]
+
+    def explain(self, code: str | None) -> tuple[ErrorAction, str]:
+        return CODES.get(code or "", (ErrorAction.GIVE_UP, f"simulated network error {code}"))
+
+    # The phone side: what each simulated phone received.
+    def received_by(self, number: str) -> list[dict[str, str]]:
+        db = self._connect()
+        try:
+            rows = db.execute(
+                "SELECT sid, reference, kind, channel, body, media_url, sent_at FROM sent"
+                " WHERE to_number = ? ORDER BY sent_at, rowid",
+                (number,),
+            ).fetchall()
+        finally:
+            db.close()
+        return [dict(r) for r in rows]
+
+    def posts_received(self) -> dict[str, int]:
+        """How many posts each number received (for proving exactly-once)."""
+        db = self._connect()
+        try:
+            rows = db.execute(
+                "SELECT to_number, COUNT(*) AS n FROM sent WHERE kind = 'post' GROUP BY to_number"
+            ).fetchall()
+        finally:
+            db.close()
+        return {r["to_number"]: r["n"] for r in rows}

@@ -1,0 +1,164 @@
+"""Receipts: status reports about deliveries, from Twilio's callbacks or the simulator alike.
+
+The one rule: a delivery's status only moves forward. Callbacks arrive out of order and twice;
+a late "sent" must never hide a "delivered", and a failure is final.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from advent.models import Delivery, DeliveryEvent, Subscriber
+from advent.providers.base import ErrorAction, Provider, StatusReport
+from advent.subscriptions import mark_invalid, stop_subscriber
+
+log = logging.getLogger(__name__)
+
+Explain = Callable[[str | None], tuple[ErrorAction, str]]
+
+# Forward-only order of the provider's statuses (accepted/scheduled come before queued).
+RANK = {
+    "pending": 0, "claimed": 1, "unknown": 1, "accepted": 2, "scheduled": 2, "queued": 3,
+    "sending": 4, "sent": 5, "delivered": 6, "read": 7,
+}
+FAILURES = {"failed", "undelivered", "canceled"}
+# Statuses of ours that no receipt may change: the message was never handed over.
+SETTLED = FAILURES | {"cancelled", "needs_template", "skipped"}
+DELIVERED = {"delivered", "read"}
+
+
+def next_status(current: str, reported: str) -> str | None:
+    """The delivery's new status after a report, or None when the report changes nothing."""
+    if current in SETTLED or (reported not in RANK and reported not in FAILURES):
+        return None
+    if reported in FAILURES:
+        # Twilio treats delivered as final for SMS; a failure after it is noise.
+        return None if current in DELIVERED else reported
+    return reported if RANK[reported] > RANK.get(current, -1) else None
+
+
+@dataclass(frozen=True)
+class ReceiptOutcome:
+    duplicate: bool = False
+    matched: bool = False
+    changed: bool = False
+
+
+def _is_duplicate(session: Session, report: StatusReport) -> bool:
+    if report.idempotency_token:
+        seen = session.exec(
+            select(DeliveryEvent.id).where(DeliveryEvent.idempotency_token == report.idempotency_token)
+        ).first()
+        if seen:
+            return True
+    return session.exec(
+        select(DeliveryEvent.id).where(
+            DeliveryEvent.provider_sid == report.sid, DeliveryEvent.status == report.status
+        )
+    ).first() is not None
+
+
+def _find_delivery(session: Session, report: StatusReport) -> Delivery | None:
+    delivery = session.exec(select(Delivery).where(Delivery.provider_sid == report.sid)).first()
+    if delivery is None and report.reference and report.reference.isdigit():
+        delivery = session.get(Delivery, int(report.reference))
+        if delivery is not None and delivery.provider_sid is None:
+            # The receipt beat the send's answer (or the sender crashed): now we know the id.
+            delivery.provider_sid = report.sid
+        elif delivery is not None and delivery.provider_sid != report.sid:
+            return None
+    return delivery
+
+
+def record_receipt(
+    session: Session, report: StatusReport, *, source: str, explain: Explain, now: datetime
+) -> ReceiptOutcome:
+    """Store a receipt and apply it to its delivery if known; the caller commits."""
+    if _is_duplicate(session, report):
+        return ReceiptOutcome(duplicate=True)
+    delivery = _find_delivery(session, report)
+    session.add(
+        DeliveryEvent(
+            delivery_id=delivery.id if delivery else None,
+            provider_sid=report.sid,
+            status=report.status,
+            error_code=report.error_code,
+            source=source,
+            idempotency_token=report.idempotency_token,
+            applied=delivery is not None,
+            payload=json.dumps(report.raw) if report.raw else None,
+            received_at=now,
+        )
+    )
+    if delivery is None:
+        # Kept unapplied: apply_early_receipts picks it up once the send's answer is stored.
+        log.info("receipt for unknown message %s (%s) kept", report.sid, report.status)
+        return ReceiptOutcome()
+    changed = apply_status(session, delivery, report.status, report.error_code, explain, now)
+    return ReceiptOutcome(matched=True, changed=changed)
+
+
+def apply_status(
+    session: Session,
+    delivery: Delivery,
+    status: str,
+    error_code: str | None,
+    explain: Explain,
+    now: datetime,
+) -> bool:
+    new = next_status(delivery.status, status)
+    if new is None:
+        return False
+    delivery.status = new
+    delivery.updated_at = now
+    if new in FAILURES:
+        action, reason = explain(error_code)
+        delivery.error_code = error_code
+        delivery.error_reason = reason
+        act_on_error(session, delivery, action, reason, now)
+    session.add(delivery)
+    return True
+
+
+def act_on_error(
+    session: Session, delivery: Delivery, action: ErrorAction, reason: str, now: datetime
+) -> None:
+    """What a provider's verdict means for the person, beyond this one message."""
+    subscriber = session.get(Subscriber, delivery.subscriber_id)
+    if subscriber is None:
+        return
+    if action is ErrorAction.OPTED_OUT:
+        stop_subscriber(session, subscriber, method="provider_error", text=reason, now=now)
+    elif action is ErrorAction.INVALID_NUMBER:
+        mark_invalid(session, subscriber, reason=reason, now=now)
+
+
+def apply_early_receipts(session: Session, delivery: Delivery, explain: Explain, now: datetime) -> None:
+    """Apply receipts that arrived before we stored this delivery's provider id."""
+    if not delivery.provider_sid:
+        return
+    early = session.exec(
+        select(DeliveryEvent).where(
+            DeliveryEvent.provider_sid == delivery.provider_sid, DeliveryEvent.applied == False  # noqa: E712
+        ).order_by(DeliveryEvent.id)
+    ).all()
+    for event in sorted(early, key=lambda e: RANK.get(e.status, 99)):
+        event.delivery_id = delivery.id
+        event.applied = True
+        session.add(event)
+        apply_status(session, delivery, event.status, event.error_code, explain, now)
+
+
+def collect_receipts(session: Session, provider: Provider, now: datetime) -> int:
+    """Pull due receipts from a provider that keeps them (the simulator); returns how many."""
+    reports = provider.collect_receipts(now)
+    for report in reports:
+        record_receipt(session, report, source=provider.name, explain=provider.explain, now=now)
+    session.commit()
+    return len(reports)

@@ -1,0 +1,103 @@
+"""The service's own words: confirmation, STOP, HELP and the rest, kept with the content.
+
+Pure: read `messages/<folder>/replies.toml`, fill in the facts of a schedule, and say which
+required parts a reply text is missing. The organiser edits the texts; the code checks them.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from advent.schedules import Schedule
+
+REPLIES_FILE = "replies.toml"
+NAMES = ("confirmation", "already", "stopped", "not_subscribed", "help", "thanks", "full",
+         "ended", "invite")
+
+# What each reply must contain, as placeholders or words, so the promise is kept whatever the
+# organiser writes: who it is from, how to stop, how to get help.
+REQUIRED = {
+    "confirmation": ("{title}", "{organiser}", "{time}", "{first}", "{last}", "{count}",
+                     "{rates}", "STOP", "HELP"),
+    "already": ("{title}", "STOP"),
+    "stopped": ("{title}", "{keyword}"),
+    "help": ("{title}", "{organiser}", "{contact}", "{days_left}", "STOP", "{support}"),
+    "thanks": ("{title}", "STOP"),
+    "full": ("{title}", "STOP"),
+    "ended": ("{title}",),
+    "not_subscribed": ("{title}",),
+    "invite": ("{organiser}", "{title}", "{keyword}", "{rates}"),
+}
+RATES = " Msg & data rates may apply."
+
+
+class RepliesError(Exception):
+    """A replies file that cannot be used; names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Replies:
+    texts: dict[str, str]
+    path: Path
+
+    def render(self, name: str, facts: dict[str, str]) -> str:
+        return self.texts[name].format_map(facts).strip()
+
+
+def load_replies(messages_dir: Path, schedule: Schedule) -> Replies:
+    path = Path(messages_dir) / schedule.content / REPLIES_FILE
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RepliesError(f"{path}: missing; every campaign needs its reply texts")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise RepliesError(f"{path}: not valid TOML ({error})")
+    unknown = sorted(set(raw) - set(NAMES))
+    missing = [name for name in NAMES if not isinstance(raw.get(name), str) or not raw[name].strip()]
+    if unknown or missing:
+        parts = [f"missing {', '.join(missing)}" if missing else "",
+                 f"unknown {', '.join(unknown)} (known: {', '.join(NAMES)})" if unknown else ""]
+        raise RepliesError(f"{path}: " + "; ".join(p for p in parts if p))
+    return Replies({name: raw[name] for name in NAMES}, path)
+
+
+def missing_parts(name: str, text: str) -> list[str]:
+    """Required parts a reply text lacks (placeholders or words), for `advent content check`."""
+    upper = text.upper()
+    return [part for part in REQUIRED.get(name, ())
+            if (part not in text if part.startswith("{") else part not in upper)]
+
+
+def _short_date(day: date) -> str:
+    return f"{day.day} {day:%b}"
+
+
+def facts(schedule: Schedule, *, channel: str, today: date, organiser: str, contact: str,
+          support_line: str, next_start: date | None = None) -> dict[str, str]:
+    """The values the placeholders stand for, for one schedule, channel and day."""
+    send = datetime.combine(schedule.first_day, schedule.send_time, tzinfo=schedule.tz)
+    left = len([d for d in schedule.days() if d >= today])
+    if today > schedule.last_day:
+        days_left = "the calendar has finished"
+    elif today < schedule.first_day:
+        days_left = f"{schedule.number_of_days} days from {_short_date(schedule.first_day)}"
+    else:
+        days_left = f"{left} day{'s' if left != 1 else ''} left"
+    return {
+        "title": schedule.title,
+        "organiser": organiser,
+        "contact": contact or organiser,
+        "time": schedule.send_time.strftime("%H:%M"),
+        "timezone": send.tzname() or schedule.timezone,
+        "first": _short_date(schedule.first_day),
+        "last": _short_date(schedule.last_day),
+        "count": str(schedule.number_of_days),
+        "days_left": days_left,
+        "keyword": schedule.join_keyword,
+        "support": f" If you need someone to talk to now: {support_line}." if support_line else "",
+        "rates": RATES if channel == "sms" else "",
+        "next": f" The next one starts {_short_date(next_start)}." if next_start else "",
+    }

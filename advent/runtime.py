@@ -1,0 +1,57 @@
+"""What a running process needs, built once from settings: database, provider, schedules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine as DatabaseEngine
+from sqlmodel import Session
+
+from advent.config import Settings, load_settings
+from advent.db import make_engine
+from advent.migrate import require_current_schema
+from advent.providers import make_provider
+from advent.providers.base import Provider
+from advent.schedules import Schedule, default_schedule, find_schedule, load_schedules
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: DatabaseEngine
+    provider: Provider
+    schedules: list[Schedule] = field(default_factory=list)
+
+    def session(self) -> Session:
+        return Session(self.db, expire_on_commit=False)
+
+    def schedule(self, campaign: str | None = None) -> Schedule:
+        """The named schedule, or the default one (the setting, or the only one)."""
+        if campaign:
+            return find_schedule(self.schedules, campaign)
+        chosen = default_schedule(self.schedules, self.settings.default_schedule)
+        if chosen is None:
+            from advent.schedules import ScheduleError
+
+            names = ", ".join(s.campaign for s in self.schedules) or "none"
+            raise ScheduleError(
+                f"several schedules ({names}): name one with --campaign or ADVENT_DEFAULT_SCHEDULE"
+            )
+        return chosen
+
+
+def build_runtime(settings: Settings | None = None, *, check_schema: bool = True,
+                  provider: Provider | None = None) -> Runtime:
+    """Raises ConfigError, ScheduleError or SchemaOutOfDate with a message for a person."""
+    settings = settings or load_settings()
+    db = make_engine(settings.database_url)
+    if check_schema:
+        require_current_schema(db)
+    schedules = load_schedules(settings.schedules_dir)
+    default_schedule(schedules, settings.default_schedule)  # a bad name fails at start-up
+    return Runtime(settings, db, provider or make_provider(settings), schedules)

@@ -1,0 +1,23 @@
+"""Start-up errors: one clear message and exit status 2, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from advent.config import ConfigError
+from advent.content import ContentError
+from advent.migrate import SchemaOutOfDate
+from advent.schedules import ScheduleError
+
+SETUP_ERRORS = (ConfigError, ScheduleError, SchemaOutOfDate, ContentError)
+
+
+@contextmanager
+def exit_on_bad_setup() -> Iterator[None]:
+    try:
+        yield
+    except SETUP_ERRORS as error:
+        print(f"advent: {error}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,101 @@
+"""Fixtures: a real SQLite file per test, the shipped content, the simulator, and the Flask app."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from advent import create_app
+from advent.config import Settings, load_settings
+from advent.db import make_engine
+from advent.delivery import Engine
+from advent.migrate import upgrade
+from advent.providers.simulator import Simulator
+from advent.runtime import Runtime, build_runtime
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Clock:
+    """A clock the test moves by hand; nothing here reads the real date."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the shipped messages and schedules, free to break."""
+    shutil.copytree(ROOT / "messages", tmp_path / "messages")
+    shutil.copytree(ROOT / "schedules", tmp_path / "schedules")
+    (tmp_path / "instance").mkdir()
+    return tmp_path
+
+
+@pytest.fixture
+def settings(project: Path) -> Settings:
+    return load_settings(
+        _env_file=None,
+        ADVENT_INSTANCE_DIR=str(project / "instance"),
+        ADVENT_MESSAGES_DIR=str(project / "messages"),
+        ADVENT_SCHEDULES_DIR=str(project / "schedules"),
+        ADVENT_SEND_RATE="1000",
+        ADVENT_ORGANISER_NAME="Sam",
+        ADVENT_ORGANISER_CONTACT="sam@example.org",
+        ADVENT_SUPPORT_LINE="Samaritans, 116 123",
+    )
+
+
+@pytest.fixture
+def clock() -> Clock:
+    # 09:00 London on 3 December 2026: after the day's 08:00 send time.
+    return Clock(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def simulator(settings: Settings, clock: Clock) -> Simulator:
+    return Simulator(settings.simulator_path, delay_seconds=2, clock=clock, rng=random.Random(7))
+
+
+@pytest.fixture
+def runtime(settings: Settings, simulator: Simulator) -> Runtime:
+    upgrade(make_engine(settings.database_url))
+    return build_runtime(settings, provider=simulator)
+
+
+@pytest.fixture
+def engine(runtime: Runtime, clock: Clock) -> Engine:
+    sleeps: list[float] = []
+    made = Engine(runtime.session(), runtime.provider, runtime.settings, clock=clock,
+                  sleep=lambda s: (sleeps.append(s), clock.advance(s)), rng=random.Random(1))
+    made.sleeps = sleeps  # type: ignore[attr-defined]
+    return made
+
+
+@pytest.fixture
+def schedule(runtime: Runtime):
+    return runtime.schedule()
+
+
+@pytest.fixture
+def app(runtime: Runtime):
+    made = create_app(runtime=runtime)
+    made.config["TESTING"] = True
+    return made
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -1,0 +1,108 @@
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from advent.cli.content import content
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the shipped schedules and posts, to break."""
+    shutil.copytree(ROOT / "schedules", tmp_path / "schedules")
+    shutil.copytree(ROOT / "messages", tmp_path / "messages")
+    return tmp_path
+
+
+def check(runner: CliRunner, folder: Path, *extra: str) -> Result:
+    return runner.invoke(content, [
+        "check", "--messages-dir", str(folder / "messages"),
+        "--schedules-dir", str(folder / "schedules"), *extra,
+    ])
+
+
+def test_content_group_and_check_have_help(runner: CliRunner) -> None:
+    assert "posts" in runner.invoke(content, ["--help"]).output
+    result = runner.invoke(content, ["check", "--help"])
+    assert result.exit_code == 0
+    assert "--json" in result.output and "--messages-dir" in result.output
+
+
+def test_shipped_content_passes(runner: CliRunner) -> None:
+    result = check(runner, ROOT)
+    assert result.exit_code == 0, result.output
+    assert "advent-2026 day 03  GSM-7  2 segments" in result.output
+    assert "24 posts checked, 0 errors," in result.output
+
+
+def test_folders_come_from_the_environment(runner: CliRunner) -> None:
+    result = runner.invoke(content, ["check"], env={
+        "ADVENT_MESSAGES_DIR": str(ROOT / "messages"),
+        "ADVENT_SCHEDULES_DIR": str(ROOT / "schedules"),
+    })
+    assert result.exit_code == 0, result.output
+    assert "24 posts checked" in result.output
+
+
+def test_json_output_has_one_object_per_post(runner: CliRunner) -> None:
+    result = check(runner, ROOT, "--json")
+    assert result.exit_code == 0, result.output
+    reports = json.loads(result.output)
+    assert len(reports) == 24
+    assert [report["day"] for report in reports] == list(range(1, 25))
+    for report in reports:
+        assert {"campaign", "day", "encoding", "segments", "characters", "errors", "warnings",
+                "path", "unicode_characters"} <= set(report)
+        assert report["campaign"] == "advent-2026"
+        assert report["encoding"] == "GSM-7" and report["errors"] == []
+
+
+def test_broken_post_exits_non_zero_naming_file_and_problem(
+    runner: CliRunner, project: Path
+) -> None:
+    post = project / "messages" / "advent-2026" / "07.md"
+    post.write_text("---\nday: 7\nmood: cheerful\n---\n\nHello.\n", encoding="utf-8")
+    (project / "messages" / "advent-2026" / "11.md").unlink()
+    result = check(runner, project)
+    assert result.exit_code == 1
+    assert "advent-2026 day 07" in result.output
+    assert "error: mood: unknown front matter field" in result.output
+    assert "error: no post: expected " in result.output and "11.md" in result.output
+    assert "24 posts checked, 2 errors," in result.output
+
+
+def test_broken_post_in_json_still_exits_non_zero(runner: CliRunner, project: Path) -> None:
+    post = project / "messages" / "advent-2026" / "02.md"
+    post.write_text("---\nday: 2\n---\n\n" + "a" * 1601 + "\n", encoding="utf-8")
+    result = check(runner, project, "--json")
+    assert result.exit_code == 1
+    (second,) = [report for report in json.loads(result.output) if report["day"] == 2]
+    assert second["path"].endswith("02.md")
+    assert second["errors"] == [
+        "the message text is 1601 characters; Twilio sends at most 1600, so shorten it"
+    ]
+
+
+def test_invalid_schedule_is_reported_without_a_traceback(runner: CliRunner, project: Path) -> None:
+    schedule = project / "schedules" / "advent-2026.toml"
+    schedule.write_text(schedule.read_text().replace('"Europe/London"', '"Europe/Atlantis"'))
+    result = check(runner, project)
+    assert result.exit_code == 1
+    assert "advent-2026.toml" in result.stderr and "timezone" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+
+
+def test_empty_schedules_folder_is_an_error(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "schedules").mkdir()
+    result = check(runner, tmp_path)
+    assert result.exit_code == 1
+    assert "no schedule files" in result.stderr
