@@ -56,6 +56,7 @@ def recover_stale_claims(engine: Engine, schedule: Schedule, day: date, post: Po
             continue
         delivery = engine.session.get(Delivery, delivery.id, populate_existing=True)
         subscriber = engine.session.get(Subscriber, delivery.subscriber_id)
+        engine.session.commit()  # never hold the database while asking the provider
         outcomes[_settle_claim(engine, schedule, post, delivery, subscriber)] += 1
     return outcomes
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -26,6 +27,8 @@ class Runtime:
     db: DatabaseEngine
     provider: Provider
     schedules: list[Schedule] = field(default_factory=list)
+    # Where "now" comes from; tests pass a fixed clock instead of patching time.
+    clock: Callable[[], datetime] = utcnow
 
     def session(self) -> Session:
         return Session(self.db, expire_on_commit=False)

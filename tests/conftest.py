@@ -72,7 +72,9 @@ def simulator(settings: Settings, clock: Clock) -> Simulator:
 @pytest.fixture
 def runtime(settings: Settings, simulator: Simulator) -> Runtime:
     upgrade(make_engine(settings.database_url))
-    return build_runtime(settings, provider=simulator)
+    made = build_runtime(settings, provider=simulator)
+    made.clock = simulator.clock
+    return made
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,7 +15,7 @@ blueprint = Blueprint("health", __name__)
 
 @blueprint.get("/healthz")
 def healthz():  # type: ignore[no-untyped-def]
-    now = datetime.now(UTC)
+    now = runtime().clock()
     session = db_session()
     try:
         session.execute(text("SELECT 1"))

@@ -7,7 +7,6 @@ anything else we can make sense of or not, so Twilio stops retrying; never a 500
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from functools import wraps
 
 from flask import Blueprint, Response, abort, request
@@ -70,7 +69,7 @@ def inbound() -> Response:
     )
     session = db_session()
     try:
-        reply = handle_inbound(session, runtime(), message, datetime.now(UTC))
+        reply = handle_inbound(session, runtime(), message, runtime().clock())
     except SQLAlchemyError:
         session.rollback()
         log.exception("could not store inbound message %s", message.message_sid)
@@ -99,7 +98,7 @@ def status() -> Response:
     session = db_session()
     try:
         record_receipt(session, report, source=runtime().provider.name,
-                       explain=runtime().provider.explain, now=datetime.now(UTC))
+                       explain=runtime().provider.explain, now=runtime().clock())
         session.commit()
     except IntegrityError:
         # The same callback, delivered twice at the same moment: the first one counted.

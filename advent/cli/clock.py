@@ -1,0 +1,158 @@
+"""`advent scheduler` (the Procfile's clock process) and `advent run` (web and clock together)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+from types import FrameType
+
+import click
+from apscheduler.schedulers.base import BaseScheduler
+
+from advent.cli.common import runtime
+from advent.runtime import Runtime
+from advent.scheduler import (
+    TICK_SECONDS,
+    acquire_lease,
+    build_scheduler,
+    catch_up,
+    current_lease,
+    lease_holder,
+    next_post_at,
+    release_lease,
+)
+
+
+def _log_to_terminal() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # APScheduler announces every run of the 30-second tick; only its warnings are news.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a platform stopping the dyno, `kill`) unwinds like Ctrl-C, so the lease is released."""
+    def _exit(_signum: int, _frame: FrameType | None) -> None:
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, _exit)
+
+
+def _take_lease(rt: Runtime, holder: str) -> str | None:
+    """None when this process now holds the clock; otherwise why it may not."""
+    moment = rt.clock()
+    with rt.session() as session:
+        if acquire_lease(session, holder, moment):
+            return None
+        lease = current_lease(session)
+    if lease is None:  # released between our two reads; the next start will get it
+        return "another scheduler was starting at the same moment; try again"
+    wait = max(0, round((lease.expires_at - moment).total_seconds()))
+    return (f"another scheduler is already running ({lease.holder}, last heartbeat "
+            f"{lease.beat_at:%Y-%m-%d %H:%M:%S} UTC). Only one may send. If it has stopped, "
+            f"its lease runs out in {wait} s; start this one again then.")
+
+
+def _give_back_lease(rt: Runtime, holder: str) -> None:
+    with rt.session() as session:
+        release_lease(session, holder, rt.clock())
+
+
+def _announce(rt: Runtime) -> None:
+    moment = rt.clock()
+    for schedule in rt.schedules:
+        upcoming = next_post_at(schedule, moment)
+        when = f"{upcoming:%a %d %b %Y %H:%M %Z}" if upcoming else "none (the campaign is over)"
+        click.echo(f"{schedule.campaign}: days {schedule.first_day} to {schedule.last_day}, "
+                   f"daily at {schedule.send_time:%H:%M} {schedule.timezone}; next post {when}")
+    click.echo(f"Every {TICK_SECONDS} s: heartbeat (/healthz), receipts, late joiners and retries.")
+
+
+def _catch_up(rt: Runtime) -> None:
+    lines = catch_up(rt, rt.clock())
+    for line in lines:
+        click.echo(f"catch-up: {line}")
+    if not lines:
+        click.echo("catch-up: nothing was due while the scheduler was stopped.")
+
+
+def _start_clock(rt: Runtime, holder: str, *, background: bool) -> BaseScheduler | None:
+    """Take the lease, say what will happen, and build the scheduler (not yet started)."""
+    refused = _take_lease(rt, holder)
+    if refused:
+        click.echo(f"advent: {refused}", err=True)
+        return None
+    clock = build_scheduler(rt, background=background, holder=holder)
+    # Catching up runs as the scheduler's first job, not before start(): sending a late day
+    # can take minutes, and meanwhile the heartbeat must keep the lease (90 s) alive.
+    clock.add_job(_catch_up, args=(rt,), id="catch-up", name="catch up after downtime",
+                  misfire_grace_time=None)
+    _announce(rt)
+    return clock
+
+
+@click.command(help="Run the clock: send each schedule's post at its local send time (correct "
+                    "across summer time), catch up on what was due while it was stopped, and "
+                    f"every {TICK_SECONDS} s collect receipts and send to late joiners and "
+                    "retries. Only one may run at a time; this is the Procfile's clock process.")
+def scheduler() -> None:
+    rt = runtime()
+    _log_to_terminal()
+    holder = lease_holder()
+    clock = _start_clock(rt, holder, background=False)
+    if clock is None:
+        sys.exit(1)
+    _stop_on_sigterm()
+    click.echo("Scheduler running; Ctrl-C to stop.")
+    try:
+        clock.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        if clock.running:
+            clock.shutdown(wait=False)
+        _give_back_lease(rt, holder)
+        click.echo("Scheduler stopped.")
+
+
+def _serving(reload: bool) -> bool:
+    """Under the reloader a parent watches files and a child serves: only the child runs jobs."""
+    return not reload or os.environ.get("WERKZEUG_RUN_MAIN") == "true"
+
+
+@click.command(help="Serve the web app and run the scheduler in one process, for a single "
+                    "machine: webhooks, the dashboard, /healthz and the daily sends together. "
+                    "If another scheduler already runs, this one serves the web only.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--reload/--no-reload", default=False, show_default=True,
+              help="Restart when the code changes (for development).")
+def run(host: str, port: int, reload: bool) -> None:
+    from advent import create_app
+
+    rt = runtime()
+    app = create_app(runtime=rt)
+    holder = lease_holder()
+    clock = None
+    if _serving(reload):
+        _log_to_terminal()
+        clock = _start_clock(rt, holder, background=True)
+        if clock is None:
+            click.echo("This process serves the web only.")
+        else:
+            clock.start()
+        base = f"http://{host}:{port}"
+        click.echo(f"Web app: {base}/   health: {base}/healthz")
+        click.echo("Be a friend's phone in another terminal; try: advent phone +447911123456 HAPPY")
+        if not reload:
+            _stop_on_sigterm()  # the reloader installs its own
+    try:
+        app.run(host=host, port=port, use_reloader=reload, debug=False)
+    finally:
+        if clock is not None:
+            clock.shutdown(wait=False)
+            _give_back_lease(rt, holder)
+
+
+COMMANDS = [scheduler, run]

@@ -1,0 +1,181 @@
+"""Every text gets an answer in the same breath, and the answer keeps the promise."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlmodel import select
+
+from advent.content import load_post
+from advent.days import send_day, sweep
+from advent.models import ConsentEvent, Delivery, InboundMessage, OrganiserAlert, Subscriber
+from tests.helpers import add_people
+from tests.webhook_helpers import reply_text, text_from
+
+ANNA = "+447911123456"
+BEN = "+447911654321"
+
+
+def _subscriber(runtime, number: str, channel: str = "sms") -> Subscriber | None:
+    with runtime.session() as session:
+        return session.exec(select(Subscriber).where(Subscriber.phone == number,
+                                                     Subscriber.channel == channel)).first()
+
+
+def test_join_is_confirmed_at_once_with_everything_the_person_needs_to_know(client, runtime):
+    response = text_from(client, ANNA, "HAPPY", sid="SM001")
+    text = reply_text(response)
+    assert response.status_code == 200 and response.content_type.startswith("text/xml")
+    for part in ("Advent of Kindness", "Sam", "One positive message a day", "08:00 GMT",
+                 "1 Dec", "24 Dec", "24 in all", "Nothing will ever be asked of you",
+                 "Msg & data rates may apply", "Reply HELP for help", "STOP to stop"):
+        assert part in text, part
+    assert _subscriber(runtime, ANNA).status == "active"
+    with runtime.session() as session:
+        event = session.exec(select(ConsentEvent)).one()
+    assert (event.kind, event.method, event.text_received, event.message_sid) == (
+        "opt_in", "keyword", "HAPPY", "SM001")
+    assert event.confirmation_sent == text
+
+
+def test_whatsapp_confirmation_leaves_out_sms_rates(client):
+    text = reply_text(text_from(client, ANNA, "join", whatsapp=True))
+    assert "STOP" in text and "Msg & data rates" not in text
+
+
+def test_a_second_join_says_so_kindly_and_changes_nothing(client, runtime):
+    text_from(client, ANNA, "HAPPY")
+    text = reply_text(text_from(client, ANNA, "happy!"))
+    assert "already on the list" in text
+    with runtime.session() as session:
+        assert len(session.exec(select(ConsentEvent)).all()) == 1
+
+
+def test_stop_confirms_once_and_cancels_todays_unsent_post(client, runtime, engine, schedule):
+    add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC), start=123456)
+    add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC), start=654321)
+    day = date(2026, 12, 3)
+    from advent.delivery import plan_day
+
+    plan_day(engine.session, schedule, day, engine.clock())  # planned, not yet handed over
+    text = reply_text(text_from(client, ANNA, "Stop please"))
+    assert "unsubscribed" in text and "nothing more" in text and "HAPPY" in text
+    assert _subscriber(runtime, ANNA).status == "stopped"
+    with runtime.session() as session:
+        statuses = {d.address: d.status for d in session.exec(select(Delivery)).all()}
+    assert statuses == {ANNA: "cancelled", BEN: "pending"}
+    send_day(engine, schedule, day, load_post(runtime.settings.messages_dir, schedule, day))
+    assert engine.provider.received_by(ANNA) == []
+    again = reply_text(text_from(client, ANNA, "STOP"))
+    assert "isn't on our list" in again  # answered, but not recorded as a second opt-out
+    with runtime.session() as session:
+        kinds = [e.kind for e in session.exec(select(ConsentEvent)).all()]
+    assert kinds == ["opt_in", "opt_in", "opt_out"]
+
+
+def test_stop_from_someone_never_subscribed_is_answered_and_kept(client, runtime):
+    text = reply_text(text_from(client, BEN, "STOP"))
+    assert "isn't on our list" in text
+    with runtime.session() as session:
+        assert session.exec(select(InboundMessage.kind)).all() == ["stop"]
+
+
+def test_help_says_who_what_stop_days_left_and_where_to_find_support(client):
+    text_from(client, ANNA, "HAPPY")
+    text = reply_text(text_from(client, ANNA, " HELP "))
+    for part in ("Advent of Kindness", "Sam", "sam@example.org", "STOP", "22 days left",
+                 "Samaritans, 116 123"):
+        assert part in text, part
+
+
+def test_a_reply_is_filed_against_the_post_and_thanked_once_a_day(client, runtime, engine,
+                                                                 schedule, clock):
+    add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC), start=123456)
+    send_day(engine, schedule, date(2026, 12, 3),
+             load_post(runtime.settings.messages_dir, schedule, date(2026, 12, 3)))
+    first = reply_text(text_from(client, ANNA, "That walk idea was lovely, thank you"))
+    second = reply_text(text_from(client, ANNA, "And the tea too"))
+    assert "thank you" in first and "will read this" in first
+    assert second == ""
+    with runtime.session() as session:
+        replies = session.exec(select(InboundMessage)).all()
+    assert [r.in_reply_to_day for r in replies] == [date(2026, 12, 3)] * 2
+    assert replies[1].body == "And the tea too"
+
+
+def test_joined_stopped_and_came_back_has_the_whole_consent_history(client, runtime):
+    text_from(client, ANNA, "HAPPY", sid="SM1")
+    text_from(client, ANNA, "STOP", sid="SM2")
+    back = reply_text(text_from(client, ANNA, "START", sid="SM3"))
+    assert "you're in" in back
+    assert _subscriber(runtime, ANNA).status == "active"
+    with runtime.session() as session:
+        history = session.exec(select(ConsentEvent).order_by(ConsentEvent.id)).all()
+    assert [(e.kind, e.method, e.text_received, e.message_sid) for e in history] == [
+        ("opt_in", "keyword", "HAPPY", "SM1"),
+        ("opt_out", "keyword", "STOP", "SM2"),
+        ("opt_in", "keyword", "START", "SM3"),
+    ]
+    assert all(e.confirmation_sent for e in history)
+
+
+def test_late_joiner_gets_todays_post_right_after_the_confirmation(client, runtime, engine,
+                                                                   schedule, simulator):
+    day = date(2026, 12, 3)
+    send_day(engine, schedule, day, load_post(runtime.settings.messages_dir, schedule, day))
+    text_from(client, ANNA, "HAPPY")  # 09:00, an hour after today's post went out
+    sweep(engine, runtime.schedules, runtime.settings.messages_dir)
+    received = simulator.received_by(ANNA)
+    assert [r["body"] for r in received] == [load_post(runtime.settings.messages_dir, schedule,
+                                                       day).text]
+
+
+def test_late_joiner_under_tomorrow_policy_waits_for_tomorrow(client, runtime, engine, schedule,
+                                                              simulator):
+    runtime.schedules = [schedule.model_copy(update={"late_joiners": "tomorrow"})]
+    day = date(2026, 12, 3)
+    send_day(engine, runtime.schedules[0], day,
+             load_post(runtime.settings.messages_dir, schedule, day))
+    text_from(client, ANNA, "HAPPY")
+    sweep(engine, runtime.schedules, runtime.settings.messages_dir)
+    assert simulator.received_by(ANNA) == []
+
+
+def test_a_full_list_says_so_keeps_a_waiting_list_and_tells_the_organiser(client, runtime,
+                                                                          schedule):
+    runtime.schedules = [schedule.model_copy(update={"list_cap": 1})]
+    text_from(client, ANNA, "HAPPY")
+    text = reply_text(text_from(client, BEN, "HAPPY"))
+    assert "list is full" in text and "waiting list" in text
+    assert _subscriber(runtime, BEN).status == "waiting"
+    with runtime.session() as session:
+        alert = session.exec(select(OrganiserAlert)).one()
+    assert "full" in alert.message and BEN not in alert.message  # masked
+
+
+def test_joining_after_the_last_day_says_the_calendar_has_ended(client, runtime, clock):
+    clock.now = datetime(2026, 12, 27, 10, 0, tzinfo=UTC)
+    text = reply_text(text_from(client, ANNA, "HAPPY"))
+    assert "has finished" in text
+    assert _subscriber(runtime, ANNA) is None
+
+
+def test_bad_input_is_answered_and_stored_never_a_500(client, runtime):
+    cases = [{"From": ANNA, "Body": ""}, {"From": ANNA, "Body": "x" * 2000},
+             {"From": ANNA, "Body": "😀🎄 thank you"}, {"From": ANNA, "Body": "hi\x00there"},
+             {"Body": "no sender at all"}, {}, {"From": "not-a-number", "Body": "STOP"},
+             {"From": ANNA, "Body": "HAPPY", "NumMedia": "lots"}]
+    for form in cases:
+        assert client.post("/twilio/inbound", data=form).status_code == 200, form
+    with runtime.session() as session:
+        bodies = session.exec(select(InboundMessage.body).order_by(InboundMessage.id)).all()
+    assert len(bodies) == len(cases)
+    assert bodies[3] == "hithere" and len(bodies[1]) == 2000
+
+
+def test_a_retried_webhook_gets_the_same_answer_and_is_stored_once(client, runtime):
+    first = reply_text(text_from(client, ANNA, "HAPPY", sid="SMretry"))
+    again = reply_text(text_from(client, ANNA, "HAPPY", sid="SMretry"))
+    assert first == again and "you're in" in first
+    with runtime.session() as session:
+        assert len(session.exec(select(InboundMessage)).all()) == 1

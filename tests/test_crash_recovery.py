@@ -1,0 +1,127 @@
+"""A dispatcher that dies mid-day must never cause a second message on restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from advent.content import load_post
+from advent.days import send_day
+from advent.delivery import outgoing, plan_day
+from advent.models import Delivery, Subscriber
+from advent.providers.simulator import Simulator
+from tests.helpers import add_people
+
+DAY = date(2026, 12, 3)
+JOINED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def _crash_after_handover(engine, schedule, post, delivery_id: int, handed_over: bool) -> None:
+    """Leave a row as a dispatcher killed at that moment would: claimed, no provider id."""
+    session = engine.session
+    claimed_at = engine.clock()
+    session.execute(update(Delivery).where(Delivery.id == delivery_id).values(
+        status="claimed", claim_token="dead-process", claimed_at=claimed_at, attempts=1))
+    session.commit()
+    if handed_over:
+        delivery = session.get(Delivery, delivery_id)
+        subscriber = session.get(Subscriber, delivery.subscriber_id)
+        engine.provider.send(outgoing(delivery, subscriber, post, schedule, claimed_at))
+
+
+def test_restart_settles_a_claim_the_provider_already_sent(engine, schedule, runtime, simulator,
+                                                           clock):
+    people = add_people(engine.session, schedule, 3, JOINED)
+    post = load_post(runtime.settings.messages_dir, schedule, DAY)
+    plan_day(engine.session, schedule, DAY, clock())
+    first, second = [d.id for d in engine.session.exec(select(Delivery).order_by(Delivery.id))][:2]
+    _crash_after_handover(engine, schedule, post, first, handed_over=True)
+    _crash_after_handover(engine, schedule, post, second, handed_over=False)
+    clock.advance(runtime.settings.claim_timeout_seconds + 1)
+
+    result = send_day(engine, schedule, DAY, post)
+
+    assert result.recovered == {"found": 1, "resend": 1, "unknown": 0}
+    assert simulator.posts_received() == {p.phone: 1 for p in people}
+    settled = engine.session.get(Delivery, first)
+    assert settled.provider_sid and settled.status == "queued"
+
+
+def test_a_live_claim_is_left_alone_until_it_is_stale(engine, schedule, runtime, simulator, clock):
+    add_people(engine.session, schedule, 1, JOINED)
+    post = load_post(runtime.settings.messages_dir, schedule, DAY)
+    plan_day(engine.session, schedule, DAY, clock())
+    only = engine.session.exec(select(Delivery)).one()
+    _crash_after_handover(engine, schedule, post, only.id, handed_over=False)
+    result = send_day(engine, schedule, DAY, post)  # the other dispatcher may still be sending
+    assert result.counts == {"claimed": 1} and simulator.posts_received() == {}
+    assert not result.finished
+
+
+class _Blind(Simulator):
+    """A network that cannot say what it sent (like a provider whose log is unavailable)."""
+
+    def lookup(self, message, since):  # noqa: ANN001, ANN201
+        return None
+
+
+def test_a_claim_the_provider_cannot_account_for_is_reported_not_resent(runtime, schedule,
+                                                                        settings, clock):
+    from advent.delivery import Engine
+    from advent.models import OrganiserAlert
+
+    blind = _Blind(settings.simulator_path, clock=clock)
+    engine = Engine(runtime.session(), blind, settings, clock=clock, sleep=lambda s: None)
+    add_people(engine.session, schedule, 1, JOINED)
+    post = load_post(settings.messages_dir, schedule, DAY)
+    plan_day(engine.session, schedule, DAY, clock())
+    only = engine.session.exec(select(Delivery)).one()
+    _crash_after_handover(engine, schedule, post, only.id, handed_over=True)
+    clock.advance(settings.claim_timeout_seconds + 1)
+    result = send_day(engine, schedule, DAY, post)
+    assert result.recovered["unknown"] == 1
+    assert blind.posts_received() == {"+447911100000": 1}
+    alert = engine.session.exec(select(OrganiserAlert)).one()
+    assert "not re-sent" in alert.message
+
+
+def _advent(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "advent.cli", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_sigkilled_dispatcher_restarted_leaves_everyone_with_exactly_one(runtime, schedule,
+                                                                         settings):
+    people = add_people(runtime.session(), schedule, 40, JOINED)
+    env = {**os.environ, "ADVENT_INSTANCE_DIR": str(settings.instance_dir),
+           "DATABASE_URL": settings.database_url,
+           "ADVENT_MESSAGES_DIR": str(settings.messages_dir),
+           "ADVENT_SCHEDULES_DIR": str(settings.schedules_dir),
+           "ADVENT_SIMULATOR_PATH": str(settings.simulator_path),
+           "ADVENT_SEND_RATE": "25", "PYTHONPATH": str(Path(__file__).parent.parent)}
+    network = Simulator(settings.simulator_path)
+    victim = _advent(["send", "--date", DAY.isoformat()], env)
+    deadline = time.monotonic() + 60
+    while sum(network.posts_received().values()) < 10 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    sent_before_kill = sum(network.posts_received().values())
+    assert 10 <= sent_before_kill < 40, "the kill must land in the middle of the day"
+
+    # The restarted dispatcher treats the dead one's claim as stale at once.
+    restart = _advent(["send", "--date", DAY.isoformat()], {**env, "ADVENT_CLAIM_TIMEOUT_SECONDS": "0"})
+    output, _ = restart.communicate(timeout=120)
+    assert restart.returncode == 0, output
+    assert network.posts_received() == {p.phone: 1 for p in people}
+    with runtime.session() as session:
+        statuses = {d.status for d in session.exec(select(Delivery)).all()}
+    assert statuses <= {"queued", "sent", "delivered"}

@@ -1,0 +1,107 @@
+"""Status receipts: stored every time, applied forward only, never lost when early."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlmodel import select
+
+from advent.content import load_post
+from advent.delivery import plan_day
+from advent.days import send_day
+from advent.models import Delivery, DeliveryEvent
+from advent.receipts import next_status
+from tests.helpers import add_people
+
+DAY = date(2026, 12, 3)
+
+
+@pytest.mark.parametrize("current, reported, expected", [
+    ("queued", "sent", "sent"), ("sent", "delivered", "delivered"), ("delivered", "sent", None),
+    ("delivered", "read", "read"), ("read", "delivered", None), ("failed", "sent", None),
+    ("undelivered", "delivered", None), ("sent", "undelivered", "undelivered"),
+    ("delivered", "undelivered", None), ("queued", "receiving", None), ("cancelled", "sent", None),
+])
+def test_status_only_moves_forward_and_failures_are_final(current, reported, expected):
+    assert next_status(current, reported) == expected
+
+
+@pytest.fixture
+def sent(engine, schedule, runtime):
+    add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC))
+    send_day(engine, schedule, DAY, load_post(runtime.settings.messages_dir, schedule, DAY))
+    delivery = engine.session.exec(select(Delivery)).one()
+    engine.session.commit()  # release the database for the webhook
+    return delivery
+
+
+def _status(client, sid: str, status: str, token: str | None = None, **extra: str):
+    headers = {"I-Twilio-Idempotency-Token": token} if token else {}
+    return client.post("/twilio/status", data={"MessageSid": sid, "MessageStatus": status, **extra},
+                       headers=headers)
+
+
+def _delivery(runtime) -> Delivery:
+    with runtime.session() as session:
+        return session.exec(select(Delivery)).one()
+
+
+def test_out_of_order_callbacks_never_move_a_delivery_back(client, runtime, sent):
+    for status in ("delivered", "sending", "sent", "queued"):
+        assert _status(client, sent.provider_sid, status).status_code == 200
+    assert _delivery(runtime).status == "delivered"
+    assert _status(client, sent.provider_sid, "read").status_code == 200
+    assert _delivery(runtime).status == "read"
+
+
+def test_a_failure_is_final_and_a_late_sent_does_not_hide_it(client, runtime, sent):
+    _status(client, sent.provider_sid, "undelivered", ErrorCode="30003")
+    _status(client, sent.provider_sid, "sent")
+    delivery = _delivery(runtime)
+    assert delivery.status == "undelivered" and delivery.error_code == "30003"
+
+
+def test_duplicated_callbacks_change_nothing_and_are_stored_once(client, runtime, sent):
+    for _ in range(3):
+        _status(client, sent.provider_sid, "delivered", token="tok-1")
+    _status(client, sent.provider_sid, "delivered", token="tok-2")  # same sid and status
+    with runtime.session() as session:
+        events = session.exec(select(DeliveryEvent).where(DeliveryEvent.status == "delivered")).all()
+    assert len(events) == 1
+
+
+def test_a_receipt_before_the_send_is_stored_is_applied_once_the_id_is_known(
+        client, runtime, engine, schedule):
+    add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC))
+    plan_day(engine.session, schedule, DAY, engine.clock())
+    _status(client, "SMearly", "delivered")  # neither the id nor the delivery known yet
+    with runtime.session() as session:
+        kept = session.exec(select(DeliveryEvent)).one()
+    assert kept.applied is False and kept.delivery_id is None
+    from advent.delivery import record_handover
+    from advent.providers.base import SendResult
+
+    delivery = engine.session.exec(select(Delivery)).one()
+    delivery.status = "claimed"
+    record_handover(engine, delivery, SendResult("SMearly", "queued"), engine.clock())
+    assert _delivery(runtime).status == "delivered"
+
+
+def test_a_receipt_carrying_the_delivery_id_settles_a_send_whose_answer_was_lost(
+        client, runtime, engine, schedule):
+    add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC))
+    plan_day(engine.session, schedule, DAY, engine.clock())
+    delivery = engine.session.exec(select(Delivery)).one()
+    engine.session.commit()
+    response = client.post(f"/twilio/status?delivery={delivery.id}",
+                           data={"MessageSid": "SMlost", "MessageStatus": "sent"})
+    assert response.status_code == 200
+    found = _delivery(runtime)
+    assert (found.provider_sid, found.status) == ("SMlost", "sent")
+
+
+def test_a_status_for_a_message_that_does_not_exist_is_answered_200(client, runtime):
+    assert _status(client, "SMnothing", "delivered").status_code == 200
+    assert client.post("/twilio/status", data={}).status_code == 200
+    assert client.post("/twilio/status", data={"MessageSid": "x"}).status_code == 200

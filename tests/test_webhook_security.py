@@ -1,0 +1,89 @@
+"""With Twilio as the provider, only requests Twilio signed are believed."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from advent import create_app
+from advent.config import load_settings
+from advent.models import DeliveryEvent, InboundMessage, Subscriber
+from advent.runtime import build_runtime
+from tests.webhook_helpers import ACCOUNT, TOKEN, reply_text, signed_post
+
+BASE = "https://advent.example.org"
+FORM = {"From": "+447911123456", "To": "+15005550006", "Body": "HAPPY", "MessageSid": "SM1"}
+
+
+@pytest.fixture
+def twilio_app(settings, simulator, runtime):
+    twilio_settings = load_settings(
+        _env_file=None, **{k: v for k, v in _env(settings).items()},
+        ADVENT_PROVIDER="twilio", TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_AUTH_TOKEN=TOKEN,
+        TWILIO_FROM="+15005550006", PUBLIC_BASE_URL=BASE,
+    )
+    rt = build_runtime(twilio_settings, provider=simulator)
+    rt.clock = simulator.clock
+    app = create_app(runtime=rt)
+    return app, rt
+
+
+def _env(settings) -> dict[str, str]:
+    return {"ADVENT_INSTANCE_DIR": str(settings.instance_dir),
+            "ADVENT_MESSAGES_DIR": str(settings.messages_dir),
+            "ADVENT_SCHEDULES_DIR": str(settings.schedules_dir),
+            "ADVENT_ORGANISER_NAME": "Sam"}
+
+
+def _nothing_written(rt) -> bool:
+    with rt.session() as session:
+        return not any(session.exec(select(model)).first()
+                       for model in (InboundMessage, Subscriber, DeliveryEvent))
+
+
+@pytest.mark.parametrize("path", ["/twilio/inbound", "/twilio/status"])
+def test_a_missing_signature_is_refused_and_nothing_is_written(twilio_app, path):
+    app, rt = twilio_app
+    response = app.test_client().post(path, data={**FORM, "MessageStatus": "delivered"})
+    assert response.status_code == 403
+    assert _nothing_written(rt)
+
+
+@pytest.mark.parametrize("path", ["/twilio/inbound", "/twilio/status"])
+def test_a_forged_signature_is_refused_and_nothing_is_written(twilio_app, path):
+    app, rt = twilio_app
+    form = {**FORM, "MessageStatus": "delivered"}
+    forged = signed_post(app.test_client(), path, form, base=BASE, token="not-the-real-token")
+    assert forged.status_code == 403
+    # Signed for another URL (a replay against a different host) is refused too.
+    elsewhere = signed_post(app.test_client(), path, form, base="https://evil.example")
+    assert elsewhere.status_code == 403
+    assert _nothing_written(rt)
+
+
+def test_a_correctly_signed_text_is_answered(twilio_app):
+    app, rt = twilio_app
+    response = signed_post(app.test_client(), "/twilio/inbound", FORM, base=BASE)
+    assert response.status_code == 200
+    assert "you're in" in reply_text(response)
+
+
+def test_on_twilio_sms_stop_is_recorded_without_a_second_reply(twilio_app):
+    app, rt = twilio_app
+    client = app.test_client()
+    signed_post(client, "/twilio/inbound", FORM, base=BASE)
+    stop = signed_post(client, "/twilio/inbound", {**FORM, "Body": "STOP", "MessageSid": "SM2",
+                                                   "OptOutType": "STOP"}, base=BASE)
+    assert stop.status_code == 200 and reply_text(stop) == ""
+    with rt.session() as session:
+        assert session.exec(select(Subscriber.status)).one() == "stopped"
+
+
+def test_on_whatsapp_stop_is_answered_by_the_service(twilio_app):
+    app, rt = twilio_app
+    client = app.test_client()
+    whatsapp = {**FORM, "From": "whatsapp:+447911123456", "To": "whatsapp:+15005550006"}
+    signed_post(client, "/twilio/inbound", whatsapp, base=BASE)
+    stop = signed_post(client, "/twilio/inbound", {**whatsapp, "Body": "stop", "MessageSid": "SM2"},
+                       base=BASE)
+    assert "unsubscribed" in reply_text(stop)

@@ -1,0 +1,199 @@
+"""Standing in for Twilio: Twilio-shaped JSON, settings for the twilio provider, and a small
+local Twilio-compatible HTTP double that sends signed status callbacks like the real thing.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import random
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+from twilio.request_validator import RequestValidator
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from advent.config import Settings, load_settings
+from advent.db import make_engine
+from advent.delivery import Engine
+from advent.migrate import upgrade
+from advent.providers.twilio import TwilioProvider
+from advent.runtime import Runtime, build_runtime
+
+ACCOUNT_SID = "AC" + "0" * 32
+AUTH_TOKEN = "test-auth-token-not-real"
+SMS_FROM = "+15005550006"
+WHATSAPP_FROM = "whatsapp:+14155238886"
+API = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}"
+MESSAGES_URL = f"{API}/Messages.json"
+
+
+def twilio_settings(project: Path, **extra: str) -> Settings:
+    values = dict(
+        _env_file=None, ADVENT_PROVIDER="twilio",
+        ADVENT_INSTANCE_DIR=str(project / "instance"),
+        ADVENT_MESSAGES_DIR=str(project / "messages"),
+        ADVENT_SCHEDULES_DIR=str(project / "schedules"),
+        ADVENT_SEND_RATE="1000", ADVENT_ORGANISER_NAME="Sam",
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_FROM=SMS_FROM,
+        TWILIO_WHATSAPP_FROM=WHATSAPP_FROM, PUBLIC_BASE_URL="https://advent.example.org",
+    )
+    values.update(extra)
+    return load_settings(**values)
+
+
+@dataclass
+class TwilioSetup:
+    settings: Settings
+    runtime: Runtime
+    provider: TwilioProvider
+    engine: Engine
+
+
+def twilio_setup(project: Path, clock: Callable[[], datetime], **extra: str) -> TwilioSetup:
+    """A migrated database, a runtime and an engine that send through the twilio provider."""
+    settings = twilio_settings(project, **extra)
+    upgrade(make_engine(settings.database_url))
+    provider = TwilioProvider.from_settings(settings)
+    runtime = build_runtime(settings, provider=provider)
+
+    def sleep(seconds: float) -> None:  # waiting for a retry moves the test's clock instead
+        advance = getattr(clock, "advance", None)
+        if advance:
+            advance(seconds)
+
+    engine = Engine(runtime.session(), provider, settings, clock=clock, sleep=sleep,
+                    rng=random.Random(1))
+    return TwilioSetup(settings, runtime, provider, engine)
+
+
+def message_json(sid: str, to: str, body: str, *, from_: str = SMS_FROM, status: str = "queued",
+                 direction: str = "outbound-api", created: datetime | None = None,
+                 error_code: int | None = None) -> dict[str, Any]:
+    """A Message resource as Twilio returns it."""
+    created = created or datetime.now(UTC)
+    return {
+        "sid": sid, "account_sid": ACCOUNT_SID, "to": to, "from": from_, "body": body,
+        "status": status, "direction": direction, "num_segments": "1", "num_media": "0",
+        "error_code": error_code, "error_message": None, "messaging_service_sid": None,
+        "date_created": format_datetime(created, usegmt=True),
+        "date_updated": format_datetime(created, usegmt=True), "date_sent": None,
+        "api_version": "2010-04-01", "price": None, "price_unit": "USD",
+        "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json",
+    }
+
+
+def message_page(messages: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    found = list(messages)
+    return {"messages": found, "page": 0, "page_size": 100, "start": 0, "end": len(found),
+            "first_page_uri": "/x", "next_page_uri": None, "previous_page_uri": None,
+            "uri": "/x"}
+
+
+def error_json(code: int, status: int = 400, message: str = "refused") -> dict[str, Any]:
+    return {"code": code, "message": message, "status": status,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}"}
+
+
+class LocalServer:
+    """A WSGI app served on 127.0.0.1 at a free port, in a thread. The app may be set after the
+    server starts, so settings can name the server's own address."""
+
+    def __init__(self, app: Callable[..., Any] | None = None) -> None:
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
+        self.base_url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def _dispatch(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        assert self.app is not None, "LocalServer.app was never set"
+        return self.app(environ, start_response)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+@dataclass
+class TwilioDouble:
+    """Accepts Messages like Twilio's API, then POSTs signed callbacks: sent, then delivered."""
+
+    account_sid: str = ACCOUNT_SID
+    auth_token: str = AUTH_TOKEN
+    created: list[dict[str, str]] = field(default_factory=list)
+    callbacks: list[tuple[str, str, int]] = field(default_factory=list)  # (sid, status, answer)
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._outbox: queue.Queue[tuple[str, dict[str, str]] | None] = queue.Queue()
+        self._worker = threading.Thread(target=self._send_callbacks, daemon=True)
+        self._worker.start()
+        self.server = LocalServer(self._wsgi)
+        self.base_url = self.server.base_url
+
+    def stop(self) -> None:
+        self._outbox.put(None)
+        self.server.stop()
+        self._worker.join(timeout=5)
+
+    @Request.application  # type: ignore[arg-type]
+    def _wsgi(self, request: Request) -> Response:
+        if request.authorization is None or (
+            request.authorization.username, request.authorization.password
+        ) != (self.account_sid, self.auth_token):
+            return self._json(error_json(20003, 401, "Authenticate"), 401)
+        prefix = f"/2010-04-01/Accounts/{self.account_sid}/Messages"
+        if request.path == prefix + ".json" and request.method == "POST":
+            return self._create(request.form.to_dict(flat=True), request.form.getlist("MediaUrl"))
+        if request.path == prefix + ".json":
+            to = request.args.get("To")
+            return self._json(message_page(m for m in self.messages.values()
+                                           if to in (None, m["to"])))
+        sid = request.path.removeprefix(prefix + "/").removesuffix(".json")
+        if sid in self.messages:
+            return self._json(self.messages[sid])
+        return self._json(error_json(20404, 404, "not found"), 404)
+
+    def _json(self, payload: dict[str, Any], status: int = 200) -> Response:
+        return Response(json.dumps(payload), status, content_type="application/json")
+
+    def _create(self, form: dict[str, str], media: list[str]) -> Response:
+        if not form.get("To") or not (form.get("From") or form.get("MessagingServiceSid")):
+            return self._json(error_json(21604, 400, "A 'To' and 'From' are required"), 400)
+        if not (form.get("Body") or form.get("ContentSid") or media):
+            return self._json(error_json(21602, 400, "Message body is required"), 400)
+        sid = "SM" + uuid.uuid4().hex
+        self.created.append(form)
+        self.messages[sid] = message_json(sid, form["To"], form.get("Body", ""),
+                                          from_=form.get("From", ""))
+        callback = form.get("StatusCallback")
+        if callback:
+            for status in ("sent", "delivered"):
+                self._outbox.put((callback, {
+                    "MessageSid": sid, "SmsSid": sid, "MessageStatus": status,
+                    "SmsStatus": status, "AccountSid": self.account_sid,
+                    "From": form.get("From", ""), "To": form["To"], "ApiVersion": "2010-04-01",
+                }))
+        return self._json(self.messages[sid], 201)
+
+    def _send_callbacks(self) -> None:
+        validator = RequestValidator(self.auth_token)
+        while (item := self._outbox.get()) is not None:
+            url, params = item
+            self.messages[params["MessageSid"]]["status"] = params["MessageStatus"]
+            headers = {"X-Twilio-Signature": validator.compute_signature(url, params),
+                       "I-Twilio-Idempotency-Token": uuid.uuid4().hex}
+            try:
+                answer = requests.post(url, data=params, headers=headers, timeout=5).status_code
+            except requests.RequestException:
+                answer = 0
+            self.callbacks.append((params["MessageSid"], params["MessageStatus"], answer))
