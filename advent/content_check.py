@@ -20,6 +20,7 @@ from advent.content import (
     post_path,
     read_post_file,
 )
+from advent.promises import broken_promises
 from advent.schedules import Schedule
 from advent.segments import Encoding, count_segments
 
@@ -58,11 +59,13 @@ class PostReport:
     unicode_characters: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    reply: str | None = None  # set for a reply text (confirmation, help, ...) instead of a post
 
     def to_json(self) -> dict[str, Any]:
         return {
             "campaign": self.campaign,
             "day": self.day,
+            "reply": self.reply,
             "path": str(self.path),
             "encoding": self.encoding,
             "segments": self.segments,
@@ -135,6 +138,7 @@ def _report_file(
     if others:
         report.errors.append(f"duplicate: day {claimed} is also claimed by {', '.join(others)}")
     _count(report, found.text, schedule)
+    report.warnings.extend(broken_promises(found.text or ""))
     report.warnings.extend(_template_warning(found, schedule))
     return report
 

@@ -41,7 +41,7 @@ def test_shipped_content_passes(runner: CliRunner) -> None:
     result = check(runner, ROOT)
     assert result.exit_code == 0, result.output
     assert "advent-2026 day 03  GSM-7  2 segments" in result.output
-    assert "24 posts checked, 0 errors," in result.output
+    assert "24 posts checked (9 reply texts too), 0 errors," in result.output
 
 
 def test_folders_come_from_the_environment(runner: CliRunner) -> None:
@@ -57,8 +57,9 @@ def test_json_output_has_one_object_per_post(runner: CliRunner) -> None:
     result = check(runner, ROOT, "--json")
     assert result.exit_code == 0, result.output
     reports = json.loads(result.output)
-    assert len(reports) == 24
-    assert [report["day"] for report in reports] == list(range(1, 25))
+    posts = [r for r in reports if r["reply"] is None]
+    assert [report["day"] for report in posts] == list(range(1, 25))
+    assert {r["reply"] for r in reports if r["reply"]} >= {"confirmation", "help", "stopped"}
     for report in reports:
         assert {"campaign", "day", "encoding", "segments", "characters", "errors", "warnings",
                 "path", "unicode_characters"} <= set(report)
@@ -77,7 +78,7 @@ def test_broken_post_exits_non_zero_naming_file_and_problem(
     assert "advent-2026 day 07" in result.output
     assert "error: mood: unknown front matter field" in result.output
     assert "error: no post: expected " in result.output and "11.md" in result.output
-    assert "24 posts checked, 2 errors," in result.output
+    assert "24 posts checked (9 reply texts too), 2 errors," in result.output
 
 
 def test_broken_post_in_json_still_exits_non_zero(runner: CliRunner, project: Path) -> None:
@@ -106,3 +107,28 @@ def test_empty_schedules_folder_is_an_error(runner: CliRunner, tmp_path: Path) -
     result = check(runner, tmp_path)
     assert result.exit_code == 1
     assert "no schedule files" in result.stderr
+
+
+def test_a_reply_missing_stop_or_asking_for_money_is_warned_about(
+    runner: CliRunner, project: Path
+) -> None:
+    replies = project / "messages" / "advent-2026" / "replies.toml"
+    text = replies.read_text(encoding="utf-8")
+    text = text.replace("Reply HELP for help, STOP to stop.\"\n\n# They texted",
+                        "Please donate 5 pounds to keep this going.\"\n\n# They texted", 1)
+    replies.write_text(text, encoding="utf-8")
+    result = check(runner, project, "--json")
+    confirmation = next(r for r in json.loads(result.output) if r["reply"] == "confirmation")
+    joined = " ".join(confirmation["warnings"])
+    assert "lacks STOP" in joined and "lacks HELP" in joined
+    assert "asks for a donation" in joined
+
+
+def test_a_post_that_asks_for_money_is_warned_about(runner: CliRunner, project: Path) -> None:
+    post = project / "messages" / "advent-2026" / "05.md"
+    post.write_text(post.read_text(encoding="utf-8").rstrip()
+                    + " Text GIVE to 70070 to send us 5 pounds.\n", encoding="utf-8")
+    result = check(runner, project, "--json")
+    day5 = next(r for r in json.loads(result.output) if r["day"] == 5 and r["reply"] is None)
+    assert any("text a keyword to a number" in w for w in day5["warnings"])
+    assert any("asks for money" in w for w in day5["warnings"])

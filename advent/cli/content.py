@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from advent.content_check import PostReport, check_campaign
+from advent.replies_check import check_replies
 from advent.schedules import ScheduleError, load_schedules
 
 
@@ -21,7 +22,12 @@ def _plural(count: int, word: str) -> str:
 
 
 def _headline(report: PostReport) -> str:
-    where = f"{report.campaign} day {report.day:02d}" if report.day else report.path.name
+    if report.reply:
+        where = f"{report.campaign} reply {report.reply}"
+    elif report.day:
+        where = f"{report.campaign} day {report.day:02d}"
+    else:
+        where = report.path.name
     if report.encoding is None:
         return f"{where}  not counted"
     return (
@@ -39,9 +45,11 @@ def _print_human(reports: list[PostReport]) -> None:
             click.echo(f"  warning: {warning}")
     errors = sum(len(report.errors) for report in reports)
     warnings = sum(len(report.warnings) for report in reports)
+    posts = sum(1 for report in reports if not report.reply)
+    replies = len(reports) - posts
     click.echo(
-        f"{_plural(len(reports), 'post')} checked, {_plural(errors, 'error')}, "
-        f"{_plural(warnings, 'warning')}"
+        f"{_plural(posts, 'post')} checked ({_plural(replies, 'reply text')} too), "
+        f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
     )
 
 
@@ -65,7 +73,9 @@ def check(messages_dir: Path, schedules_dir: Path, as_json: bool) -> None:
         # Checking nothing and passing would hide a wrong folder, so say so and fail.
         click.echo(f"{schedules_dir}: no schedule files (*.toml); set ADVENT_SCHEDULES_DIR", err=True)
         raise click.exceptions.Exit(1)
-    reports = [report for schedule in schedules for report in check_campaign(messages_dir, schedule)]
+    reports = [report for schedule in schedules
+               for report in (check_campaign(messages_dir, schedule)
+                              + check_replies(messages_dir, schedule))]
     if as_json:
         click.echo(json.dumps([report.to_json() for report in reports], ensure_ascii=False, indent=2))
     else:
