@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import sys
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import click
 
@@ -14,7 +14,8 @@ from advent.schedules import Schedule
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    """The runtime's clock (the real one, except in tests)."""
+    return runtime().clock()
 
 
 def runtime() -> Runtime:
@@ -34,7 +35,7 @@ def show_progress(done: int, total: int) -> None:
 
 
 def engine_for(rt: Runtime, *, progress: bool = False) -> Engine:
-    return Engine(rt.session(), rt.provider, rt.settings, rng=random.Random(),
+    return Engine(rt.session(), rt.provider, rt.settings, clock=rt.clock, rng=random.Random(),
                   progress=show_progress if progress else None)
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, render_template
 
 from advent.web import runtime
 
-blueprint = Blueprint("home", __name__)
+blueprint = Blueprint("home", __name__, template_folder="templates")
 
 
 @blueprint.get("/")

@@ -1,0 +1,41 @@
+"""The web app: health, the home page, and the webhook routes' manners."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import text
+
+from advent.content import load_post
+from advent.days import send_day
+from advent.db import make_engine
+from tests.helpers import add_people
+
+
+def test_healthz_reports_database_scheduler_and_todays_send_state(client, engine, schedule,
+                                                                  runtime):
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "ok" and body["database"] == "ok"
+    assert body["scheduler"]["last_heartbeat"] is None  # no clock process yet
+    assert body["today"] == [{"campaign": "advent-2026", "day": "2026-12-03", "state": "due"}]
+    add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC))
+    day = date(2026, 12, 3)
+    send_day(engine, schedule, day, load_post(runtime.settings.messages_dir, schedule, day))
+    assert client.get("/healthz").get_json()["today"][0]["state"] == "sent"
+
+
+def test_home_page_says_what_is_running(client):
+    page = client.get("/").get_data(as_text=True)
+    assert "Advent of Kindness" in page and "HAPPY" in page and "simulator" in page
+
+
+def test_sqlite_runs_with_wal_and_foreign_keys(settings):
+    engine = make_engine(settings.database_url)
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_webhooks_only_take_post(client):
+    assert client.get("/twilio/inbound").status_code == 405
+    assert client.get("/twilio/status").status_code == 405

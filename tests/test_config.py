@@ -1,0 +1,74 @@
+"""Bad configuration stops start-up with one clear message and exit status 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from advent.config import ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_defaults_run_on_the_simulator_and_sqlite_in_instance():
+    settings = load_settings(_env_file=None)
+    assert settings.provider == "simulator"
+    assert settings.database_url == "sqlite:///instance/advent.db"
+    assert str(settings.messages_dir) == "messages" and str(settings.schedules_dir) == "schedules"
+
+
+def test_each_bad_key_is_named_with_the_reason():
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None, ADVENT_PROVIDER="carrier-pigeon", ADVENT_SEND_RATE="fast",
+                      DATABASE_URL="mysql://x")
+    message = str(caught.value)
+    assert "ADVENT_PROVIDER" in message and "'simulator' or 'twilio'" in message
+    assert "ADVENT_SEND_RATE" in message and "DATABASE_URL" in message
+
+
+def test_twilio_without_credentials_names_what_is_missing():
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None, ADVENT_PROVIDER="twilio")
+    message = str(caught.value)
+    for key in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM"):
+        assert key in message
+
+
+def test_hosting_style_postgres_urls_are_accepted():
+    settings = load_settings(_env_file=None, DATABASE_URL="postgres://u:p@db/advent")
+    assert settings.database_url == "postgresql://u:p@db/advent"
+
+
+def test_the_command_exits_2_with_one_message_and_no_traceback(tmp_path):
+    env = {**os.environ, "ADVENT_PROVIDER": "nope", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "advent.cli", "stats"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "ADVENT_PROVIDER" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_the_web_app_refuses_an_out_of_date_schema_with_a_clear_message(settings):
+    from advent import create_app
+
+    with pytest.raises(SystemExit) as caught:
+        create_app(settings)  # the database was never upgraded
+    assert caught.value.code == 2
+
+
+def test_a_bad_schedule_names_the_file_field_and_problem(project, settings):
+    from advent.schedules import ScheduleError, load_schedules
+
+    path = project / "schedules" / "advent-2026.toml"
+    path.write_text(path.read_text().replace('"Europe/London"', '"Europe/Londn"')
+                    .replace('late_joiners = "today"', 'late_joiners = "someday"'))
+    with pytest.raises(ScheduleError) as caught:
+        load_schedules(project / "schedules")
+    message = str(caught.value)
+    assert "advent-2026.toml" in message
+    assert "timezone: unknown IANA timezone 'Europe/Londn'" in message
+    assert "late_joiners" in message
