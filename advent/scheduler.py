@@ -163,7 +163,10 @@ def _record_safely(record: Callable[..., None], runtime: Runtime, schedule: Sche
 
 
 def _send_job(runtime: Runtime, schedule: Schedule, clock: Clock) -> None:
-    send_due_day(runtime, schedule, clock())
+    result = send_due_day(runtime, schedule, clock())
+    if result is not None:  # the clock process's output is where an organiser looks first
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(result.counts.items())) or "nobody"
+        log.info("%s %s: handed over %s; %s", result.campaign, result.day, result.handled, counts)
 
 
 def _collect(runtime: Runtime, now: datetime) -> None:

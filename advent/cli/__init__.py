@@ -28,11 +28,11 @@ def main() -> None:
 
 
 def _register() -> None:
-    from advent.cli import content, database, phone, sending, subscribers
+    from advent.cli import clock, content, database, phone, sending, subscribers
 
     main.add_command(content.content)
     main.add_command(database.db)
-    for module in (sending, phone):
+    for module in (sending, phone, clock):
         for command in module.COMMANDS:
             main.add_command(command)
     main.add_command(subscribers.subscribers)

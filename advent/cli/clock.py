@@ -83,13 +83,13 @@ def _start_clock(rt: Runtime, holder: str, *, background: bool) -> BaseScheduler
     if refused:
         click.echo(f"advent: {refused}", err=True)
         return None
-    clock = build_scheduler(rt, background=background, holder=holder)
+    jobs = build_scheduler(rt, background=background, holder=holder)
     # Catching up runs as the scheduler's first job, not before start(): sending a late day
     # can take minutes, and meanwhile the heartbeat must keep the lease (90 s) alive.
-    clock.add_job(_catch_up, args=(rt,), id="catch-up", name="catch up after downtime",
-                  misfire_grace_time=None)
+    jobs.add_job(_catch_up, args=(rt,), id="catch-up", name="catch up after downtime",
+                 misfire_grace_time=None)
     _announce(rt)
-    return clock
+    return jobs
 
 
 @click.command(help="Run the clock: send each schedule's post at its local send time (correct "
@@ -100,18 +100,18 @@ def scheduler() -> None:
     rt = runtime()
     _log_to_terminal()
     holder = lease_holder()
-    clock = _start_clock(rt, holder, background=False)
-    if clock is None:
+    jobs = _start_clock(rt, holder, background=False)
+    if jobs is None:
         sys.exit(1)
     _stop_on_sigterm()
     click.echo("Scheduler running; Ctrl-C to stop.")
     try:
-        clock.start()
+        jobs.start()  # returns when stopped, or when the tick finds another scheduler in charge
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
-        if clock.running:
-            clock.shutdown(wait=False)
+        if jobs.running:
+            jobs.shutdown(wait=False)
         _give_back_lease(rt, holder)
         click.echo("Scheduler stopped.")
 
@@ -134,14 +134,14 @@ def run(host: str, port: int, reload: bool) -> None:
     rt = runtime()
     app = create_app(runtime=rt)
     holder = lease_holder()
-    clock = None
+    jobs = None
     if _serving(reload):
         _log_to_terminal()
-        clock = _start_clock(rt, holder, background=True)
-        if clock is None:
+        jobs = _start_clock(rt, holder, background=True)
+        if jobs is None:
             click.echo("This process serves the web only.")
         else:
-            clock.start()
+            jobs.start()
         base = f"http://{host}:{port}"
         click.echo(f"Web app: {base}/   health: {base}/healthz")
         click.echo("Be a friend's phone in another terminal; try: advent phone +447911123456 HAPPY")
@@ -150,8 +150,9 @@ def run(host: str, port: int, reload: bool) -> None:
     try:
         app.run(host=host, port=port, use_reloader=reload, debug=False)
     finally:
-        if clock is not None:
-            clock.shutdown(wait=False)
+        if jobs is not None:
+            if jobs.running:  # the tick stops it if another scheduler took over
+                jobs.shutdown(wait=False)
             _give_back_lease(rt, holder)
 
 
