@@ -41,9 +41,10 @@ def start() -> None:
     run(advent, "content", "check")
     print("\nadvent is starting on the built-in phone-network simulator (no Twilio needed).")
     print("  Web:       http://127.0.0.1:5000/   health: http://127.0.0.1:5000/healthz")
-    print(f"  Join:      {advent} phone +447911123456 HAPPY    (in another terminal)")
-    print(f"  Send now:  {advent} send --date 2026-12-01")
-    print(f"  Receipts:  {advent} stats")
+    shown = advent.relative_to(ROOT)
+    print(f"  Join:      {shown} phone +447911123456 HAPPY    (in another terminal)")
+    print(f"  Send now:  {shown} send --date 2026-12-01")
+    print(f"  Receipts:  {shown} stats")
     print("  Data:      instance/advent.db and instance/phone-network.db\n", flush=True)
     os.execv(str(advent), [str(advent), "run", "--host", "127.0.0.1", "--port", "5000"])
 
