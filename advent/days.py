@@ -72,27 +72,26 @@ def send_day(engine: Engine, schedule: Schedule, day: date, post: Post) -> DayRe
     return result
 
 
-def record_missed(session: Session, schedule: Schedule, day: date, now: datetime, why: str) -> None:
-    """The send time passed and the post did not go out: say so where the organiser looks."""
+def _mark_day(session: Session, schedule: Schedule, day: date, now: datetime, status: str,
+              why: str, *, alert_kind: str, unless: tuple[str, ...]) -> None:
     run = day_run(session, schedule, day)
-    if run.status in ("sending", "sent"):
+    if run.status in unless:
         return
-    run.status = "missed"
+    run.status = status
     run.note = why
     session.add(run)
-    alert(session, schedule.campaign, "missed_day", f"{schedule.campaign} {day}: {why}", now)
+    alert(session, schedule.campaign, alert_kind, f"{schedule.campaign} {day}: {why}", now)
     session.commit()
+
+
+def record_missed(session: Session, schedule: Schedule, day: date, now: datetime, why: str) -> None:
+    """The send time passed and the post did not go out: say so where the organiser looks."""
+    _mark_day(session, schedule, day, now, "missed", why, alert_kind="missed_day", unless=("sending", "sent"))
 
 
 def record_failed(session: Session, schedule: Schedule, day: date, now: datetime, why: str) -> None:
-    run = day_run(session, schedule, day)
-    if run.status == "sent":
-        return
-    run.status = "failed"
-    run.note = why
-    session.add(run)
-    alert(session, schedule.campaign, "day_failed", f"{schedule.campaign} {day}: {why}", now)
-    session.commit()
+    """The day could not be sent (no post, a crash): recorded and shown, never silent."""
+    _mark_day(session, schedule, day, now, "failed", why, alert_kind="day_failed", unless=("sent",))
 
 
 def send_scheduled_day(engine: Engine, schedule: Schedule, day: date, messages_dir: Path
