@@ -72,5 +72,8 @@ def insert_ignoring_duplicates(
         from sqlalchemy.dialects.sqlite import insert
     else:
         raise RuntimeError(f"unsupported database {dialect}; use SQLite or PostgreSQL")
-    result = session.execute(insert(table).on_conflict_do_nothing(index_elements=unique), rows)
-    return max(result.rowcount or 0, 0)
+    # RETURNING counts what was added on both databases; rowcount after an executemany is -1
+    # on psycopg.
+    statement = (insert(table).on_conflict_do_nothing(index_elements=unique)
+                 .returning(*table.primary_key.columns))
+    return len(session.execute(statement, rows).all())

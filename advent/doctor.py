@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.rest import Client
 
 from advent.config import Settings, twilio_problems
@@ -62,6 +62,8 @@ def _same_url(found: str | None, wanted: str) -> bool:
 def _twilio_trouble(error: Exception) -> str:
     if isinstance(error, TwilioRestException):
         return f"Twilio answered HTTP {error.status} (error {error.code}): {error.msg}"
+    if isinstance(error, TwilioServiceException):
+        return f"Twilio answered HTTP {error.status} (error {error.code}): {error.detail}"
     return f"could not reach Twilio: {error}"
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, true, update
+from sqlalchemy import ColumnElement, and_, or_, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -99,35 +99,37 @@ def refresh_statuses(engine: Engine, summary: StuckSummary, campaign: str | None
             summary.unchanged += 1
 
 
-def _reopen_unknown(engine: Engine, campaign: str | None) -> None:
-    """Put "unknown" sends back as stale claims, so recover_stale_claims asks the provider again."""
-    now = engine.clock()
-    cutoff = now - timedelta(seconds=engine.settings.claim_timeout_seconds)
-    engine.session.execute(
-        update(Delivery)
-        .where(Delivery.status == "unknown", Delivery.provider_sid.is_(None),
-               Delivery.claimed_at <= cutoff, _campaign_filter(campaign))
-        .values(status="claimed", claim_token="reconcile", updated_at=now)
-    )
-    engine.session.commit()
+def _stale(engine: Engine) -> ColumnElement[bool]:
+    """Claimed without an id, or unknown without one, for longer than a live send could take."""
+    cutoff = engine.clock() - timedelta(seconds=engine.settings.claim_timeout_seconds)
+    lost = or_(Delivery.status == "claimed",
+               and_(Delivery.status == "unknown", Delivery.provider_sid.is_(None)))
+    return and_(lost, Delivery.claimed_at <= cutoff)
 
 
 def _days_with_lost_sends(engine: Engine, campaign: str | None) -> list[tuple[str, date]]:
-    cutoff = engine.clock() - timedelta(seconds=engine.settings.claim_timeout_seconds)
     rows = engine.session.exec(
-        select(Delivery.campaign, Delivery.day).where(
-            Delivery.status == "claimed", Delivery.claimed_at <= cutoff,
-            _campaign_filter(campaign),
-        ).distinct().order_by(Delivery.campaign, Delivery.day)
+        select(Delivery.campaign, Delivery.day).where(_stale(engine), _campaign_filter(campaign))
+        .distinct().order_by(Delivery.campaign, Delivery.day)
     ).all()
     engine.session.commit()
     return [(name, day) for name, day in rows]
 
 
+def _reopen_unknown(engine: Engine, campaign: str, day: date) -> None:
+    """Put "unknown" sends back as stale claims, so recover_stale_claims asks the provider again."""
+    engine.session.execute(
+        update(Delivery)
+        .where(_stale(engine), Delivery.status == "unknown", Delivery.campaign == campaign,
+               Delivery.day == day)
+        .values(status="claimed", claim_token="reconcile", updated_at=engine.clock())
+    )
+    engine.session.commit()
+
+
 def settle_lost_sends(engine: Engine, schedules: list[Schedule], messages_dir: Path,
                       summary: StuckSummary, campaign: str | None = None) -> None:
     """Claimed without an id, or unknown: find out from the provider, day by day."""
-    _reopen_unknown(engine, campaign)
     by_campaign = {schedule.campaign: schedule for schedule in schedules}
     for name, day in _days_with_lost_sends(engine, campaign):
         schedule = by_campaign.get(name)
@@ -140,6 +142,7 @@ def settle_lost_sends(engine: Engine, schedules: list[Schedule], messages_dir: P
         except ContentError as error:
             summary.problems.append(f"{name} {day}: cannot check interrupted sends: {error}")
             continue
+        _reopen_unknown(engine, name, day)
         summary.lost_sends.update(recover_stale_claims(engine, schedule, day, post))
 
 

@@ -152,7 +152,10 @@ class TwilioProvider:
         created = found.date_created or found.date_sent
         if created is not None and created < since - CLOCK_SLACK:
             return False
-        if _words(found.body) == _words(message.body):
+        # Contained, not equal: a trial account puts "Sent from your Twilio trial account - "
+        # in front of every body.
+        ours = _words(message.body)
+        if ours and ours in _words(found.body):
             return True
         # A template's body is Twilio's rendering of it, so it cannot be matched word for word.
         return message.channel == "whatsapp" and bool(message.template_sid)

@@ -11,7 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import requests
-from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.base.exceptions import (
+    TwilioException,
+    TwilioRestException,
+    TwilioServiceException,
+)
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from advent.providers.base import ErrorAction, ProviderError
@@ -36,6 +40,9 @@ def _row(code: str, action: ErrorAction, reason: str, retry: str) -> TwilioError
 
 A = ErrorAction
 AGAIN = "yes, with backoff and jitter, up to ADVENT_SEND_MAX_ATTEMPTS"
+# These mostly come in status callbacks, after Twilio took the message: nothing is re-sent then
+# (a callback's failure is final under the forward-only status rule).
+LATER = "yes if Twilio refuses at once; from a status callback it is recorded, not re-sent"
 NEVER = "no"
 ROWS = [
     _row("20003", A.CAMPAIGN_ALERT, "Twilio refused the account credentials; check "
@@ -60,14 +67,14 @@ ROWS = [
     _row("21612", A.GIVE_UP, "Twilio cannot carry a message from this sender to this number", NEVER),
     _row("21614", A.INVALID_NUMBER, "the number is not a mobile (a landline, say) and cannot "
          "receive texts; the friend is marked invalid until given a mobile number", NEVER),
-    _row("30001", A.RETRY, "the sender's queue at Twilio overflowed", AGAIN),
-    _row("30003", A.RETRY, "the phone was switched off or out of signal", AGAIN),
+    _row("30001", A.RETRY, "the sender's queue at Twilio overflowed", LATER),
+    _row("30003", A.RETRY, "the phone was switched off or out of signal", LATER),
     _row("30004", A.GIVE_UP, "the message was blocked, by the friend or their carrier", NEVER),
     _row("30005", A.GIVE_UP, "the number is unknown or no longer in use", NEVER),
     _row("30006", A.GIVE_UP, "the number is a landline or its carrier cannot be reached", NEVER),
     _row("30007", A.CONTENT_ALERT, "the carrier filtered the message as spam; reword the post or "
          "register the sender (A2P 10DLC, toll-free verification)", "no: fix the content first"),
-    _row("30008", A.RETRY, "the carrier reported an unknown error", AGAIN),
+    _row("30008", A.RETRY, "the carrier reported an unknown error", LATER),
     _row("63003", A.INVALID_NUMBER, "the number is not on WhatsApp; the friend is marked invalid "
          "and can rejoin by SMS", NEVER),
     _row("63007", A.CAMPAIGN_ALERT, "the WhatsApp sender (TWILIO_WHATSAPP_FROM) is not set up on "
@@ -75,8 +82,9 @@ ROWS = [
     _row("63015", A.GIVE_UP, "the friend has not joined the WhatsApp sandbox, or their 3-day "
          "sandbox session ended; ask them to send the join code again", NEVER),
     _row("63016", A.NEEDS_TEMPLATE, NO_TEMPLATE,
-         "once, as the approved template, when the post or schedule has one"),
-    _row("63018", A.RETRY, "WhatsApp's rate or messaging limit for this sender was reached", AGAIN),
+         "once, as the approved template, when the post or schedule has one and Twilio refuses "
+         "at once"),
+    _row("63018", A.RETRY, "WhatsApp's rate or messaging limit for this sender was reached", LATER),
     _row("63024", A.INVALID_NUMBER, "WhatsApp says this is not a valid recipient", NEVER),
     _row("HTTP 429", A.RETRY, "Twilio asked us to slow down", AGAIN),
     _row("HTTP 5xx", A.RETRY, "Twilio answered with a server error",
@@ -110,7 +118,11 @@ def markdown_table() -> str:
     return "\n".join(lines)
 
 
-def _rest_row(error: TwilioRestException) -> TwilioError:
+# Twilio's refusals: the classic error body, or the RFC 9457 one some newer APIs send.
+Refusal = TwilioRestException | TwilioServiceException
+
+
+def _rest_row(error: Refusal) -> TwilioError:
     # With no code in the body the library puts the HTTP status in `code`; read it as one.
     code = str(error.code) if error.code not in (None, error.status) else ""
     if code in TABLE:
@@ -138,10 +150,11 @@ TWILIO_FAILURES = (TwilioException, requests.RequestException, ValueError)
 
 def provider_error(error: Exception) -> ProviderError:
     """Any failure talking to Twilio as a ProviderError; nothing Twilio-shaped escapes."""
-    if isinstance(error, TwilioRestException):
+    if isinstance(error, Refusal):
         row = _rest_row(error)
+        said = getattr(error, "msg", None) or getattr(error, "detail", None) or error.status
         # A 5xx may come after Twilio queued the message: the engine must look before resending.
-        return ProviderError(f"{row.reason} (Twilio {row.code}: {error.msg})", code=row.code,
+        return ProviderError(f"{row.reason} (Twilio {row.code}: {said})", code=row.code,
                              action=row.action, maybe_sent=error.status >= 500)
     if isinstance(error, requests.ConnectionError) and _refused_before_sending(error):
         row = TABLE["no connection"]

@@ -1,0 +1,80 @@
+"""End to end: the service sends a day through a local Twilio-compatible double (via
+TWILIO_API_BASE_URL) and receives its signed status callbacks on the real web app."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from advent import create_app
+from advent.content import load_post
+from advent.days import send_day
+from advent.models import Delivery
+from advent.subscriptions import join
+from tests.conftest import Clock
+from tests.twilio_double import LocalServer, TwilioDouble, TwilioSetup, twilio_setup
+
+DAY = date(2026, 12, 3)
+
+
+@pytest.fixture
+def double() -> Iterator[TwilioDouble]:
+    started = TwilioDouble()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def web() -> Iterator[LocalServer]:
+    server = LocalServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def tw(project: Path, clock: Clock, double: TwilioDouble, web: LocalServer) -> TwilioSetup:
+    made = twilio_setup(project, clock, PUBLIC_BASE_URL=web.base_url,
+                        TWILIO_API_BASE_URL=double.base_url)
+    web.app = create_app(runtime=made.runtime)
+    return made
+
+
+def statuses(tw: TwilioSetup) -> list[str]:
+    with tw.runtime.session() as session:
+        return list(session.exec(select(Delivery.status).order_by(Delivery.id)).all())
+
+
+def wait_for(condition, seconds: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_a_day_sent_through_the_double_ends_delivered_by_signed_callbacks(
+    tw: TwilioSetup, double: TwilioDouble, web: LocalServer, clock: Clock
+) -> None:
+    session, schedule = tw.engine.session, tw.runtime.schedule()
+    join(session, schedule, phone="+447700900123", channel="sms", method="keyword", now=clock())
+    on_whatsapp = join(session, schedule, phone="+447700900456", channel="whatsapp",
+                       method="keyword", now=clock()).subscriber
+    on_whatsapp.last_inbound_at = clock() - timedelta(hours=1)
+    session.commit()
+
+    result = send_day(tw.engine, schedule, DAY, load_post(tw.settings.messages_dir, schedule, DAY))
+    assert result.handled == 2
+
+    assert wait_for(lambda: statuses(tw) == ["delivered", "delivered"]), statuses(tw)
+    assert sorted(form["To"] for form in double.created) == [
+        "+447700900123", "whatsapp:+447700900456"]
+    for form in double.created:
+        assert form["StatusCallback"].startswith(f"{web.base_url}/twilio/status?delivery=")
+    assert wait_for(lambda: len(double.callbacks) == 4)
+    assert {answer for _sid, _status, answer in double.callbacks} == {200}
