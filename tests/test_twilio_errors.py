@@ -191,11 +191,11 @@ def test_status_callback_codes_are_explained_from_the_same_table() -> None:
 
 
 def test_the_table_in_the_docs_is_the_table_in_the_code() -> None:
-    docs = (ROOT / "docs" / "twilio.md").read_text(encoding="utf-8")
+    docs = (ROOT / "README.md").read_text(encoding="utf-8")
     table = markdown_table()
-    assert table in docs, "docs/twilio.md: paste the output of markdown_table() again"
+    assert table in docs, "README.md: paste the output of markdown_table() again"
     after = docs[docs.index(table) + len(table):].lstrip("\n")
-    assert not after.startswith("|"), "docs/twilio.md has rows the code's table does not"
+    assert not after.startswith("|"), "README.md has rows the code's table does not"
 
 
 def test_a_refusal_in_the_newer_problem_format_is_read_from_the_same_table(

@@ -2,7 +2,7 @@
 
 Codes come back two ways: at once, when Twilio refuses to create a message (21xxx, 20429,
 HTTP 429/5xx), and later in a status callback's ErrorCode (30xxx, 63xxx). Both are read from
-this table, so a code means the same thing wherever it turns up. `docs/twilio.md` shows the
+this table, so a code means the same thing wherever it turns up. the README shows the
 table as `markdown_table()` renders it, and a test keeps the two in step.
 """
 
@@ -111,7 +111,7 @@ def explain(code: str | int | None) -> tuple[ErrorAction, str]:
 
 
 def markdown_table() -> str:
-    """The table as docs/twilio.md shows it."""
+    """The table as the README shows it."""
     lines = ["| Code | What it means | What advent does | Tried again? |",
              "|---|---|---|---|"]
     lines += [f"| {r.code} | {r.reason} | {r.action.value} | {r.retry} |" for r in ROWS]
