@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from advent.keywords import classify
+from advent.late_joiners import catch_up_late_joiner
 from advent.models import Delivery, InboundMessage, Subscriber
 from advent.replies import Replies, facts, load_replies
 from advent.runtime import Runtime
@@ -25,7 +26,6 @@ from advent.subscriptions import (
     record_consent,
     stop_subscriber,
 )
-from advent.late_joiners import catch_up_late_joiner
 
 log = logging.getLogger(__name__)
 

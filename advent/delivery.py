@@ -19,9 +19,9 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import or_, update
 from sqlmodel import Session, func, select
 
+from advent.alerts import alert
 from advent.config import Settings
 from advent.content import Post
-from advent.alerts import alert
 from advent.db import insert_ignoring_duplicates
 from advent.models import Delivery, DeliveryEvent, Subscriber
 from advent.providers.base import ErrorAction, OutgoingMessage, Provider, ProviderError, SendResult

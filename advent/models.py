@@ -7,7 +7,6 @@ The schema itself is owned by the Alembic migrations in `advent/migrations/`.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint

@@ -8,10 +8,7 @@ day passes without a record: sent, missed (with the reason) or failed.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
@@ -21,26 +18,24 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
 from advent.days import DayResult, record_failed, record_missed, send_scheduled_day, sweep
-from advent.db import insert_ignoring_duplicates
 from advent.delivery import Engine
-from advent.models import DayRun, SchedulerLease
+from advent.lease import acquire_lease, lease_holder
+from advent.models import DayRun
 from advent.receipts import collect_receipts
 from advent.runtime import Runtime
 from advent.schedules import Schedule
+from advent.stuck import reconcile_stuck
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
-LEASE_NAME = "clock"
 TICK_JOB = "tick"
 TICK_SECONDS = 30
-# Three missed heartbeats before another process may take over: a slow tick is not a dead one.
-LEASE_TTL = timedelta(seconds=90)
+RECONCILE_MINUTES = 5
 
 
 # --- when -------------------------------------------------------------------------------------
@@ -87,49 +82,6 @@ def _grace(runtime: Runtime) -> timedelta:
 
 def _hhmm(schedule: Schedule) -> str:
     return f"{schedule.send_time:%H:%M} {schedule.timezone}"
-
-
-# --- the lease: exactly one scheduler ---------------------------------------------------------
-
-def lease_holder() -> str:
-    """Names this process in the lease row, so a refusal can say who holds the clock."""
-    return f"{socket.gethostname()} pid {os.getpid()} {uuid.uuid4().hex[:6]}"
-
-
-def acquire_lease(session: Session, holder: str, now: datetime, ttl: timedelta = LEASE_TTL) -> bool:
-    """Take or renew the clock lease; False while another holder's lease is still live.
-
-    One conditional UPDATE (ours, or expired) and otherwise an INSERT that ignores a duplicate
-    key: the database decides, so two processes starting together cannot both win.
-    """
-    values = {"holder": holder, "beat_at": now, "expires_at": now + ttl}
-    renewed = session.execute(
-        update(SchedulerLease)
-        .where(SchedulerLease.name == LEASE_NAME,
-               or_(SchedulerLease.holder == holder, SchedulerLease.expires_at <= now))
-        .values(**values)
-    )
-    won = renewed.rowcount == 1 or insert_ignoring_duplicates(
-        session, SchedulerLease.__table__, [{"name": LEASE_NAME, **values}], ["name"]
-    ) == 1
-    session.commit()
-    return won
-
-
-def release_lease(session: Session, holder: str, now: datetime) -> None:
-    """Let the next scheduler start at once; the row stays so /healthz shows the last heartbeat."""
-    session.execute(
-        update(SchedulerLease)
-        .where(SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == holder)
-        .values(expires_at=now)
-    )
-    session.commit()
-
-
-def current_lease(session: Session) -> SchedulerLease | None:
-    lease = session.get(SchedulerLease, LEASE_NAME, populate_existing=True)
-    session.commit()
-    return lease
 
 
 # --- the jobs ---------------------------------------------------------------------------------
@@ -205,6 +157,19 @@ def tick(runtime: Runtime, holder: str, now: datetime) -> bool:
     return True
 
 
+def _reconcile_job(runtime: Runtime, clock: Clock) -> None:
+    """Every few minutes: ask the provider about deliveries whose receipts never came, and settle
+    sends a crash interrupted, so nothing waits for someone to run `advent reconcile`."""
+    try:
+        with runtime.session() as session:
+            summary = reconcile_stuck(_engine(runtime, session, clock()), runtime.schedules,
+                                      runtime.settings.messages_dir)
+        for line in summary.lines(runtime.provider.name):
+            log.info("reconcile: %s", line)
+    except Exception:
+        log.exception("could not reconcile; trying again in %s minutes", RECONCILE_MINUTES)
+
+
 def _tick_job(runtime: Runtime, holder: str, clock: Clock, scheduler: BaseScheduler) -> None:
     try:
         held = tick(runtime, holder, clock())
@@ -259,6 +224,9 @@ def build_scheduler(runtime: Runtime, *, background: bool, clock: Clock | None =
         scheduler.add_job(_send_job, trigger, args=(runtime, schedule, clock),
                           id=schedule.campaign, name=f"send {schedule.campaign}",
                           next_run_time=trigger.get_next_fire_time(None, now))
+    scheduler.add_job(_reconcile_job, IntervalTrigger(minutes=RECONCILE_MINUTES, timezone=UTC),
+                      args=(runtime, clock), id="reconcile", name="reconcile stuck deliveries",
+                      misfire_grace_time=60)
     scheduler.add_job(_tick_job, IntervalTrigger(seconds=TICK_SECONDS, timezone=UTC),
                       args=(runtime, holder or lease_holder(), clock, scheduler),
                       id=TICK_JOB, name="heartbeat, receipts, late joiners and retries",

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from advent.cli.clock import COMMANDS, run, scheduler
+from advent.lease import acquire_lease
 from advent.runtime import Runtime
-from advent.scheduler import acquire_lease
 
 
 @pytest.fixture

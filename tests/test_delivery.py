@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
-from datetime import date, datetime, timedelta, UTC
+from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import select
 

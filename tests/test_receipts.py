@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import select
 
 from advent.content import load_post
-from advent.delivery import plan_day
 from advent.days import send_day
+from advent.delivery import plan_day
 from advent.models import Delivery, DeliveryEvent
 from advent.receipts import next_status
 from tests.helpers import add_people

@@ -13,17 +13,16 @@ from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import text
 from sqlmodel import select
 
+from advent.lease import acquire_lease, release_lease
 from advent.models import DayRun, Delivery, OrganiserAlert, SchedulerLease
 from advent.providers.simulator import Simulator
 from advent.runtime import Runtime
 from advent.scheduler import (
     TICK_JOB,
-    acquire_lease,
     build_scheduler,
     catch_up,
     due_day,
     missed_listener,
-    release_lease,
     send_due_day,
     tick,
     trigger_for,
@@ -280,7 +279,7 @@ def test_scheduler_has_one_coalescing_job_per_schedule_and_a_tick(
 ) -> None:
     scheduler = start_paused(build_scheduler(runtime, background=True), paused)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"advent-2026", TICK_JOB}
+    assert set(jobs) == {"advent-2026", TICK_JOB, "reconcile"}
     send = jobs["advent-2026"]
     assert (send.coalesce, send.max_instances, send.misfire_grace_time) == (True, 1, 180 * 60)
     # The runtime's clock says 09:00 on 3 December: the next post is 08:00 on the 4th.

@@ -12,17 +12,9 @@ import click
 from apscheduler.schedulers.base import BaseScheduler
 
 from advent.cli.common import runtime
+from advent.lease import acquire_lease, current_lease, lease_holder, release_lease
 from advent.runtime import Runtime
-from advent.scheduler import (
-    TICK_SECONDS,
-    acquire_lease,
-    build_scheduler,
-    catch_up,
-    current_lease,
-    lease_holder,
-    next_post_at,
-    release_lease,
-)
+from advent.scheduler import TICK_SECONDS, build_scheduler, catch_up, next_post_at
 
 
 def _log_to_terminal() -> None:

@@ -2,7 +2,7 @@
 
 Codes come back two ways: at once, when Twilio refuses to create a message (21xxx, 20429,
 HTTP 429/5xx), and later in a status callback's ErrorCode (30xxx, 63xxx). Both are read from
-this table, so a code means the same thing wherever it turns up. the README shows the
+this table, so a code means the same thing wherever it turns up. The README shows the
 table as `markdown_table()` renders it, and a test keeps the two in step.
 """
 
