@@ -52,9 +52,9 @@ def load_replies(messages_dir: Path, schedule: Schedule) -> Replies:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise RepliesError(f"{path}: missing; every campaign needs its reply texts")
+        raise RepliesError(f"{path}: missing; every campaign needs its reply texts") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise RepliesError(f"{path}: not valid TOML ({error})")
+        raise RepliesError(f"{path}: not valid TOML ({error})") from None
     unknown = sorted(set(raw) - set(NAMES))
     missing = [name for name in NAMES if not isinstance(raw.get(name), str) or not raw[name].strip()]
     if unknown or missing:

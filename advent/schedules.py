@@ -48,7 +48,7 @@ class Schedule(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA timezone {value!r}; use a name like 'Europe/London'")
+            raise ValueError(f"unknown IANA timezone {value!r}; use a name like 'Europe/London'") from None
         return value
 
     @field_validator("join_keyword")
@@ -114,14 +114,14 @@ def load_schedule(path: Path) -> Schedule:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
-        raise ScheduleError(f"{path}: not valid TOML ({error}); check quotes and brackets")
+        raise ScheduleError(f"{path}: not valid TOML ({error}); check quotes and brackets") from None
     except (OSError, UnicodeDecodeError) as error:
-        raise ScheduleError(f"{path}: cannot be read ({error})")
+        raise ScheduleError(f"{path}: cannot be read ({error})") from None
     raw.setdefault("name", path.stem)
     try:
         return Schedule.model_validate(raw)
     except ValidationError as error:
-        raise ScheduleError(_describe(error, path))
+        raise ScheduleError(_describe(error, path)) from None
 
 
 def load_schedules(folder: Path) -> list[Schedule]:

@@ -29,7 +29,7 @@ def normalise_number(raw: str, region: str = "GB") -> str:
     try:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as error:
-        raise InvalidNumber(f"{text!r} is not a phone number ({error}); use the +44... form")
+        raise InvalidNumber(f"{text!r} is not a phone number ({error}); use the +44... form") from None
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidNumber(
             f"{text!r} is not a valid phone number for region {region}; "

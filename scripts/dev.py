@@ -26,7 +26,7 @@ def run(*args: str | Path, **kwargs) -> None:  # type: ignore[no-untyped-def]
 
 
 def ensure_venv(extras: str = "") -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (this runs before anything checks the version)
         sys.exit(f"advent needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     if not (BIN / "python").exists():
         venv.create(VENV, with_pip=True)

@@ -50,7 +50,7 @@ def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) 
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD, e.g. 2026-12-01")
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD, e.g. 2026-12-01") from None
 
 
 CAMPAIGN = click.option("--campaign", "-c", default=None,

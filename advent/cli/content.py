@@ -68,7 +68,7 @@ def check(messages_dir: Path, schedules_dir: Path, as_json: bool) -> None:
         schedules = load_schedules(schedules_dir)
     except ScheduleError as error:
         click.echo(str(error), err=True)
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(1) from None
     if not schedules:
         # Checking nothing and passing would hide a wrong folder, so say so and fail.
         click.echo(f"{schedules_dir}: no schedule files (*.toml); set ADVENT_SCHEDULES_DIR", err=True)

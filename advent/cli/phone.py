@@ -20,7 +20,7 @@ def phone(number: str, text: tuple[str, ...], whatsapp: bool) -> None:
     try:
         e164 = normalise_number(number, rt.settings.default_region)
     except InvalidNumber as error:
-        raise click.BadParameter(str(error), param_hint="NUMBER")
+        raise click.BadParameter(str(error), param_hint="NUMBER") from None
     sender = f"whatsapp:{e164}" if whatsapp else e164
     body = " ".join(text)
     with rt.session() as session:

@@ -24,7 +24,7 @@ def _number(raw: str) -> str:
     try:
         return normalise_number(raw, runtime().settings.default_region)
     except InvalidNumber as error:
-        raise click.BadParameter(str(error), param_hint="NUMBER")
+        raise click.BadParameter(str(error), param_hint="NUMBER") from None
 
 
 @subscribers.command("list", help="Each person's current state and consent history "
@@ -82,13 +82,13 @@ def invite(number: str, name: str | None, campaign: str | None, whatsapp: bool) 
                                       text=text, now=moment,
                                       cooldown_days=rt.settings.invite_cooldown_days)
         except InviteRefused as why:
-            raise click.ClickException(f"Not invited: {why}.")
+            raise click.ClickException(f"Not invited: {why}.") from None
     try:
         rt.provider.send(OutgoingMessage(reference=f"invite-{prepared.subscriber.id}", to=phone,
                                          channel=channel, body=text, in_session_window=False,
                                          template_sid=schedule.whatsapp_template_sid))
     except ProviderError as error:
-        raise click.ClickException(f"Invite recorded but not sent: {error.reason}")
+        raise click.ClickException(f"Invite recorded but not sent: {error.reason}") from None
     click.echo(f"Invited {mask(phone)} by {channel}: \"{text}\"")
 
 
