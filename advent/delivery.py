@@ -19,7 +19,6 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import or_, update
 from sqlmodel import Session, func, select
 
-from advent.alerts import alert
 from advent.config import Settings
 from advent.content import Post
 from advent.db import insert_ignoring_duplicates
@@ -80,7 +79,7 @@ def plan_day(session: Session, schedule: Schedule, day: date, now: datetime) -> 
     rows = [
         dict(subscriber_id=s.id, campaign=schedule.campaign, day=day, channel=s.channel,
              address=address(s.phone, s.channel), status="pending", attempts=0,
-             used_template=False, created_at=now, updated_at=now)
+             used_template=False, template_only=False, created_at=now, updated_at=now)
         for s in session.exec(query).all()
     ]
     added = insert_ignoring_duplicates(
@@ -101,7 +100,8 @@ def outgoing(delivery: Delivery, subscriber: Subscriber, post: Post, schedule: S
         media_url=post.media_url,
         template_sid=post.template_sid or schedule.whatsapp_template_sid,
         template_variables=post.template_variables or schedule.whatsapp_template_variables,
-        in_session_window=last is not None and now - last < WHATSAPP_WINDOW,
+        in_session_window=(not delivery.template_only and last is not None
+                           and now - last < WHATSAPP_WINDOW),
     )
 
 
@@ -208,9 +208,6 @@ def settle_error(engine: Engine, delivery: Delivery, message: OutgoingMessage,
     else:
         _finish(engine, delivery, "failed", error, now)
         act_on_error(engine.session, delivery, error.action, error.reason, now)
-        if error.action in (ErrorAction.CAMPAIGN_ALERT, ErrorAction.CONTENT_ALERT):
-            alert(engine.session, delivery.campaign, error.action.value,
-                  f"{delivery.campaign} {delivery.day}: {error.reason}", now)
     engine.session.commit()
 
 

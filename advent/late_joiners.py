@@ -29,7 +29,8 @@ def catch_up_late_joiner(session: Session, schedule: Schedule, subscriber: Subsc
         session, Delivery.__table__,
         [dict(subscriber_id=subscriber.id, campaign=schedule.campaign, day=today,
               channel=subscriber.channel, address=address(subscriber.phone, subscriber.channel),
-              status="pending", attempts=0, used_template=False, created_at=now, updated_at=now)],
+              status="pending", attempts=0, used_template=False, template_only=False,
+              created_at=now, updated_at=now)],
         ["subscriber_id", "campaign", "day"],
     )
     delivery = session.exec(select(Delivery).where(

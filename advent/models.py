@@ -110,6 +110,9 @@ class Delivery(SQLModel, table=True):
     error_code: str | None = Field(default=None, max_length=20)
     error_reason: str | None = Field(default=None, sa_column=Column(Text))
     used_template: bool = Field(default=False)
+    # WhatsApp refused the free-form text (outside the 24-hour window): the next attempt, the
+    # only one allowed, goes as the approved template.
+    template_only: bool = Field(default=False)
     created_at: datetime = _moment(nullable=False)
     updated_at: datetime = _moment(nullable=False)
     handed_over_at: datetime | None = _moment()

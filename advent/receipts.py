@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from advent.alerts import alert
 from advent.models import Delivery, DeliveryEvent, Subscriber
 from advent.providers.base import ErrorAction, Provider, StatusReport
 from advent.subscriptions import mark_invalid, stop_subscriber
@@ -68,11 +69,13 @@ def _find_delivery(session: Session, report: StatusReport) -> Delivery | None:
     delivery = session.exec(select(Delivery).where(Delivery.provider_sid == report.sid)).first()
     if delivery is None and report.reference and report.reference.isdigit():
         delivery = session.get(Delivery, int(report.reference))
-        if delivery is not None and delivery.provider_sid is None:
+        if delivery is None:
+            return None
+        if delivery.provider_sid is None and delivery.status in ("claimed", "unknown"):
             # The receipt beat the send's answer (or the sender crashed): now we know the id.
             delivery.provider_sid = report.sid
-        elif delivery is not None and delivery.provider_sid != report.sid:
-            return None
+        elif delivery.provider_sid != report.sid:
+            return None  # about an earlier attempt, or a row that was never handed over
     return delivery
 
 
@@ -121,9 +124,23 @@ def apply_status(
         action, reason = explain(error_code)
         delivery.error_code = error_code
         delivery.error_reason = reason
-        act_on_error(session, delivery, action, reason, now)
+        if action is ErrorAction.NEEDS_TEMPLATE and not delivery.template_only:
+            send_again_as_template(delivery, reason, now)
+        else:
+            act_on_error(session, delivery, action, reason, now)
     session.add(delivery)
     return True
+
+
+def send_again_as_template(delivery: Delivery, reason: str, now: datetime) -> None:
+    """WhatsApp refused the free-form text, so nobody received it: hand the row back once, to be
+    sent as the approved template (the engine records needs_template if there is none)."""
+    delivery.status = "pending"
+    delivery.template_only = True
+    delivery.provider_sid = None  # the refused message stays in the delivery's events
+    delivery.claim_token = None
+    delivery.next_attempt_at = None
+    delivery.error_reason = f"{reason}; sending it again as the approved template"
 
 
 def act_on_error(
@@ -137,6 +154,9 @@ def act_on_error(
         stop_subscriber(session, subscriber, method="provider_error", text=reason, now=now)
     elif action is ErrorAction.INVALID_NUMBER:
         mark_invalid(session, subscriber, reason=reason, now=now)
+    elif action in (ErrorAction.CAMPAIGN_ALERT, ErrorAction.CONTENT_ALERT):
+        alert(session, delivery.campaign, action.value,
+              f"{delivery.campaign} {delivery.day}: {reason}", now)
 
 
 def apply_early_receipts(session: Session, delivery: Delivery, explain: Explain, now: datetime) -> None:

@@ -93,6 +93,8 @@ def test_a_receipt_carrying_the_delivery_id_settles_a_send_whose_answer_was_lost
     add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC))
     plan_day(engine.session, schedule, DAY, engine.clock())
     delivery = engine.session.exec(select(Delivery)).one()
+    delivery.status = "claimed"  # handed over by a dispatcher that died before storing the id
+    engine.session.add(delivery)
     engine.session.commit()
     response = client.post(f"/twilio/status?delivery={delivery.id}",
                            data={"MessageSid": "SMlost", "MessageStatus": "sent"})
@@ -105,3 +107,15 @@ def test_a_status_for_a_message_that_does_not_exist_is_answered_200(client, runt
     assert _status(client, "SMnothing", "delivered").status_code == 200
     assert client.post("/twilio/status", data={}).status_code == 200
     assert client.post("/twilio/status", data={"MessageSid": "x"}).status_code == 200
+
+
+def test_a_receipt_naming_a_row_never_handed_over_is_kept_but_not_applied(
+        client, runtime, engine, schedule):
+    add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC))
+    plan_day(engine.session, schedule, DAY, engine.clock())
+    delivery = engine.session.exec(select(Delivery)).one()
+    engine.session.commit()
+    client.post(f"/twilio/status?delivery={delivery.id}",
+                data={"MessageSid": "SMforged", "MessageStatus": "delivered"})
+    found = _delivery(runtime)
+    assert (found.provider_sid, found.status) == (None, "pending")

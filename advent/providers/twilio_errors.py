@@ -81,9 +81,10 @@ ROWS = [
          "this Twilio account; run `advent doctor`", "no: fix TWILIO_WHATSAPP_FROM"),
     _row("63015", A.GIVE_UP, "the friend has not joined the WhatsApp sandbox, or their 3-day "
          "sandbox session ended; ask them to send the join code again", NEVER),
-    _row("63016", A.NEEDS_TEMPLATE, NO_TEMPLATE,
-         "once, as the approved template, when the post or schedule has one and Twilio refuses "
-         "at once"),
+    _row("63016", A.NEEDS_TEMPLATE, "WhatsApp refused free-form text outside the friend's 24-hour "
+         "window; only an approved template may be sent",
+         "once, as the approved template (post or schedule), whether Twilio refuses at once or "
+         "in a receipt; without a template the delivery is recorded as needs_template"),
     _row("63018", A.RETRY, "WhatsApp's rate or messaging limit for this sender was reached", LATER),
     _row("63024", A.INVALID_NUMBER, "WhatsApp says this is not a valid recipient", NEVER),
     _row("HTTP 429", A.RETRY, "Twilio asked us to slow down", AGAIN),
