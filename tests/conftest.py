@@ -101,3 +101,20 @@ def app(runtime: Runtime):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def twilio_api():
+    """Twilio's REST API, stood in for at the HTTP layer."""
+    import responses
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def tw(project: Path, clock: Clock):
+    """A runtime and engine sending through the twilio provider (see tests/twilio_double.py)."""
+    from tests.twilio_double import twilio_setup
+
+    return twilio_setup(project, clock)

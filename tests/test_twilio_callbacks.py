@@ -18,8 +18,6 @@ from tests.test_twilio_provider import (
     post_callback,
     send_today,
     sent_forms,
-    twilio_api,  # noqa: F401 (fixture)
-    tw,  # noqa: F401 (fixture)
 )
 from tests.twilio_double import TwilioSetup, twilio_setup
 
@@ -35,7 +33,7 @@ def _fail(tw: TwilioSetup, delivery: Delivery, sid: str, code: str) -> Delivery:
 
 
 def test_opted_out_at_the_carrier_stops_the_friend_with_a_consent_record(
-        tw: TwilioSetup, twilio_api: responses.RequestsMock) -> None:  # noqa: F811
+        tw: TwilioSetup, twilio_api: responses.RequestsMock) -> None:
     add_friend(tw)
     accepted(twilio_api, sid="SMout")
     _fail(tw, send_today(tw), "SMout", "21610")
@@ -46,7 +44,7 @@ def test_opted_out_at_the_carrier_stops_the_friend_with_a_consent_record(
 
 
 def test_filtered_content_tells_the_organiser(
-        tw: TwilioSetup, twilio_api: responses.RequestsMock) -> None:  # noqa: F811
+        tw: TwilioSetup, twilio_api: responses.RequestsMock) -> None:
     add_friend(tw)
     accepted(twilio_api, sid="SMspam")
     delivery = _fail(tw, send_today(tw), "SMspam", "30007")
@@ -57,7 +55,7 @@ def test_filtered_content_tells_the_organiser(
 
 
 def test_whatsapp_refusing_free_form_later_is_sent_once_more_as_the_template(
-        project: Path, clock: Clock, twilio_api: responses.RequestsMock) -> None:  # noqa: F811
+        project: Path, clock: Clock, twilio_api: responses.RequestsMock) -> None:
     schedule_file = project / "schedules" / "advent-2026.toml"
     schedule_file.write_text(schedule_file.read_text() + f'whatsapp_template_sid = "{TEMPLATE}"\n')
     setup = twilio_setup(project, clock)

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import responses
 from sqlmodel import select
 from twilio.request_validator import RequestValidator
@@ -38,17 +36,6 @@ from tests.twilio_double import (
 DAY = date(2026, 12, 3)
 TEMPLATE = "HX" + "a" * 32
 FRIEND = "+447700900123"
-
-
-@pytest.fixture
-def twilio_api() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def tw(project: Path, clock: Clock) -> TwilioSetup:
-    return twilio_setup(project, clock)
 
 
 def accepted(mock: responses.RequestsMock, sid: str = "SM1", status: str = "queued") -> None:
