@@ -15,15 +15,14 @@ from sqlmodel import Session, select
 
 from advent.keywords import classify
 from advent.late_joiners import catch_up_late_joiner
-from advent.models import Delivery, InboundMessage, Subscriber
+from advent.models import ConsentEvent, Delivery, InboundMessage, Subscriber
 from advent.replies import Replies, facts, load_replies
 from advent.runtime import Runtime
-from advent.schedules import Schedule
+from advent.schedules import Schedule, ScheduleError
 from advent.subscriptions import (
     InvalidNumber,
     join,
     normalise_number,
-    record_consent,
     stop_subscriber,
 )
 
@@ -176,7 +175,7 @@ def _join(chat: Conversation, campaign_keyword: str | None) -> str | None:
     else:
         try:
             schedule = chat.runtime.schedule()
-        except Exception:  # several schedules and no default: ask which
+        except ScheduleError:  # several schedules and no default: ask which
             words = " or ".join(s.join_keyword for s in chat.runtime.schedules)
             return f"Which one would you like to join? Reply {words}. Reply STOP to stop."
     chat.record.campaign = schedule.campaign
@@ -210,8 +209,6 @@ def _subscriptions_for(chat: Conversation, schedule: Schedule) -> Subscriber | N
 
 def _remember_confirmation(chat: Conversation, subscriber: Subscriber, reply: str) -> None:
     """The consent event keeps the exact confirmation the person was sent."""
-    from advent.models import ConsentEvent
-
     event = chat.session.exec(
         select(ConsentEvent).where(ConsentEvent.subscriber_id == subscriber.id)
         .order_by(ConsentEvent.id.desc())
@@ -261,5 +258,3 @@ def _thanked_today(chat: Conversation, schedule: Schedule) -> bool:
     ).all()
     return any(schedule.local_date(m.received_at) == today for m in earlier)
 
-
-__all__ = ["Inbound", "handle_inbound", "record_consent"]

@@ -46,7 +46,7 @@ def prepare_invite(session: Session, schedule: Schedule, *, phone: str, channel:
     else:
         subscriber = Subscriber(phone=phone, channel=channel, campaign=schedule.campaign,
                                 status="invited", created_at=now)
-    subscriber.status = "invited" if subscriber.status != "removed" else "invited"
+    subscriber.status = "invited"
     subscriber.invited_at = now
     subscriber.name = (name or subscriber.name or "")[:80] or None
     session.add(subscriber)

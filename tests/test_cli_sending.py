@@ -99,3 +99,13 @@ def test_remove_takes_someone_off_and_keeps_the_record(advent):
     person = json.loads(advent("subscribers", "list", "--json").output)[0]
     assert person["status"] == "removed"
     assert [e["kind"] for e in person["history"]] == ["opt_in", "opt_out"]
+
+
+def test_alerts_show_what_needs_attention_once(advent, runtime, schedule):
+    runtime.schedules = [schedule.model_copy(update={"list_cap": 1})]
+    advent("phone", "+447911123456", "HAPPY")
+    advent("phone", "+447911123457", "HAPPY")
+    first = advent("alerts")
+    assert "list_full" in first.output and "waiting list" in first.output
+    assert "Nothing needs your attention." in advent("alerts").output
+    assert "list_full" in advent("alerts", "--all").output

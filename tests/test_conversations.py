@@ -13,7 +13,7 @@ from tests.helpers import add_people
 from tests.webhook_helpers import reply_text, text_from
 
 ANNA = "+447911123456"
-BEN = "+447911654321"
+BEN = "+447911123457"
 
 
 def _subscriber(runtime, number: str, channel: str = "sms") -> Subscriber | None:
@@ -53,7 +53,7 @@ def test_a_second_join_says_so_kindly_and_changes_nothing(client, runtime):
 
 def test_stop_confirms_once_and_cancels_todays_unsent_post(client, runtime, engine, schedule):
     add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC), start=123456)
-    add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC), start=654321)
+    add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC), start=123457)
     day = date(2026, 12, 3)
     from advent.delivery import plan_day
 

@@ -28,11 +28,20 @@ def main() -> None:
 
 
 def _register() -> None:
-    from advent.cli import clock, content, database, phone, sending, subscribers, twilio_ops
+    from advent.cli import (
+        alerts,
+        clock,
+        content,
+        database,
+        phone,
+        sending,
+        subscribers,
+        twilio_ops,
+    )
 
     main.add_command(content.content)
     main.add_command(database.db)
-    for module in (sending, phone, clock, twilio_ops):
+    for module in (sending, phone, alerts, clock, twilio_ops):
         for command in module.COMMANDS:
             main.add_command(command)
     main.add_command(subscribers.subscribers)

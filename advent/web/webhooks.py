@@ -54,6 +54,11 @@ def twiml(text: str | None) -> Response:
     return Response(str(reply), 200, content_type="text/xml")
 
 
+def _count(value: str | None) -> int:
+    """A count from a form field; anything unreadable counts as none rather than failing."""
+    return int(value) if value and value.isdigit() else 0
+
+
 @blueprint.post("/inbound")
 @twilio_signed
 def inbound() -> Response:
@@ -63,7 +68,7 @@ def inbound() -> Response:
         to=form.get("To", ""),
         body=form.get("Body", ""),
         message_sid=form.get("MessageSid") or None,
-        num_media=int(form.get("NumMedia", "0") or 0) if form.get("NumMedia", "0").isdigit() else 0,
+        num_media=_count(form.get("NumMedia")),
         profile_name=form.get("ProfileName") or None,
         opt_out_type=form.get("OptOutType") or None,
     )
