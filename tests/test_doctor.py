@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,6 @@ from tests.twilio_double import ACCOUNT_SID, API, SMS_FROM, error_json, twilio_s
 TEMPLATE = "HX" + "b" * 32
 INBOUND = "https://advent.example.org/twilio/inbound"
 SENDERS_URL = "https://messaging.twilio.com/v2/Channels/Senders"
-
-
-@pytest.fixture
-def twilio_api() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 def with_schedule_template(project: Path) -> None:

@@ -3,7 +3,6 @@ settled by what Twilio already accepted, never by sending again."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -35,12 +34,6 @@ from tests.twilio_double import (
 
 DAY = date(2026, 12, 3)
 FRIEND = "+447700900123"
-
-
-@pytest.fixture
-def twilio_api() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 @pytest.fixture

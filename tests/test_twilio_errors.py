@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -32,17 +31,6 @@ DAY = date(2026, 12, 3)
 FRIEND = "+447700900123"
 HTTP_STATUS = {"20003": 401, "20429": 429, "20500": 500, "20503": 503}
 CODED = [row for row in ROWS if row.code.isdigit()]
-
-
-@pytest.fixture
-def twilio_api() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def tw(project: Path, clock: Clock) -> TwilioSetup:
-    return twilio_setup(project, clock)
 
 
 def add_friend(tw: TwilioSetup, channel: str = "sms") -> Subscriber:
