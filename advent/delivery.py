@@ -24,7 +24,7 @@ from advent.content import Post
 from advent.db import insert_ignoring_duplicates
 from advent.models import Delivery, DeliveryEvent, Subscriber
 from advent.providers.base import ErrorAction, OutgoingMessage, Provider, ProviderError, SendResult
-from advent.receipts import act_on_error, apply_early_receipts, next_status
+from advent.receipts import FAILURES, act_on_error, apply_early_receipts, next_status
 from advent.schedules import Schedule
 from advent.subscriptions import address
 
@@ -100,8 +100,10 @@ def outgoing(delivery: Delivery, subscriber: Subscriber, post: Post, schedule: S
         channel=delivery.channel,
         body=post.text,
         media_url=post.media_url,
+        # A template goes with its own variables: the post's pair, or else the schedule's.
         template_sid=post.template_sid or schedule.whatsapp_template_sid,
-        template_variables=post.template_variables or schedule.whatsapp_template_variables,
+        template_variables=(post.template_variables if post.template_sid
+                            else schedule.whatsapp_template_variables),
         in_session_window=(not delivery.template_only and last is not None
                            and now - last < WHATSAPP_WINDOW),
     )
@@ -127,19 +129,28 @@ def _claim(engine: Engine, delivery_id: int, now: datetime) -> str | None:
 def record_handover(engine: Engine, delivery: Delivery, result: SendResult, now: datetime,
                     source: str = "engine") -> None:
     """Store the provider's id and first status, then any receipts that beat us here."""
-    delivery.provider_sid = result.sid
-    delivery.used_template = result.used_template
-    delivery.handed_over_at = delivery.handed_over_at or now
-    delivery.status = next_status(delivery.status, result.status) or delivery.status
-    if delivery.status == "claimed":
-        delivery.status = "queued"
-    delivery.error_code = delivery.error_reason = None
-    delivery.updated_at = now
-    engine.session.add(delivery)
+    # Read the row afresh (and lock it where the database can): a receipt carrying this
+    # delivery's id may have moved it on while the provider was answering us.
+    delivery = engine.session.get(Delivery, delivery.id, populate_existing=True,
+                                  with_for_update=True)
     engine.session.add(DeliveryEvent(
         delivery_id=delivery.id, provider_sid=result.sid, status=result.status, source=source,
         applied=True, received_at=now,
     ))
+    moved_on = delivery.provider_sid is None and delivery.status not in ("claimed", "unknown")
+    if not moved_on:
+        # (When moved_on, a receipt already settled this message, e.g. WhatsApp refused it and
+        # the row waits to go again as a template: keep that decision.)
+        delivery.provider_sid = delivery.provider_sid or result.sid
+        delivery.used_template = result.used_template
+        delivery.handed_over_at = delivery.handed_over_at or now
+        delivery.status = next_status(delivery.status, result.status) or delivery.status
+        if delivery.status in ("claimed", "unknown"):
+            delivery.status = "queued"
+        if delivery.status not in FAILURES:
+            delivery.error_code = delivery.error_reason = None
+        delivery.updated_at = now
+        engine.session.add(delivery)
     engine.session.flush()
     apply_early_receipts(engine.session, delivery, engine.provider.explain, now)
     engine.session.commit()
@@ -256,7 +267,14 @@ def dispatch_day(engine: Engine, schedule: Schedule, day: date, post: Post,
         if _claim(engine, delivery_id, now) is None:
             continue
         delivery = engine.session.get(Delivery, delivery_id, populate_existing=True)
-        subscriber = engine.session.get(Subscriber, delivery.subscriber_id)
+        subscriber = engine.session.get(Subscriber, delivery.subscriber_id, populate_existing=True)
+        if subscriber.status != "active":
+            # They said STOP (or were removed) after this row was planned; a retry or a
+            # re-send must not reach them.
+            _finish(engine, delivery, "cancelled", None, now,
+                    f"not sent: the subscriber is {subscriber.status}")
+            engine.session.commit()
+            continue
         message = outgoing(delivery, subscriber, post, schedule, now)
         engine.session.commit()  # no transaction stays open while the provider is called
         _send_one(engine, limiter, delivery, message)

@@ -11,7 +11,7 @@ from sqlmodel import select
 from advent.content import load_post
 from advent.days import send_day
 from advent.delivery import Engine, dispatch_day, plan_day
-from advent.models import DayRun, Delivery, DeliveryEvent
+from advent.models import DayRun, Delivery, DeliveryEvent, Subscriber
 from advent.providers.simulator import Simulator
 from advent.receipts import collect_receipts
 from tests.helpers import add_people
@@ -62,16 +62,16 @@ def test_receipts_move_deliveries_forward_to_delivered_and_read(engine, schedule
     assert statuses == {"sms": "delivered", "whatsapp": "read"}
 
 
-def test_two_dispatchers_on_one_day_send_each_message_once(runtime, schedule, settings):
-    sim = Simulator(settings.simulator_path, delay_seconds=1)
-    setup = Engine(runtime.session(), sim, settings)
+def test_two_dispatchers_on_one_day_send_each_message_once(runtime, schedule, settings, clock):
+    sim = Simulator(settings.simulator_path, delay_seconds=1, clock=clock)
+    setup = Engine(runtime.session(), sim, settings, clock=clock)
     people = add_people(setup.session, schedule, 30, JOINED)
-    plan_day(setup.session, schedule, DAY, datetime.now(UTC))
+    plan_day(setup.session, schedule, DAY, clock())
     post = load_post(settings.messages_dir, schedule, DAY)
     handled: list[int] = []
 
     def dispatcher() -> None:
-        engine = Engine(runtime.session(), sim, settings, sleep=lambda s: None)
+        engine = Engine(runtime.session(), sim, settings, clock=clock, sleep=lambda s: None)
         handled.append(dispatch_day(engine, schedule, DAY, post))
 
     threads = [threading.Thread(target=dispatcher) for _ in range(2)]
@@ -127,3 +127,30 @@ def test_sends_are_spaced_to_the_rate_per_sender():
         limiter.wait(sender)
     # Two a second on SMS: the 2nd and 3rd wait half a second; WhatsApp is another sender.
     assert waits == [0.5, 0.5]
+
+
+def test_a_retry_never_reaches_someone_who_said_stop_meanwhile(runtime, schedule, settings, clock):
+    from advent.providers.base import ErrorAction, ProviderError
+    from advent.subscriptions import stop_subscriber
+
+    class BusyOnce(Simulator):
+        calls = 0
+
+        def send(self, message):  # noqa: ANN001, ANN201
+            BusyOnce.calls += 1
+            if BusyOnce.calls == 1:
+                # The person's STOP lands while this first attempt is with the network.
+                with runtime.session() as session:
+                    person = session.exec(select(Subscriber)).one()
+                    stop_subscriber(session, person, method="keyword", now=clock())
+                    session.commit()
+                raise ProviderError("busy", code="SIM-BUSY", action=ErrorAction.RETRY)
+            return super().send(message)
+
+    network = BusyOnce(settings.simulator_path, clock=clock)
+    engine = Engine(runtime.session(), network, settings, clock=clock,
+                    sleep=lambda s: clock.advance(s), rng=random.Random(2))
+    add_people(engine.session, schedule, 1, JOINED)
+    result = send_day(engine, schedule, DAY, load_post(settings.messages_dir, schedule, DAY))
+    assert result.counts == {"cancelled": 1}
+    assert network.posts_received() == {}

@@ -119,3 +119,26 @@ def test_a_receipt_naming_a_row_never_handed_over_is_kept_but_not_applied(
                 data={"MessageSid": "SMforged", "MessageStatus": "delivered"})
     found = _delivery(runtime)
     assert (found.provider_sid, found.status) == (None, "pending")
+
+
+def _claimed(engine, schedule) -> Delivery:
+    add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC))
+    plan_day(engine.session, schedule, DAY, engine.clock())
+    delivery = engine.session.exec(select(Delivery)).one()
+    delivery.status = "claimed"  # a dispatcher is waiting for the provider's answer
+    engine.session.add(delivery)
+    engine.session.commit()
+    return delivery
+
+
+def test_a_receipt_that_beats_the_send_answer_is_not_overwritten_by_it(client, runtime, engine,
+                                                                       schedule):
+    from advent.delivery import record_handover
+    from advent.providers.base import SendResult
+
+    delivery = _claimed(engine, schedule)
+    client.post(f"/twilio/status?delivery={delivery.id}",
+                data={"MessageSid": "SMfast", "MessageStatus": "delivered"})
+    record_handover(engine, delivery, SendResult("SMfast", "queued"), engine.clock())
+    found = _delivery(runtime)
+    assert (found.provider_sid, found.status) == ("SMfast", "delivered")
