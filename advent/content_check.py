@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from advent.content import (
+    MAX_TEMPLATE_VARIABLES,
+    Post,
     PostFile,
     day_mismatch,
     post_file_name,
@@ -27,6 +29,12 @@ from advent.segments import Encoding, count_segments
 # Beyond two segments an SMS costs more per friend than most of the calendar's days need.
 SEGMENT_BUDGET = 2
 POST_FILE = re.compile(r"^(\d+)\.md$")
+# A WhatsApp template numbers its placeholders {{1}}, {{2}}, ...; ContentVariables keys are
+# those numbers as text.
+PLACEHOLDER_KEY = re.compile(r"^[1-9][0-9]*$")
+# Twilio's limit for one ContentVariables value. WhatsApp allows less in some places (a header
+# variable, for one); only Twilio's general limit is checked here, to keep the check simple.
+MAX_TEMPLATE_VALUE = 1024
 
 # Look-alikes that editors slip in and that have a GSM-7 twin; swapping them keeps the
 # whole SMS at 160 characters a segment instead of 70.
@@ -111,11 +119,68 @@ def _count(report: PostReport, text: str | None, schedule: Schedule) -> None:
         report.warnings.extend(_sms_warnings(report))
 
 
-def _template_warning(found: PostFile, schedule: Schedule) -> list[str]:
-    has_template = (found.post and found.post.template_sid) or schedule.whatsapp_template_sid
-    if "whatsapp" not in schedule.channels or has_template or found.post is None:
+def template_variable_problems(variables: dict[str, str], name: str) -> list[str]:
+    """What Twilio's ContentVariables would refuse in `variables`, each naming the key."""
+    problems = []
+    if len(variables) > MAX_TEMPLATE_VARIABLES:
+        problems.append(f"{name}: {len(variables)} variables; Twilio takes at most {MAX_TEMPLATE_VARIABLES}")
+    numbers = set()
+    for key, value in variables.items():
+        if not PLACEHOLDER_KEY.match(key):
+            problems.append(
+                f'{name}: key "{key}" is not a placeholder number; templates number their '
+                'placeholders {{1}}, {{2}}, ..., so use the keys "1", "2", ...'
+            )
+            continue
+        numbers.add(int(key))
+        if not value.strip():
+            problems.append(f'{name}: "{key}" is empty; a template variable needs some text')
+        elif len(value) > MAX_TEMPLATE_VALUE:
+            problems.append(
+                f'{name}: "{key}" is {len(value)} characters; Twilio takes at most {MAX_TEMPLATE_VALUE:,}'
+            )
+    missing = [str(n) for n in range(1, max(numbers, default=0) + 1) if n not in numbers]
+    if missing:
+        problems.append(
+            f"{name}: no {', '.join(repr(key) for key in missing)}; number the variables "
+            "1, 2, 3, ... with no gaps, as the template's placeholders are"
+        )
+    return problems
+
+
+def _unused_variables(post: Post, schedule: Schedule) -> list[str]:
+    """Variables the engine would not send the way the author seems to expect."""
+    if post.template_variables and not post.template_sid and not schedule.whatsapp_template_sid:
+        return ["template_variables are unused: neither this post (template_sid) nor the schedule "
+                "(whatsapp_template_sid) names a WhatsApp template"]
+    if post.template_sid and not post.template_variables and schedule.whatsapp_template_variables:
+        # The engine never mixes: a post's own template goes out with the post's variables only.
+        return ["template_sid without template_variables: this post's template is sent with no "
+                "variables, not the schedule's whatsapp_template_variables; add "
+                "template_variables if the template has placeholders"]
+    return []
+
+
+def _check_template(report: PostReport, found: PostFile, schedule: Schedule) -> None:
+    post = found.post
+    if "whatsapp" not in schedule.channels or post is None:
+        return
+    if not (post.template_sid or schedule.whatsapp_template_sid):
+        report.warnings.append(
+            "no WhatsApp template: people outside the 24-hour window cannot receive this day"
+        )
+    report.errors.extend(template_variable_problems(post.template_variables, "template_variables"))
+    report.warnings.extend(_unused_variables(post, schedule))
+
+
+def check_schedule_templates(schedule: Schedule, path: Path) -> list[PostReport]:
+    """A report on the schedule file when its WhatsApp template variables would be refused."""
+    if "whatsapp" not in schedule.channels:
         return []
-    return ["no WhatsApp template: people outside the 24-hour window cannot receive this day"]
+    problems = template_variable_problems(
+        schedule.whatsapp_template_variables, "whatsapp_template_variables"
+    )
+    return [PostReport(schedule.campaign, 0, path, errors=problems)] if problems else []
 
 
 def _report_file(
@@ -139,7 +204,7 @@ def _report_file(
         report.errors.append(f"duplicate: day {claimed} is also claimed by {', '.join(others)}")
     _count(report, found.text, schedule)
     report.warnings.extend(broken_promises(found.text or ""))
-    report.warnings.extend(_template_warning(found, schedule))
+    _check_template(report, found, schedule)
     return report
 
 

@@ -13,18 +13,15 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from advent.keywords import classify
+from advent.alerts import alert
+from advent.keywords import classify, twilio_answers
 from advent.late_joiners import catch_up_late_joiner
 from advent.models import ConsentEvent, Delivery, InboundMessage, Subscriber
-from advent.replies import Replies, facts, load_replies
+from advent.phones import InvalidNumber, mask, normalise_number
+from advent.replies import RepliesError, facts, fallback, load_replies
 from advent.runtime import Runtime
 from advent.schedules import Schedule, ScheduleError
-from advent.subscriptions import (
-    InvalidNumber,
-    join,
-    normalise_number,
-    stop_subscriber,
-)
+from advent.subscriptions import join, stop_subscriber
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +69,18 @@ class Conversation:
         settings = self.runtime.settings
         today = schedule.local_date(self.now)
         later = [s.first_day for s in self.runtime.schedules if s.first_day > today]
-        replies: Replies = load_replies(settings.messages_dir, schedule)
-        return replies.render(name, facts(
+        known = facts(
             schedule, channel=self.channel, today=today, organiser=settings.organiser_name,
             contact=settings.organiser_contact, support_line=settings.support_line,
             next_start=min(later) if later else None,
-        ))
+        )
+        try:
+            return load_replies(settings.messages_dir, schedule).render(name, known)
+        except RepliesError as error:
+            # The file was broken after start-up: answer plainly, and tell the organiser.
+            log.error("reply text %s unusable: %s", name, error)
+            alert(self.session, schedule.campaign, "reply_text", str(error), self.now)
+            return fallback(name, known)
 
 
 def handle_inbound(session: Session, runtime: Runtime, inbound: Inbound, now: datetime) -> str | None:
@@ -89,11 +92,14 @@ def handle_inbound(session: Session, runtime: Runtime, inbound: Inbound, now: da
         if seen is not None:
             # Twilio retried a webhook we already answered: same answer, nothing done twice.
             return seen.reply_text
+    usable = True
     try:
-        phone = normalise_number(inbound.sender, runtime.settings.default_region)
+        phone = normalise_number(inbound.sender, runtime.settings.default_region, strict=False)
     except InvalidNumber:
-        log.warning("inbound text from an unusable number %r kept", inbound.sender[:40])
-        phone = inbound.sender.strip()[:40] or "unknown"
+        # Kept, so nothing is lost, but nobody can be subscribed or answered at such an address.
+        log.warning("inbound text from an unusable sender %s kept unanswered",
+                    mask(inbound.sender.strip()[:40]))
+        phone, usable = inbound.sender.strip()[:40] or "unknown", False
     body = inbound.body.replace("\x00", "")[:MAX_STORED_BODY]
     record = InboundMessage(
         provider_sid=inbound.message_sid, phone=phone, channel=inbound.channel,
@@ -104,11 +110,22 @@ def handle_inbound(session: Session, runtime: Runtime, inbound: Inbound, now: da
     session.flush()  # the text is on record before we decide anything about it
     chat = Conversation(session, runtime, inbound, phone, now, record)
     _touch_window(chat)
-    reply = _answer(chat, body)
+    reply = _answer(chat, body) if usable else None
     record.reply_text = reply
     session.add(record)
     session.commit()
     return reply
+
+
+def keep_unanswered(session: Session, inbound: Inbound, now: datetime) -> None:
+    """Store a text we failed to handle, as received, so the organiser can still read it."""
+    session.add(InboundMessage(
+        provider_sid=inbound.message_sid, phone=inbound.sender.strip()[:40] or "unknown",
+        channel=inbound.channel, to=inbound.to[:40] or None,
+        body=inbound.body.replace("\x00", "")[:MAX_STORED_BODY], num_media=inbound.num_media,
+        kind="unhandled", received_at=now,
+    ))
+    session.commit()
 
 
 def _touch_window(chat: Conversation) -> None:
@@ -144,20 +161,25 @@ def _answer(chat: Conversation, body: str) -> str | None:
 
 
 def _twilio_answers_sms(chat: Conversation) -> bool:
-    """On SMS, Twilio's own opt-out handling already replies to STOP, START and HELP."""
+    """On SMS, Twilio's own opt-out handling has already replied to this very text."""
     settings = chat.runtime.settings
-    return (chat.channel == "sms" and settings.provider == "twilio"
-            and settings.twilio_handles_sms_opt_out)
+    if chat.channel != "sms" or settings.provider != "twilio" or not settings.twilio_handles_sms_opt_out:
+        return False
+    # Advanced Opt-Out says so outright; otherwise Twilio only matches a lone default keyword.
+    return bool(chat.inbound.opt_out_type) or twilio_answers(chat.record.body)
 
 
 def _stop(chat: Conversation) -> str | None:
-    subscriptions = [s for s in _subscriptions(chat) if s.status != "stopped"]
-    schedule = chat.schedule_for(subscriptions[0].campaign if subscriptions else None)
+    known = _subscriptions(chat)
+    subscriptions = [s for s in known if s.status != "stopped"]
+    schedule = chat.schedule_for(known[0].campaign if known else None)
     if schedule is None and chat.runtime.schedules:
         schedule = chat.runtime.schedules[0]
     reply = None
     if schedule is not None and not _twilio_answers_sms(chat):
-        reply = chat.say("stopped" if subscriptions else "not_subscribed", schedule)
+        # Someone who already stopped is told so again (kindly); only strangers hear "not on
+        # our list".
+        reply = chat.say("stopped" if known else "not_subscribed", schedule)
     for subscriber in subscriptions:
         stop_subscriber(chat.session, subscriber, method="keyword", now=chat.now,
                         text=chat.record.body, message_sid=chat.inbound.message_sid,

@@ -16,7 +16,7 @@ from advent.alerts import alert
 from advent.content import ContentError, Post, load_post
 from advent.db import insert_ignoring_duplicates
 from advent.delivery import Engine, count_by_status, dispatch_day, plan_day
-from advent.models import DayRun
+from advent.models import DayRun, OrganiserAlert
 from advent.reconcile import recover_stale_claims
 from advent.schedules import Schedule
 
@@ -60,16 +60,44 @@ def send_day(engine: Engine, schedule: Schedule, day: date, post: Post) -> DayRe
     planned = plan_day(session, schedule, day, engine.clock())
     recovered = recover_stale_claims(engine, schedule, day, post)
     handled = dispatch_day(engine, schedule, day, post)
+    counts = close_day(session, schedule, day, engine.clock())
+    return DayResult(schedule.campaign, day, planned, handled, counts, recovered)
+
+
+def unfinished(counts: dict[str, int]) -> int:
+    """Deliveries still to be handed over (or whose hand-over nobody has settled yet)."""
+    return sum(counts.get(status, 0) for status in UNFINISHED)
+
+
+def close_day(session: Session, schedule: Schedule, day: date, now: datetime) -> dict[str, int]:
+    """Write down how the day stands; "sent" once nothing is left to hand over. Returns counts."""
     counts = count_by_status(session, schedule.campaign, day)
-    result = DayResult(schedule.campaign, day, planned, handled, counts, recovered)
     run = day_run(session, schedule, day)
-    if result.finished:
+    if not unfinished(counts):
         run.status = "sent"
-        run.finished_at = engine.clock()
+        run.finished_at = now
+        _alert_unknown(session, schedule, day, counts.get("unknown", 0), now)
     run.note = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nobody on the list"
     session.add(run)
     session.commit()
-    return result
+    return counts
+
+
+def _alert_unknown(session: Session, schedule: Schedule, day: date, unknown: int, now: datetime
+                   ) -> None:
+    # A finished day can still hide posts that never arrived: "unknown" is final for the engine,
+    # so only the organiser can settle it. Once per day: reconcile already names each person it
+    # could not settle, and running the day again must not repeat the alert.
+    if not unknown:
+        return
+    told = session.exec(select(OrganiserAlert.id).where(
+        OrganiserAlert.campaign == schedule.campaign, OrganiserAlert.kind == "unknown_delivery",
+        OrganiserAlert.message.contains(str(day)))).first()
+    if told is None:
+        alert(session, schedule.campaign, "unknown_delivery",
+              f"{schedule.campaign} {day}: the provider could not say whether {unknown} "
+              f"friend(s) got the post; run `advent reconcile` to ask again before sending "
+              f"anything by hand", now)
 
 
 def _mark_day(session: Session, schedule: Schedule, day: date, now: datetime, status: str,
@@ -84,9 +112,15 @@ def _mark_day(session: Session, schedule: Schedule, day: date, now: datetime, st
     session.commit()
 
 
-def record_missed(session: Session, schedule: Schedule, day: date, now: datetime, why: str) -> None:
-    """The send time passed and the post did not go out: say so where the organiser looks."""
-    _mark_day(session, schedule, day, now, "missed", why, alert_kind="missed_day", unless=("sending", "sent"))
+def record_missed(session: Session, schedule: Schedule, day: date, now: datetime, why: str,
+                  *, interrupted: bool = False) -> None:
+    """The send time passed and the post did not go out: say so where the organiser looks.
+
+    A day being sent is left alone, as its sender is still at work; `interrupted` says the
+    caller knows that sender stopped (a crash left the day "sending"), so the day is marked too.
+    """
+    unless = ("sent",) if interrupted else ("sending", "sent")
+    _mark_day(session, schedule, day, now, "missed", why, alert_kind="missed_day", unless=unless)
 
 
 def record_failed(session: Session, schedule: Schedule, day: date, now: datetime, why: str) -> None:
@@ -106,8 +140,9 @@ def send_scheduled_day(engine: Engine, schedule: Schedule, day: date, messages_d
 
 
 def sweep(engine: Engine, schedules: list[Schedule], messages_dir: Path) -> list[str]:
-    """Send what is due now on days already under way: late joiners and retries whose backoff
-    has passed. Never waits. Returns one line per day that sent something."""
+    """Send what is due now on today's post once it has gone out: late joiners, retries whose
+    backoff has passed, WhatsApp posts to re-send as the template. Never waits. Returns one line
+    per day that sent something."""
     lines = []
     for schedule in schedules:
         day = schedule.local_date(engine.clock())
@@ -117,7 +152,9 @@ def sweep(engine: Engine, schedules: list[Schedule], messages_dir: Path) -> list
             select(DayRun).where(DayRun.campaign == schedule.campaign, DayRun.day == day)
         ).first()
         engine.session.commit()
-        if run is None or run.status not in ("sending", "sent"):
+        # Only finished days: a day still "sending" has a dispatcher of its own (or is settled by
+        # catch-up), and a second one here would double the rate per sender.
+        if run is None or run.status != "sent":
             continue
         try:
             post = load_post(messages_dir, schedule, day)

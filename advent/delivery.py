@@ -23,10 +23,10 @@ from advent.config import Settings
 from advent.content import Post
 from advent.db import insert_ignoring_duplicates
 from advent.models import Delivery, DeliveryEvent, Subscriber
+from advent.phones import address
 from advent.providers.base import ErrorAction, OutgoingMessage, Provider, ProviderError, SendResult
 from advent.receipts import FAILURES, act_on_error, apply_early_receipts, next_status
 from advent.schedules import Schedule
-from advent.subscriptions import address
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 
 from advent.db import insert_ignoring_duplicates
 from advent.models import Delivery, Subscriber
+from advent.phones import address
 from advent.schedules import Schedule
-from advent.subscriptions import address
 
 
 def catch_up_late_joiner(session: Session, schedule: Schedule, subscriber: Subscriber,

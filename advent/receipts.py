@@ -67,7 +67,9 @@ def _is_duplicate(session: Session, report: StatusReport) -> bool:
 
 def _find_delivery(session: Session, report: StatusReport) -> Delivery | None:
     delivery = session.exec(select(Delivery).where(Delivery.provider_sid == report.sid)).first()
-    if delivery is None and report.reference and report.reference.isdigit():
+    # Our ids are small numbers; anything else in ?delivery= is not ours to look up.
+    if delivery is None and report.reference and report.reference.isdecimal() \
+            and len(report.reference) <= 12:
         delivery = session.get(Delivery, int(report.reference))
         if delivery is None:
             return None

@@ -19,9 +19,9 @@ from advent.alerts import alert
 from advent.content import Post
 from advent.delivery import Engine, outgoing, record_handover
 from advent.models import Delivery, Subscriber
+from advent.phones import mask
 from advent.providers.base import ProviderError, SendResult
 from advent.schedules import Schedule
-from advent.subscriptions import mask
 
 log = logging.getLogger(__name__)
 

@@ -38,13 +38,36 @@ class RepliesError(Exception):
     """A replies file that cannot be used; names the file and the problem."""
 
 
+# Last-resort answers when the organiser's file breaks while the service runs (it is checked at
+# start-up, but can be edited after): plain, honest, and never a silent webhook.
+FALLBACKS = {
+    "confirmation": "{title}: you're in, one message a day. Reply HELP for help, STOP to stop.",
+    "already": "{title}: you're already on the list. Reply STOP to stop.",
+    "stopped": "{title}: you're unsubscribed and will get nothing more. Text {keyword} to come back.",
+    "not_subscribed": "{title}: this number isn't on our list.",
+    "help": "{title}: one positive message a day. Reply STOP to stop, {keyword} to join.",
+    "thanks": "{title}: thank you, your message is saved. Reply STOP to stop.",
+    "full": "{title}: sorry, the list is full; you're on the waiting list. Reply STOP to be removed.",
+    "ended": "{title} has finished for this year, thank you.",
+    "invite": "You're invited to {title}: one positive message a day. Reply {keyword} to join.",
+}
+
+
 @dataclass(frozen=True)
 class Replies:
     texts: dict[str, str]
     path: Path
 
     def render(self, name: str, facts: dict[str, str]) -> str:
-        return self.texts[name].format_map(facts).strip()
+        try:
+            return self.texts[name].format_map(facts).strip()
+        except (KeyError, ValueError, IndexError) as error:
+            raise RepliesError(f"{self.path}: {name}: unknown or broken placeholder {error}; "
+                               "see the placeholders listed at the top of the file") from None
+
+
+def fallback(name: str, facts: dict[str, str]) -> str:
+    return FALLBACKS[name].format_map(facts)
 
 
 def load_replies(messages_dir: Path, schedule: Schedule) -> Replies:
@@ -101,3 +124,12 @@ def facts(schedule: Schedule, *, channel: str, today: date, organiser: str, cont
         "rates": RATES if channel == "sms" else "",
         "next": f" The next one starts {_short_date(next_start)}." if next_start else "",
     }
+
+
+def check_reply_texts(messages_dir: Path, schedule: Schedule) -> None:
+    """At start-up: every reply text loads and fills in, or RepliesError says which and why."""
+    replies = load_replies(messages_dir, schedule)
+    example = facts(schedule, channel="sms", today=schedule.first_day, organiser="organiser",
+                    contact="contact", support_line="support")
+    for name in NAMES:
+        replies.render(name, example)

@@ -14,6 +14,7 @@ from advent.db import make_engine
 from advent.migrate import require_current_schema
 from advent.providers import make_provider
 from advent.providers.base import Provider
+from advent.replies import check_reply_texts
 from advent.schedules import Schedule, default_schedule, find_schedule, load_schedules
 
 
@@ -57,4 +58,7 @@ def build_runtime(settings: Settings | None = None, *, check_schema: bool = True
         require_current_schema(db)
     schedules = load_schedules(settings.schedules_dir)
     default_schedule(schedules, settings.default_schedule)  # a bad name fails at start-up
+    for schedule in schedules:
+        # A broken reply text found now is a clear message; found by a friend's text, a silence.
+        check_reply_texts(settings.messages_dir, schedule)
     return Runtime(settings, db, provider or make_provider(settings), schedules)

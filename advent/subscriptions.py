@@ -8,45 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import phonenumbers
 from sqlalchemy import update
 from sqlmodel import Session, func, select
 
 from advent.alerts import alert
 from advent.models import ConsentEvent, Delivery, Subscriber
+from advent.phones import mask
 from advent.schedules import Schedule
-
-
-class InvalidNumber(ValueError):
-    """A phone number that cannot be used; the message says why."""
-
-
-def normalise_number(raw: str, region: str = "GB") -> str:
-    """E.164 for a number typed by a person or sent by a provider ("whatsapp:+44...")."""
-    text = (raw or "").strip().removeprefix("whatsapp:").strip()
-    if not text:
-        raise InvalidNumber("no phone number given")
-    try:
-        parsed = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException as error:
-        raise InvalidNumber(f"{text!r} is not a phone number ({error}); use the +44... form") from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise InvalidNumber(
-            f"{text!r} is not a valid phone number for region {region}; "
-            "check the digits or write it with its country code, e.g. +447911123456"
-        )
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def mask(phone: str) -> str:
-    """+447911123456 -> +44•••••••456: enough to tell people apart, not enough to misuse."""
-    if len(phone) <= 6:
-        return "•" * len(phone)
-    return phone[:3] + "•" * (len(phone) - 6) + phone[-3:]
-
-
-def address(phone: str, channel: str) -> str:
-    return f"whatsapp:{phone}" if channel == "whatsapp" else phone
 
 
 def find_subscriber(session: Session, phone: str, channel: str, campaign: str) -> Subscriber | None:

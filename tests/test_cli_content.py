@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from advent.cli import main
 from advent.cli.content import content
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +54,54 @@ def test_folders_come_from_the_environment(runner: CliRunner) -> None:
     assert "24 posts checked" in result.output
 
 
+@pytest.fixture
+def workdir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working folder, and nothing in the environment that the .env under test sets."""
+    for name in ("ADVENT_MESSAGES_DIR", "ADVENT_SCHEDULES_DIR", "ADVENT_SEND_RATE"):
+        monkeypatch.delenv(name, raising=False)
+    folder = tmp_path_factory.mktemp("cwd")
+    monkeypatch.chdir(folder)
+    return folder
+
+
+def break_day_seven(project: Path) -> None:
+    post = project / "messages" / "advent-2026" / "07.md"
+    post.write_text("---\nday: 7\nmood: cheerful\n---\n\nHello.\n", encoding="utf-8")
+
+
+def write_dot_env(workdir: Path, project: Path) -> None:
+    (workdir / ".env").write_text(
+        f"ADVENT_MESSAGES_DIR={project / 'messages'}\n"
+        f"ADVENT_SCHEDULES_DIR={project / 'schedules'}\n", encoding="utf-8"
+    )
+
+
+def test_folders_come_from_dot_env_in_the_working_folder(
+    runner: CliRunner, project: Path, workdir: Path
+) -> None:
+    break_day_seven(project)
+    write_dot_env(workdir, project)
+    result = runner.invoke(main, ["content", "check"])
+    assert result.exit_code == 1, result.output
+    assert "error: mood: unknown front matter field" in result.output
+
+
+def test_folder_options_override_dot_env(runner: CliRunner, project: Path, workdir: Path) -> None:
+    break_day_seven(project)
+    write_dot_env(workdir, project)
+    result = runner.invoke(main, ["content", "check", "--messages-dir", str(ROOT / "messages")])
+    assert result.exit_code == 0, result.output
+    assert "24 posts checked (9 reply texts too), 0 errors," in result.output
+
+
+def test_a_bad_setting_is_shown_and_exits_2(runner: CliRunner, workdir: Path) -> None:
+    (workdir / ".env").write_text("ADVENT_SEND_RATE=fast\n", encoding="utf-8")
+    result = runner.invoke(main, ["content", "check"])
+    assert result.exit_code == 2
+    assert "Configuration error" in result.stderr and "ADVENT_SEND_RATE" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+
+
 def test_json_output_has_one_object_per_post(runner: CliRunner) -> None:
     result = check(runner, ROOT, "--json")
     assert result.exit_code == 0, result.output
@@ -70,8 +119,7 @@ def test_json_output_has_one_object_per_post(runner: CliRunner) -> None:
 def test_broken_post_exits_non_zero_naming_file_and_problem(
     runner: CliRunner, project: Path
 ) -> None:
-    post = project / "messages" / "advent-2026" / "07.md"
-    post.write_text("---\nday: 7\nmood: cheerful\n---\n\nHello.\n", encoding="utf-8")
+    break_day_seven(project)
     (project / "messages" / "advent-2026" / "11.md").unlink()
     result = check(runner, project)
     assert result.exit_code == 1

@@ -67,7 +67,7 @@ def test_stop_confirms_once_and_cancels_todays_unsent_post(client, runtime, engi
     send_day(engine, schedule, day, load_post(runtime.settings.messages_dir, schedule, day))
     assert engine.provider.received_by(ANNA) == []
     again = reply_text(text_from(client, ANNA, "STOP"))
-    assert "isn't on our list" in again  # answered, but not recorded as a second opt-out
+    assert "unsubscribed" in again  # answered again, but not recorded as a second opt-out
     with runtime.session() as session:
         kinds = [e.kind for e in session.exec(select(ConsentEvent)).all()]
     assert kinds == ["opt_in", "opt_in", "opt_out"]
@@ -163,7 +163,7 @@ def test_joining_after_the_last_day_says_the_calendar_has_ended(client, runtime,
 def test_bad_input_is_answered_and_stored_never_a_500(client, runtime):
     cases = [{"From": ANNA, "Body": ""}, {"From": ANNA, "Body": "x" * 2000},
              {"From": ANNA, "Body": "😀🎄 thank you"}, {"From": ANNA, "Body": "hi\x00there"},
-             {"Body": "no sender at all"}, {}, {"From": "not-a-number", "Body": "STOP"},
+             {"Body": "HAPPY"}, {}, {"From": "not-a-number", "Body": "HAPPY"},
              {"From": ANNA, "Body": "HAPPY", "NumMedia": "lots"}]
     for form in cases:
         assert client.post("/twilio/inbound", data=form).status_code == 200, form
@@ -171,6 +171,9 @@ def test_bad_input_is_answered_and_stored_never_a_500(client, runtime):
         bodies = session.exec(select(InboundMessage.body).order_by(InboundMessage.id)).all()
     assert len(bodies) == len(cases)
     assert bodies[3] == "hithere" and len(bodies[1]) == 2000
+    # A join from no usable number is kept, but nobody is put on the list.
+    with runtime.session() as session:
+        assert [s.phone for s in session.exec(select(Subscriber)).all()] == [ANNA]
 
 
 def test_a_retried_webhook_gets_the_same_answer_and_is_stored_once(client, runtime):
@@ -179,3 +182,35 @@ def test_a_retried_webhook_gets_the_same_answer_and_is_stored_once(client, runti
     assert first == again and "you're in" in first
     with runtime.session() as session:
         assert len(session.exec(select(InboundMessage)).all()) == 1
+
+
+def test_a_reply_text_broken_after_start_up_still_gets_an_answer_and_an_alert(client, runtime,
+                                                                             project):
+    replies = project / "messages" / "advent-2026" / "replies.toml"
+    replies.write_text(replies.read_text().replace("{title} from {organiser}: you're in.",
+                                                   "{title} from {nobody}: you're in."))
+    text = reply_text(text_from(client, ANNA, "HAPPY"))
+    assert "you're in" in text and "STOP to stop" in text
+    assert _subscriber(runtime, ANNA).status == "active"
+    with runtime.session() as session:
+        alert = session.exec(select(OrganiserAlert)).one()
+    assert "confirmation" in alert.message and "nobody" in alert.message
+
+
+def test_a_missing_replies_file_stops_start_up_with_a_clear_message(runtime, settings, project):
+    import pytest
+
+    from advent.replies import RepliesError
+    from advent.runtime import build_runtime
+
+    (project / "messages" / "advent-2026" / "replies.toml").unlink()
+    with pytest.raises(RepliesError) as stopped:
+        build_runtime(settings)  # the schema is current: only the reply texts are wrong
+    assert "replies.toml: missing" in str(stopped.value)
+
+
+def test_strange_form_values_never_cause_a_500(client):
+    assert client.post("/twilio/inbound", data={"From": ANNA, "Body": "hi",
+                                                "NumMedia": "²"}).status_code == 200
+    assert client.post("/twilio/status?delivery=" + "9" * 40,
+                       data={"MessageSid": "SMx", "MessageStatus": "sent"}).status_code == 200

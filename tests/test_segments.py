@@ -1,6 +1,13 @@
+import pytest
+
 from advent.segments import count_segments
 
 EMOJI = "\U0001F600"  # a grinning face: outside the BMP, so a surrogate pair in UTF-16
+MAN, WOMAN, GIRL, BOY, ZWJ = "\U0001F468", "\U0001F469", "\U0001F467", "\U0001F466", "\u200d"
+FAMILY = ZWJ.join([MAN, WOMAN, GIRL, BOY])  # 4 surrogate pairs + 3 joiners: 11 units
+FLAG = "\U0001F1EC\U0001F1E7"  # two regional indicators, GB: 4 units
+THUMBS_UP_MEDIUM = "\U0001F44D\U0001F3FD"  # a thumbs up with a skin-tone modifier: 4 units
+KEYCAP_ONE = "1\ufe0f\u20e3"  # digit, variation selector, enclosing keycap: 3 units
 
 
 def test_160_plain_characters_fit_one_segment() -> None:
@@ -114,3 +121,48 @@ def test_newlines_cost_one_septet() -> None:
 def test_empty_text_is_zero_segments() -> None:
     count = count_segments("")
     assert (count.segments, count.units, count.characters) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("emoji, units", [
+    (FAMILY, 11), (FLAG, 4), (THUMBS_UP_MEDIUM, 4), (KEYCAP_ONE, 3),
+])
+def test_an_emoji_sequence_is_one_character_of_all_its_units(emoji: str, units: int) -> None:
+    count = count_segments(emoji)
+    assert (count.encoding, count.characters, count.units) == ("UCS-2", 1, units)
+
+
+@pytest.mark.parametrize("emoji, lead", [
+    # Each starts where splitting it by code point would fill segment 1 (66 or 67 units).
+    (FAMILY, 60), (FLAG, 65), (THUMBS_UP_MEDIUM, 65), (KEYCAP_ONE, 65),
+])
+def test_an_emoji_sequence_at_the_67_boundary_moves_wholly_to_the_next_segment(
+    emoji: str, lead: int
+) -> None:
+    units = count_segments(emoji).units
+    # Segment 1 keeps only the lead; segment 2 takes the whole emoji and is then exactly full.
+    fits = "a" * lead + emoji + "a" * (67 - units)
+    assert count_segments(fits).segments == 2
+    # One more unit than that needs a third segment, though the total is still within 134,
+    # which two segments would hold if the emoji could be split.
+    overflows = fits + "a"
+    assert count_segments(overflows).units <= 134
+    assert count_segments(overflows).segments == 3
+
+
+def test_a_cluster_longer_than_a_segment_is_split_between_code_points_not_surrogates() -> None:
+    # 45 men joined by 44 joiners are one cluster of 134 units. Split between code points,
+    # 22 man-joiner pairs fill 66 units of each segment; the next surrogate pair stays whole.
+    chain = ZWJ.join([MAN] * 45)
+    count = count_segments(chain)
+    assert (count.characters, count.units) == (1, 134)
+    assert count.segments == 3
+
+
+def test_combining_marks_longer_than_a_segment_still_count() -> None:
+    count = count_segments("e" + "\u0301" * 100)
+    assert (count.characters, count.units, count.segments) == (1, 101, 2)
+
+
+def test_crlf_is_one_character_but_two_septets() -> None:
+    count = count_segments("one\r\ntwo")
+    assert (count.characters, count.units) == (7, 8)

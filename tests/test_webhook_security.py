@@ -72,8 +72,8 @@ def test_on_twilio_sms_stop_is_recorded_without_a_second_reply(twilio_app):
     app, rt = twilio_app
     client = app.test_client()
     signed_post(client, "/twilio/inbound", FORM, base=BASE)
-    stop = signed_post(client, "/twilio/inbound", {**FORM, "Body": "STOP", "MessageSid": "SM2",
-                                                   "OptOutType": "STOP"}, base=BASE)
+    stop = signed_post(client, "/twilio/inbound", {**FORM, "Body": "STOP", "MessageSid": "SM2"},
+                       base=BASE)
     assert stop.status_code == 200 and reply_text(stop) == ""
     with rt.session() as session:
         assert session.exec(select(Subscriber.status)).one() == "stopped"
@@ -87,3 +87,21 @@ def test_on_whatsapp_stop_is_answered_by_the_service(twilio_app):
     stop = signed_post(client, "/twilio/inbound", {**whatsapp, "Body": "stop", "MessageSid": "SM2"},
                        base=BASE)
     assert "unsubscribed" in reply_text(stop)
+
+
+def test_on_twilio_sms_texts_twilio_does_not_answer_get_our_answer(twilio_app):
+    app, rt = twilio_app
+    client = app.test_client()
+    signed_post(client, "/twilio/inbound", FORM, base=BASE)
+    # Twilio's own handling only matches a lone keyword; these reach us unanswered.
+    again = signed_post(client, "/twilio/inbound", {**FORM, "MessageSid": "SM2"}, base=BASE)
+    assert "already on the list" in reply_text(again)
+    helped = signed_post(client, "/twilio/inbound",
+                         {**FORM, "Body": "help me please", "MessageSid": "SM3"}, base=BASE)
+    assert "STOP" in reply_text(helped)
+    stop = signed_post(client, "/twilio/inbound",
+                       {**FORM, "Body": "Stop please", "MessageSid": "SM4"}, base=BASE)
+    assert "unsubscribed" in reply_text(stop)
+    lone = signed_post(client, "/twilio/inbound", {**FORM, "Body": "START", "MessageSid": "SM5"},
+                       base=BASE)
+    assert "you're in" in reply_text(lone)  # our confirmation says more than Twilio's

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from advent.config import load_settings
 from advent.content_check import PostReport, check_campaign
 from advent.replies_check import check_replies
 from advent.schedules import ScheduleError, load_schedules
@@ -53,17 +54,34 @@ def _print_human(reports: list[PostReport]) -> None:
     )
 
 
+def _folders(messages_dir: Path | None, schedules_dir: Path | None) -> tuple[Path, Path]:
+    """The folders given as options, else the project's settings (environment, then .env).
+
+    Settings are read only when an option is missing, so an explicit check still runs while an
+    unrelated setting is broken; a bad setting raises ConfigError, which `advent` shows and
+    turns into exit status 2 like every other command.
+    """
+    if messages_dir is None or schedules_dir is None:
+        settings = load_settings()
+        messages_dir = messages_dir or settings.messages_dir
+        schedules_dir = schedules_dir or settings.schedules_dir
+    return messages_dir, schedules_dir
+
+
 @content.command(help="Check every campaign's posts: all days present, valid, and SMS cost.")
 @click.option(
-    "--messages-dir", envvar="ADVENT_MESSAGES_DIR", default="messages", show_default=True,
-    type=click.Path(path_type=Path), help="Folder holding one folder of posts per campaign.",
+    "--messages-dir", type=click.Path(path_type=Path),
+    help="Folder holding one folder of posts per campaign. [default: ADVENT_MESSAGES_DIR "
+         "from the environment or .env, else messages]",
 )
 @click.option(
-    "--schedules-dir", envvar="ADVENT_SCHEDULES_DIR", default="schedules", show_default=True,
-    type=click.Path(path_type=Path), help="Folder holding one TOML file per campaign.",
+    "--schedules-dir", type=click.Path(path_type=Path),
+    help="Folder holding one TOML file per campaign. [default: ADVENT_SCHEDULES_DIR "
+         "from the environment or .env, else schedules]",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per post.")
-def check(messages_dir: Path, schedules_dir: Path, as_json: bool) -> None:
+def check(messages_dir: Path | None, schedules_dir: Path | None, as_json: bool) -> None:
+    messages_dir, schedules_dir = _folders(messages_dir, schedules_dir)
     try:
         schedules = load_schedules(schedules_dir)
     except ScheduleError as error:

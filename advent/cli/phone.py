@@ -7,7 +7,7 @@ import click
 from advent.cli.common import engine_for, now, runtime
 from advent.conversations import Inbound, handle_inbound
 from advent.days import sweep
-from advent.subscriptions import InvalidNumber, normalise_number
+from advent.phones import InvalidNumber, normalise_number
 
 
 @click.command(help="Play a text arriving from NUMBER and print the service's reply, as the "

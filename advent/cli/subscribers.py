@@ -10,9 +10,9 @@ from sqlmodel import select
 from advent.cli.common import CAMPAIGN, now, runtime
 from advent.invites import InviteRefused, prepare_invite, remove
 from advent.models import ConsentEvent, Subscriber
+from advent.phones import InvalidNumber, mask, normalise_number
 from advent.providers.base import OutgoingMessage, ProviderError
 from advent.replies import facts, load_replies
-from advent.subscriptions import InvalidNumber, mask, normalise_number
 
 
 @click.group(help="See who is on the list, invite someone, or take someone off.")

@@ -9,9 +9,10 @@ from contextlib import contextmanager
 from advent.config import ConfigError
 from advent.content import ContentError
 from advent.migrate import SchemaOutOfDate
+from advent.replies import RepliesError
 from advent.schedules import ScheduleError
 
-SETUP_ERRORS = (ConfigError, ScheduleError, SchemaOutOfDate, ContentError)
+SETUP_ERRORS = (ConfigError, ScheduleError, SchemaOutOfDate, ContentError, RepliesError)
 
 
 @contextmanager

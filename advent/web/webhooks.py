@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from advent.conversations import Inbound, handle_inbound
+from advent.conversations import Inbound, handle_inbound, keep_unanswered
 from advent.providers.base import StatusReport
 from advent.receipts import record_receipt
 from advent.web import db_session, runtime
@@ -56,7 +56,10 @@ def twiml(text: str | None) -> Response:
 
 def _count(value: str | None) -> int:
     """A count from a form field; anything unreadable counts as none rather than failing."""
-    return int(value) if value and value.isdigit() else 0
+    try:
+        return max(int(value or 0), 0)
+    except ValueError:
+        return 0
 
 
 @blueprint.post("/inbound")
@@ -80,6 +83,11 @@ def inbound() -> Response:
         log.exception("could not store inbound message %s", message.message_sid)
         # 503 without a body: Twilio reports it, and nothing we said would be true.
         return Response("temporarily unavailable", 503)
+    except Exception:  # a bug of ours must cost an answer, never the text itself
+        session.rollback()
+        log.exception("could not answer inbound message %s; keeping it", message.message_sid)
+        keep_unanswered(session, message, runtime().clock())
+        return twiml(None)
     return twiml(reply)
 
 
