@@ -195,3 +195,19 @@ def test_a_refusal_in_the_newer_problem_format_is_read_from_the_same_table(
         "status": 400, "code": 21211, "detail": "not a valid phone number"})
     delivery, friend = send_today(tw)
     assert (delivery.status, delivery.error_code, friend.status) == ("failed", "21211", "invalid")
+
+
+def test_twilio_quoting_the_number_never_puts_it_in_a_reason_or_alert(tw, twilio_api):
+    twilio_api.add(responses.POST, MESSAGES_URL, status=400, json=error_json(
+        21211, message="The 'To' number +447911123456 is not a valid phone number."))
+    join(tw.engine.session, tw.runtime.schedule(), phone="+447911123456", channel="sms",
+         method="keyword", now=tw.engine.clock())
+    tw.engine.session.commit()
+    send_day(tw.engine, tw.runtime.schedule(), DAY,
+             load_post(tw.settings.messages_dir, tw.runtime.schedule(), DAY))
+    with tw.runtime.session() as session:
+        reasons = [d.error_reason for d in session.exec(select(Delivery)).all()]
+        alerts = [a.message for a in session.exec(select(OrganiserAlert)).all()]
+    assert reasons and alerts
+    assert not any("447911123456" in text for text in reasons + alerts)
+    assert any("+44•••••••456" in text for text in reasons)

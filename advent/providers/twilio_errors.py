@@ -18,6 +18,7 @@ from twilio.base.exceptions import (
 )
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from advent.phones import redact_numbers
 from advent.providers.base import ErrorAction, ProviderError
 
 NO_TEMPLATE = (
@@ -154,17 +155,20 @@ def provider_error(error: Exception) -> ProviderError:
     if isinstance(error, Refusal):
         row = _rest_row(error)
         said = getattr(error, "msg", None) or getattr(error, "detail", None) or error.status
+        # Twilio's own words often quote the friend's number; reasons are shown and logged.
+        said = redact_numbers(str(said))
         # A 5xx may come after Twilio queued the message: the engine must look before resending.
         return ProviderError(f"{row.reason} (Twilio {row.code}: {said})", code=row.code,
                              action=row.action, maybe_sent=error.status >= 500)
     if isinstance(error, requests.ConnectionError) and _refused_before_sending(error):
         row = TABLE["no connection"]
-        return ProviderError(f"{row.reason}: {error}", code=row.code, action=row.action)
+        return ProviderError(f"{row.reason}: {redact_numbers(str(error))}", code=row.code,
+                             action=row.action)
     if isinstance(error, requests.Timeout | requests.ConnectionError):
         # The request may have reached Twilio before the answer was lost.
         row = TABLE["timeout"]
-        return ProviderError(f"{row.reason}: {error}", code=row.code, action=row.action,
-                             maybe_sent=True)
+        return ProviderError(f"{row.reason}: {redact_numbers(str(error))}", code=row.code,
+                             action=row.action, maybe_sent=True)
     # Anything else (a garbled answer, say): we cannot know whether Twilio took the message.
-    return ProviderError(f"unexpected answer from Twilio: {error}", code=None,
+    return ProviderError(f"unexpected answer from Twilio: {redact_numbers(str(error))}", code=None,
                          action=ErrorAction.RETRY, maybe_sent=True)
