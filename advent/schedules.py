@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from advent.keywords import HELP_WORDS, JOIN_WORDS, STOP_WORDS
+
 Channel = Literal["sms", "whatsapp"]
 
 # WhatsApp broadcast lists hold at most 256 people; a small, personal list is the point.
@@ -41,6 +43,9 @@ class Schedule(BaseModel):
     # WhatsApp, outside a person's 24-hour window, only allows an approved template.
     whatsapp_template_sid: str | None = Field(None, pattern=r"^HX[0-9a-fA-F]{32}$")
     whatsapp_template_variables: dict[str, str] = Field(default_factory=dict)
+    # A WhatsApp invitation starts a conversation, which Meta allows only with its own template.
+    whatsapp_invite_template_sid: str | None = Field(None, pattern=r"^HX[0-9a-fA-F]{32}$")
+    whatsapp_invite_template_variables: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("timezone")
     @classmethod
@@ -54,6 +59,9 @@ class Schedule(BaseModel):
     @field_validator("join_keyword")
     @classmethod
     def _upper_keyword(cls, value: str) -> str:
+        if value.upper() in STOP_WORDS | HELP_WORDS | JOIN_WORDS:
+            raise ValueError(f"{value!r} already means STOP, HELP or JOIN; pick a word of "
+                             "your own, such as HAPPY")
         return value.upper()
 
     @field_validator("channels")

@@ -109,3 +109,9 @@ def test_alerts_show_what_needs_attention_once(advent, runtime, schedule):
     assert "list_full" in first.output and "waiting list" in first.output
     assert "Nothing needs your attention." in advent("alerts").output
     assert "list_full" in advent("alerts", "--all").output
+
+
+def test_a_whatsapp_invite_needs_its_own_approved_template(advent, simulator):
+    result = advent("subscribers", "invite", "+447911123456", "--whatsapp")
+    assert result.exit_code == 1 and "whatsapp_invite_template_sid" in result.output
+    assert simulator.received_by("+447911123456") == []

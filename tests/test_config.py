@@ -72,3 +72,13 @@ def test_a_bad_schedule_names_the_file_field_and_problem(project, settings):
     assert "advent-2026.toml" in message
     assert "timezone: unknown IANA timezone 'Europe/Londn'" in message
     assert "late_joiners" in message
+
+
+def test_a_join_keyword_that_already_means_stop_is_refused(project):
+    from advent.schedules import ScheduleError, load_schedules
+
+    path = project / "schedules" / "advent-2026.toml"
+    path.write_text(path.read_text().replace('join_keyword = "HAPPY"', 'join_keyword = "stop"'))
+    with pytest.raises(ScheduleError) as caught:
+        load_schedules(project / "schedules")
+    assert "join_keyword: 'stop' already means STOP, HELP or JOIN" in str(caught.value)

@@ -71,6 +71,10 @@ def invite(number: str, name: str | None, campaign: str | None, whatsapp: bool) 
     rt = runtime()
     phone, channel = _number(number), ("whatsapp" if whatsapp else "sms")
     schedule = rt.schedule(campaign)
+    if whatsapp and not schedule.whatsapp_invite_template_sid:
+        raise click.ClickException(
+            "Not invited: WhatsApp lets a business start a conversation only with an approved "
+            "template. Set whatsapp_invite_template_sid in the schedule, or invite by SMS.")
     moment = now()
     text = load_replies(rt.settings.messages_dir, schedule).render("invite", facts(
         schedule, channel=channel, today=schedule.local_date(moment),
@@ -84,9 +88,11 @@ def invite(number: str, name: str | None, campaign: str | None, whatsapp: bool) 
         except InviteRefused as why:
             raise click.ClickException(f"Not invited: {why}.") from None
     try:
-        rt.provider.send(OutgoingMessage(reference=f"invite-{prepared.subscriber.id}", to=phone,
-                                         channel=channel, body=text, in_session_window=False,
-                                         template_sid=schedule.whatsapp_template_sid))
+        rt.provider.send(OutgoingMessage(
+            reference=f"invite-{prepared.subscriber.id}", to=phone, channel=channel, body=text,
+            in_session_window=channel != "whatsapp",
+            template_sid=schedule.whatsapp_invite_template_sid,
+            template_variables=schedule.whatsapp_invite_template_variables))
     except ProviderError as error:
         raise click.ClickException(f"Invite recorded but not sent: {error.reason}") from None
     click.echo(f"Invited {mask(phone)} by {channel}: \"{text}\"")
