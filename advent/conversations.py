@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from advent.alerts import alert
 from advent.keywords import classify, twilio_answers
-from advent.late_joiners import catch_up_late_joiner
+from advent.late_joiners import catch_up_late_joiner, first_post_date
 from advent.models import ConsentEvent, Delivery, InboundMessage, Subscriber
 from advent.phones import InvalidNumber, mask, normalise_number
 from advent.replies import RepliesError, facts, fallback, load_replies
@@ -73,6 +73,7 @@ class Conversation:
             schedule, channel=self.channel, today=today, organiser=settings.organiser_name,
             contact=settings.organiser_contact, support_line=settings.support_line,
             next_start=min(later) if later else None,
+            starting=first_post_date(schedule, self.now),
         )
         try:
             return load_replies(settings.messages_dir, schedule).render(name, known)

@@ -7,7 +7,7 @@ now; the next day's plan includes them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -15,6 +15,16 @@ from advent.db import insert_ignoring_duplicates
 from advent.models import Delivery, Subscriber
 from advent.phones import address
 from advent.schedules import Schedule
+
+
+def first_post_date(schedule: Schedule, now: datetime) -> date:
+    """The date of the first post someone joining `now` will get, under the schedule's policy."""
+    today = schedule.local_date(now)
+    if today < schedule.first_day:
+        return schedule.first_day
+    if schedule.late_joiners == "tomorrow" and now >= schedule.send_at(today):
+        return today + timedelta(days=1)
+    return today
 
 
 def catch_up_late_joiner(session: Session, schedule: Schedule, subscriber: Subscriber,

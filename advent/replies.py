@@ -99,8 +99,14 @@ def _short_date(day: date) -> str:
 
 
 def facts(schedule: Schedule, *, channel: str, today: date, organiser: str, contact: str,
-          support_line: str, next_start: date | None = None) -> dict[str, str]:
-    """The values the placeholders stand for, for one schedule, channel and day."""
+          support_line: str, next_start: date | None = None, starting: date | None = None
+          ) -> dict[str, str]:
+    """The values the placeholders stand for, for one schedule, channel and day.
+
+    `starting`: the first post this person will get (a late joiner's first/count say exactly
+    what is still to come, not the whole calendar).
+    """
+    first = max(starting or schedule.first_day, schedule.first_day)
     send = datetime.combine(schedule.first_day, schedule.send_time, tzinfo=schedule.tz)
     left = len([d for d in schedule.days() if d >= today])
     if today > schedule.last_day:
@@ -115,9 +121,9 @@ def facts(schedule: Schedule, *, channel: str, today: date, organiser: str, cont
         "contact": contact or organiser,
         "time": schedule.send_time.strftime("%H:%M"),
         "timezone": send.tzname() or schedule.timezone,
-        "first": _short_date(schedule.first_day),
+        "first": _short_date(first),
         "last": _short_date(schedule.last_day),
-        "count": str(schedule.number_of_days),
+        "count": str(max((schedule.last_day - first).days + 1, 0)),
         "days_left": days_left,
         "keyword": schedule.join_keyword,
         "support": f" If you need someone to talk to now: {support_line}." if support_line else "",

@@ -26,8 +26,9 @@ def test_join_is_confirmed_at_once_with_everything_the_person_needs_to_know(clie
     response = text_from(client, ANNA, "HAPPY", sid="SM001")
     text = reply_text(response)
     assert response.status_code == 200 and response.content_type.startswith("text/xml")
+    # 3 December, after today's post went out: today's comes straight away, 22 in all.
     for part in ("Advent of Kindness", "Sam", "One positive message a day", "08:00 GMT",
-                 "1 Dec", "24 Dec", "24 in all", "Nothing will ever be asked of you",
+                 "3 Dec to 24 Dec, 22 in all", "Nothing will ever be asked of you",
                  "Msg & data rates may apply", "Reply HELP for help", "STOP to stop"):
         assert part in text, part
     assert _subscriber(runtime, ANNA).status == "active"
@@ -36,6 +37,16 @@ def test_join_is_confirmed_at_once_with_everything_the_person_needs_to_know(clie
     assert (event.kind, event.method, event.text_received, event.message_sid) == (
         "opt_in", "keyword", "HAPPY", "SM001")
     assert event.confirmation_sent == text
+
+
+def test_joining_before_the_calendar_starts_promises_all_24(client, clock):
+    clock.now = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+    assert "1 Dec to 24 Dec, 24 in all" in reply_text(text_from(client, ANNA, "HAPPY"))
+
+
+def test_under_tomorrow_policy_a_late_joiner_is_promised_from_tomorrow(client, runtime, schedule):
+    runtime.schedules = [schedule.model_copy(update={"late_joiners": "tomorrow"})]
+    assert "4 Dec to 24 Dec, 21 in all" in reply_text(text_from(client, ANNA, "HAPPY"))
 
 
 def test_whatsapp_confirmation_leaves_out_sms_rates(client):
