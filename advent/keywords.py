@@ -14,6 +14,10 @@ JOIN_WORDS = frozenset({"JOIN", "START", "SUBSCRIBE", "YES", "UNSTOP"})
 STOP_WORDS = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 )
+# Words that mean nothing but "stop" count however long the text; everyday words that also
+# mean "stop" (cancel, end, quit, revoke) only with a word or two after them, so "Quit smoking
+# thanks to you!" is read as the lovely reply it is.
+UNMISTAKABLE_STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "OPTOUT"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
 # "Yes please" joins; "yes I loved today's one, thank you" is a reply to read.
 MAX_TRAILING_WORDS = 2
@@ -36,12 +40,14 @@ def classify(text: str, campaign_keywords: frozenset[str] | set[str] = frozenset
         return Classified("reply")
     first = words[0].upper()
     keywords = {k.upper() for k in campaign_keywords}
-    # A STOP is honoured however long the text: a missed STOP is the harm this service exists
-    # to avoid, while a mistaken one costs a single "START" to undo.
-    if first in STOP_WORDS:
+    # An unmistakable STOP is honoured however long the text: a missed STOP is the harm this
+    # service exists to avoid, while a mistaken one costs a single "START" to undo.
+    if first in UNMISTAKABLE_STOP_WORDS:
         return Classified("stop", first)
     if len(words) > 1 + MAX_TRAILING_WORDS:
         return Classified("reply")
+    if first in STOP_WORDS:
+        return Classified("stop", first)
     if first in HELP_WORDS:
         return Classified("help", first)
     if first in keywords:

@@ -11,7 +11,8 @@ CAMPAIGN_WORDS = {"HAPPY"}
 
 @pytest.mark.parametrize("text", ["STOP", "stop", "Stop please", "stop!", " STOP ", "StopAll",
                                   "unsubscribe", "Cancel.", "end", "QUIT", "revoke", "optout",
-                                  "STOP sending these please, thank you"])
+                                  "STOP sending these please, thank you", "cancel please",
+                                  "Unsubscribe me from all of this now"])
 def test_stop_words_and_their_variants_stop(text):
     assert classify(text, CAMPAIGN_WORDS).kind == "stop"
 
@@ -34,6 +35,7 @@ def test_help_words_ask_for_help(text):
 
 @pytest.mark.parametrize("text", ["Thank you, that made my day", "I can't stop smiling", "",
                                   "   ", "\x00\x00", "Yes I loved the one about the walk today",
-                                  "😀", "x" * 2000])
+                                  "😀", "x" * 2000, "Quit smoking thanks to you!",
+                                  "End of a long week and this made me smile"])
 def test_anything_else_is_a_reply(text):
     assert classify(text, CAMPAIGN_WORDS).kind == "reply"
