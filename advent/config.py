@@ -91,9 +91,11 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str) -> str:
         if value and not value.startswith(("sqlite://", "postgresql", "postgres://")):
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
-        # Hosting platforms hand out postgres://, which SQLAlchemy no longer accepts.
-        if value.startswith("postgres://"):
-            value = "postgresql://" + value.removeprefix("postgres://")
+        # Hosting platforms hand out postgres://, which SQLAlchemy no longer accepts; a plain
+        # postgresql:// would ask for psycopg2, while the driver we install is psycopg 3.
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                value = "postgresql+psycopg://" + value.removeprefix(prefix)
         return value
 
     @model_validator(mode="after")

@@ -34,7 +34,7 @@ class DayResult:
 
     @property
     def finished(self) -> bool:
-        return not any(self.counts.get(s) for s in UNFINISHED)
+        return not unfinished(self.counts)
 
 
 def day_run(session: Session, schedule: Schedule, day: date) -> DayRun:

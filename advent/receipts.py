@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from advent.alerts import alert
@@ -178,9 +179,24 @@ def apply_early_receipts(session: Session, delivery: Delivery, explain: Explain,
 
 
 def collect_receipts(session: Session, provider: Provider, now: datetime) -> int:
-    """Pull due receipts from a provider that keeps them (the simulator); returns how many."""
+    """Pull due receipts from a provider that keeps them (the simulator); returns how many.
+
+    They are acknowledged only after they are committed here, so none is lost in between.
+    """
     reports = provider.collect_receipts(now)
-    for report in reports:
-        record_receipt(session, report, source=provider.name, explain=provider.explain, now=now)
-    session.commit()
+    try:
+        for report in reports:
+            record_receipt(session, report, source=provider.name, explain=provider.explain, now=now)
+        session.commit()
+    except IntegrityError:
+        # Another collector stored some of these at the same moment: store the rest one by one.
+        session.rollback()
+        for report in reports:
+            try:
+                record_receipt(session, report, source=provider.name, explain=provider.explain,
+                               now=now)
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+    provider.acknowledge_receipts(reports)
     return len(reports)

@@ -1,16 +1,16 @@
 """The clock: APScheduler wiring that calls the day's send at each schedule's local send time.
 
-Wiring only. What a send, a miss or a sweep means lives in advent.days; this module decides
-when to call it, keeps exactly one scheduler alive through a lease row, and makes sure no
-day passes without a record: sent, missed (with the reason) or failed.
+Wiring only. What a send or a sweep means lives in advent.days, which day is due and what a
+late or missed day means in advent.catch_up; this module decides when to call them and keeps
+exactly one scheduler alive through a lease row. The heartbeat and the sweep are separate jobs,
+so a sweep that is sending never delays the heartbeat that keeps the lease.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -18,12 +18,16 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlmodel import Session, select
 
-from advent.days import DayResult, record_failed, record_missed, send_scheduled_day, sweep
-from advent.delivery import Engine
-from advent.lease import acquire_lease, lease_holder
-from advent.models import DayRun
+from advent.catch_up import (
+    due_day,
+    engine_at,
+    record_misfire,
+    record_missed_days,
+    send_due_day,
+)
+from advent.days import sweep
+from advent.lease import acquire_lease, current_lease, lease_holder
 from advent.receipts import collect_receipts
 from advent.runtime import Runtime
 from advent.schedules import Schedule
@@ -35,6 +39,8 @@ Clock = Callable[[], datetime]
 
 TICK_JOB = "tick"
 TICK_SECONDS = 30
+SWEEP_JOB = "sweep"
+SWEEP_SECONDS = 30
 RECONCILE_MINUTES = 5
 
 
@@ -51,68 +57,12 @@ def trigger_for(schedule: Schedule) -> CronTrigger:
                        timezone=schedule.tz)
 
 
-def due_day(schedule: Schedule, now: datetime) -> date:
-    """The day whose send time passed most recently: a 23:30 send run at 00:10 is yesterday's."""
-    day = schedule.local_date(now)
-    return day if schedule.send_at(day) <= now else day - timedelta(days=1)
-
-
 def next_post_at(schedule: Schedule, now: datetime) -> datetime | None:
     """When the next post of the campaign goes out, in the schedule's timezone; None when over."""
     return next((schedule.send_at(d) for d in schedule.days() if schedule.send_at(d) > now), None)
 
 
-def _running_from(now: datetime) -> Clock:
-    """A clock that starts at `now` and runs at real speed.
-
-    A job is handed its moment (a test's fixed date, the scheduler's time) and still sees time
-    pass while it sends, which the engine's retry waits and timestamps rely on.
-    """
-    started = time.monotonic()
-    return lambda: now + timedelta(seconds=time.monotonic() - started)
-
-
-def _engine(runtime: Runtime, session: Session, now: datetime) -> Engine:
-    return Engine(session, runtime.provider, runtime.settings, clock=_running_from(now))
-
-
-def _grace(runtime: Runtime) -> timedelta:
-    return timedelta(minutes=runtime.settings.misfire_grace_minutes)
-
-
-def _hhmm(schedule: Schedule) -> str:
-    return f"{schedule.send_time:%H:%M} {schedule.timezone}"
-
-
 # --- the jobs ---------------------------------------------------------------------------------
-
-def send_due_day(runtime: Runtime, schedule: Schedule, now: datetime) -> DayResult | None:
-    """The cron job: send the day now due. An error is logged and recorded, never raised."""
-    day = due_day(schedule, now)
-    if not schedule.runs_on(day):
-        return None
-    try:
-        with runtime.session() as session:
-            return send_scheduled_day(_engine(runtime, session, now), schedule, day,
-                                      runtime.settings.messages_dir)
-    except Exception as error:
-        log.exception("sending %s %s failed", schedule.campaign, day)
-        first_line = (str(error).splitlines() or [""])[0][:200]
-        why = (f"the scheduled send stopped with an error ({type(error).__name__}: {first_line}); "
-               f"finish it with `advent send --date {day}`")
-        _record_safely(record_failed, runtime, schedule, day, now, why)
-        return None
-
-
-def _record_safely(record: Callable[..., None], runtime: Runtime, schedule: Schedule, day: date,
-                   now: datetime, why: str) -> None:
-    # A fresh session: the one that failed may be unusable, and the record matters more.
-    try:
-        with runtime.session() as session:
-            record(session, schedule, day, now, why)
-    except Exception:
-        log.exception("could not record %s %s: %s", schedule.campaign, day, why)
-
 
 def _send_job(runtime: Runtime, schedule: Schedule, clock: Clock) -> None:
     result = send_due_day(runtime, schedule, clock())
@@ -126,13 +76,6 @@ def _collect(runtime: Runtime, now: datetime) -> None:
         collect_receipts(session, runtime.provider, now)
 
 
-def _sweep(runtime: Runtime, now: datetime) -> None:
-    with runtime.session() as session:
-        for line in sweep(_engine(runtime, session, now), runtime.schedules,
-                          runtime.settings.messages_dir):
-            log.info("sent late joiners and retries: %s", line)
-
-
 def _record_missed_days(runtime: Runtime, now: datetime) -> None:
     for schedule in runtime.schedules:
         with runtime.session() as session:
@@ -140,7 +83,7 @@ def _record_missed_days(runtime: Runtime, now: datetime) -> None:
 
 
 def tick(runtime: Runtime, holder: str, now: datetime) -> bool:
-    """Every 30 s: heartbeat, due receipts, days gone by unrecorded, late joiners and retries.
+    """Every 30 s: heartbeat, due receipts, days gone by unrecorded. Never sends, so it is quick.
 
     False (and nothing done) when another scheduler holds the clock. Each step has its own
     session and its own guard, so a failing step does not stop the others.
@@ -148,8 +91,7 @@ def tick(runtime: Runtime, holder: str, now: datetime) -> bool:
     with runtime.session() as session:
         if not acquire_lease(session, holder, now):
             return False
-    for what, step in (("collect receipts", _collect), ("record missed days", _record_missed_days),
-                       ("send late joiners and retries", _sweep)):
+    for what, step in (("collect receipts", _collect), ("record missed days", _record_missed_days)):
         try:
             step(runtime, now)
         except Exception:
@@ -157,12 +99,44 @@ def tick(runtime: Runtime, holder: str, now: datetime) -> bool:
     return True
 
 
+def _holds_lease(runtime: Runtime, holder: str, now: datetime) -> bool:
+    # Read, never renew: the sweep runs apart from the heartbeat, and a scheduler whose heartbeat
+    # has stopped renewing must not go on sending while another may be taking over.
+    with runtime.session() as session:
+        lease = current_lease(session)
+    return lease is not None and lease.holder == holder and lease.expires_at > now
+
+
+def sweep_now(runtime: Runtime, holder: str, now: datetime) -> bool:
+    """Every 30 s, beside the heartbeat: late joiners, due retries and WhatsApp re-sends on days
+    already sent. False (and nothing sent) unless this process holds the clock."""
+    if not _holds_lease(runtime, holder, now):
+        return False
+    with runtime.session() as session:
+        for line in sweep(engine_at(runtime, session, now), runtime.schedules,
+                          runtime.settings.messages_dir):
+            log.info("sent late joiners and retries: %s", line)
+    return True
+
+
+def _sweep_job(runtime: Runtime, holder: str, clock: Clock) -> None:
+    try:
+        held = sweep_now(runtime, holder, clock())
+    except Exception:
+        log.exception("could not send late joiners and retries; trying again in %s s",
+                      SWEEP_SECONDS)
+        return
+    if not held:  # the heartbeat renews the lease or stops this scheduler
+        log.warning("not sending late joiners and retries: this scheduler does not hold the "
+                    "clock lease right now")
+
+
 def _reconcile_job(runtime: Runtime, clock: Clock) -> None:
     """Every few minutes: ask the provider about deliveries whose receipts never came, and settle
     sends a crash interrupted, so nothing waits for someone to run `advent reconcile`."""
     try:
         with runtime.session() as session:
-            summary = reconcile_stuck(_engine(runtime, session, clock()), runtime.schedules,
+            summary = reconcile_stuck(engine_at(runtime, session, clock()), runtime.schedules,
                                       runtime.settings.messages_dir)
         for line in summary.lines(runtime.provider.name):
             log.info("reconcile: %s", line)
@@ -190,25 +164,21 @@ def missed_listener(runtime: Runtime, clock: Clock | None = None
     def on_missed(event: JobExecutionEvent) -> None:
         schedule = by_campaign.get(event.job_id)
         if schedule is None:
-            return  # a late heartbeat is caught up by the next one
+            return  # a late heartbeat or sweep is caught up by the next one
         day = schedule.local_date(event.scheduled_run_time)
-        if not schedule.runs_on(day):
-            return
-        minutes = runtime.settings.misfire_grace_minutes
-        why = (f"the scheduler was busy or asleep at {_hhmm(schedule)} and more than the grace "
-               f"window ({minutes} minutes) passed; send it by hand with "
-               f"`advent send --date {day}` if you still want to")
-        _record_safely(record_missed, runtime, schedule, day, clock(), why)
+        if schedule.runs_on(day):
+            record_misfire(runtime, schedule, day, clock())
 
     return on_missed
 
 
 def build_scheduler(runtime: Runtime, *, background: bool, clock: Clock | None = None,
                     holder: str | None = None) -> BaseScheduler:
-    """One cron job per schedule (id = campaign), the 30-second tick, and the misfire listener.
+    """One cron job per schedule (id = campaign), the 30-second heartbeat tick, the 30-second
+    sweep, the reconcile job and the misfire listener.
 
     `clock` defaults to the runtime's; `holder` must be the name the caller acquired the lease
-    with, as the tick renews it.
+    with, as the tick renews it and the sweep checks it.
     """
     clock = clock or runtime.clock
     grace = runtime.settings.misfire_grace_minutes * 60
@@ -227,79 +197,15 @@ def build_scheduler(runtime: Runtime, *, background: bool, clock: Clock | None =
     scheduler.add_job(_reconcile_job, IntervalTrigger(minutes=RECONCILE_MINUTES, timezone=UTC),
                       args=(runtime, clock), id="reconcile", name="reconcile stuck deliveries",
                       misfire_grace_time=60)
+    holder = holder or lease_holder()
     scheduler.add_job(_tick_job, IntervalTrigger(seconds=TICK_SECONDS, timezone=UTC),
-                      args=(runtime, holder or lease_holder(), clock, scheduler),
-                      id=TICK_JOB, name="heartbeat, receipts, late joiners and retries",
+                      args=(runtime, holder, clock, scheduler),
+                      id=TICK_JOB, name="heartbeat, receipts, missed days",
                       misfire_grace_time=TICK_SECONDS)
+    # A job of its own: a sweep sending to many late joiners runs in its own thread while the
+    # heartbeat keeps beating (max_instances=1 and coalesce come from the job defaults).
+    scheduler.add_job(_sweep_job, IntervalTrigger(seconds=SWEEP_SECONDS, timezone=UTC),
+                      args=(runtime, holder, clock), id=SWEEP_JOB,
+                      name="late joiners and retries", misfire_grace_time=SWEEP_SECONDS)
     scheduler.add_listener(missed_listener(runtime, clock), EVENT_JOB_MISSED)
     return scheduler
-
-
-# --- catching up after downtime ---------------------------------------------------------------
-
-def _run_of(session: Session, schedule: Schedule, day: date) -> DayRun | None:
-    run = session.exec(select(DayRun).where(DayRun.campaign == schedule.campaign,
-                                            DayRun.day == day)).first()
-    session.commit()  # end the read: SQLite takes its write lock when a transaction begins
-    return run
-
-
-def record_missed_days(session: Session, schedule: Schedule, before: date, now: datetime
-                       ) -> list[date]:
-    """Campaign days before `before` that have no record (or only "due"): marked missed."""
-    runs = {r.day: r.status for r in session.exec(select(DayRun).where(
-        DayRun.campaign == schedule.campaign, DayRun.day < before))}
-    session.commit()
-    missed = [d for d in schedule.days() if d < before and runs.get(d, "due") == "due"]
-    for day in missed:
-        record_missed(session, schedule, day, now,
-                      f"there is no record of sending it: the scheduler was not running at "
-                      f"{_hhmm(schedule)}; send it by hand with `advent send --date {day}` "
-                      "if you still want to")
-    return missed
-
-
-def _catch_up_day(runtime: Runtime, schedule: Schedule, day: date, now: datetime) -> str | None:
-    """The most recent send time, if it passed while no scheduler was running."""
-    with runtime.session() as session:
-        run = _run_of(session, schedule, day)
-    status = run.status if run else "due"
-    late = now - schedule.send_at(day)
-    prefix = f"{schedule.campaign} {day}: due at {_hhmm(schedule)}"
-    if status in ("due", "sending") and late <= _grace(runtime):
-        # "sending": a previous scheduler stopped mid-send; the engine finishes it without repeats.
-        send_due_day(runtime, schedule, now)
-        with runtime.session() as session:
-            after = _run_of(session, schedule, day)
-        outcome = f"{after.status} ({after.note})" if after else "not sent"
-        return f"{prefix}, sent {int(late.total_seconds() // 60)} minutes late: {outcome}"
-    if status == "due":
-        why = (f"the scheduler was not running at {_hhmm(schedule)} and the grace window "
-               f"({runtime.settings.misfire_grace_minutes} minutes) had passed; send it by hand "
-               f"with `advent send --date {day}` if you still want to")
-        _record_safely(record_missed, runtime, schedule, day, now, why)
-        return f"{prefix}, missed: {why}"
-    if status == "sending":
-        return f"{prefix}, interrupted while sending; finish it with `advent send --date {day}`"
-    return None
-
-
-def catch_up(runtime: Runtime, now: datetime) -> list[str]:
-    """At scheduler start: send what is due within the grace window, record the rest as missed.
-
-    Returns one line per thing done, for the person who started the scheduler.
-    """
-    lines = []
-    for schedule in runtime.schedules:
-        day = due_day(schedule, now)
-        with runtime.session() as session:
-            missed = record_missed_days(session, schedule, day, now)
-        if missed:
-            listed = ", ".join(str(d) for d in missed)
-            lines.append(f"{schedule.campaign}: no record of {len(missed)} earlier day(s), "
-                         f"marked missed: {listed}")
-        if schedule.runs_on(day):
-            line = _catch_up_day(runtime, schedule, day, now)
-            if line:
-                lines.append(line)
-    return lines

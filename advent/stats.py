@@ -8,6 +8,7 @@ from datetime import date
 from sqlmodel import Session, func, select
 
 from advent.models import DayRun, Delivery
+from advent.phones import mask
 
 
 @dataclass(frozen=True)
@@ -41,3 +42,36 @@ def day_stats(session: Session, campaign: str | None = None, day: date | None = 
         table.setdefault(key, {})
     return [DayStats(c, d, sum(counts.values()), dict(sorted(counts.items())), states.get((c, d)))
             for (c, d), counts in sorted(table.items())]
+
+
+# What the organiser may need to act on; "cancelled" is left out (a STOP is not a problem).
+PROBLEMS = ("failed", "undelivered", "needs_template", "unknown")
+
+
+@dataclass(frozen=True)
+class Problem:
+    campaign: str
+    day: date
+    number: str  # masked
+    channel: str
+    status: str
+    code: str | None
+    reason: str | None
+
+    def to_json(self) -> dict:
+        return {"campaign": self.campaign, "day": self.day.isoformat(), "number": self.number,
+                "channel": self.channel, "status": self.status, "code": self.code,
+                "reason": self.reason}
+
+
+def problems(session: Session, campaign: str | None = None, day: date | None = None
+             ) -> list[Problem]:
+    """Deliveries that did not arrive and why, in the provider's plain words."""
+    query = select(Delivery).where(Delivery.status.in_(PROBLEMS)).order_by(Delivery.day, Delivery.id)
+    if campaign:
+        query = query.where(Delivery.campaign == campaign)
+    if day:
+        query = query.where(Delivery.day == day)
+    return [Problem(d.campaign, d.day, mask(d.address.removeprefix("whatsapp:")), d.channel,
+                    d.status, d.error_code, d.error_reason)
+            for d in session.exec(query).all()]

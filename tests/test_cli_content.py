@@ -180,3 +180,17 @@ def test_a_post_that_asks_for_money_is_warned_about(runner: CliRunner, project: 
     day5 = next(r for r in json.loads(result.output) if r["day"] == 5 and r["reply"] is None)
     assert any("text a keyword to a number" in w for w in day5["warnings"])
     assert any("asks for money" in w for w in day5["warnings"])
+
+
+def test_schedule_template_variables_with_a_gap_are_an_error_naming_the_file(
+    runner: CliRunner, project: Path
+) -> None:
+    schedule = project / "schedules" / "advent-2026.toml"
+    schedule.write_text(schedule.read_text(encoding="utf-8") + (
+        'whatsapp_template_sid = "HX0123456789abcdef0123456789abcdef"\n'
+        '[whatsapp_template_variables]\n1 = "friend"\n3 = "Sam"\n'
+    ), encoding="utf-8")
+    result = check(runner, project)
+    assert result.exit_code == 1, result.output
+    assert "advent-2026.toml  not counted\n  error: whatsapp_template_variables: no '2';" in result.output
+    assert "24 posts checked (9 reply texts too), 1 error," in result.output

@@ -115,3 +115,16 @@ def test_a_whatsapp_invite_needs_its_own_approved_template(advent, simulator):
     result = advent("subscribers", "invite", "+447911123456", "--whatsapp")
     assert result.exit_code == 1 and "whatsapp_invite_template_sid" in result.output
     assert simulator.received_by("+447911123456") == []
+
+
+def test_stats_problems_lists_what_did_not_arrive_and_why(advent, runtime, schedule, settings,
+                                                         clock):
+    from advent.providers.simulator import Simulator
+
+    add_people(runtime.session(), schedule, 1, datetime(2026, 11, 30, tzinfo=UTC))
+    runtime.provider = Simulator(settings.simulator_path, failure_rate=1.0, clock=clock)
+    advent("send", "--date", "2026-12-05")
+    clock.advance(60)
+    listing = advent("stats", "--problems").output
+    assert "undelivered (SIM-30003)" in listing and "switched off" in listing
+    assert "+44•••••••000" in listing and "+447911100000" not in listing

@@ -40,7 +40,7 @@ def test_twilio_without_credentials_names_what_is_missing():
 
 def test_hosting_style_postgres_urls_are_accepted():
     settings = load_settings(_env_file=None, DATABASE_URL="postgres://u:p@db/advent")
-    assert settings.database_url == "postgresql://u:p@db/advent"
+    assert settings.database_url == "postgresql+psycopg://u:p@db/advent"
 
 
 def test_the_command_exits_2_with_one_message_and_no_traceback(tmp_path):

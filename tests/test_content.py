@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from advent.content import ContentError, Post, load_post, load_posts
-from advent.content_check import PostReport, check_campaign
+from advent.content_check import PostReport, check_campaign, check_schedule_templates
 from advent.schedules import Schedule, load_schedules
 from advent.segments import count_segments
 
@@ -220,3 +220,94 @@ def test_report_to_json_has_the_documented_keys(schedule: Schedule) -> None:
     assert data["encoding"] == "GSM-7" and data["segments"] == 2
     assert data["path"].endswith("01.md")
     assert {"characters", "unicode_characters", "errors", "warnings"} <= set(data)
+
+
+def post_with_variables(messages: Path, schedule: Schedule, variables: str) -> PostReport:
+    write_post(messages, "12.md", f"day: 12\ntemplate_sid: {SID}\ntemplate_variables: {variables}")
+    return report_for(check_campaign(messages, schedule), "12.md")
+
+
+def test_template_variables_numbered_from_one_pass(messages: Path, schedule: Schedule) -> None:
+    report = post_with_variables(messages, schedule, "{1: Day 12, 2: Sam, 3: '" + "a" * 1024 + "'}")
+    assert report.errors == [] and report.warnings == []
+
+
+def test_a_gap_in_template_variable_numbers_names_the_missing_key(
+    messages: Path, schedule: Schedule
+) -> None:
+    report = post_with_variables(messages, schedule, "{1: Day 12, 3: Sam, 5: hello}")
+    assert report.errors == [
+        "template_variables: no '2', '4'; number the variables 1, 2, 3, ... with no gaps, "
+        "as the template's placeholders are"
+    ]
+
+
+@pytest.mark.parametrize("key", ["name", "0", "01", "-1", "1.5"])
+def test_a_template_variable_key_that_is_not_a_placeholder_number_is_an_error(
+    key: str, messages: Path, schedule: Schedule
+) -> None:
+    report = post_with_variables(messages, schedule, f"{{1: Day 12, '{key}': Sam}}")
+    (error,) = report.errors
+    assert error.startswith(f'template_variables: key "{key}" is not a placeholder number')
+
+
+def test_an_empty_or_overlong_template_variable_is_an_error(
+    messages: Path, schedule: Schedule
+) -> None:
+    report = post_with_variables(messages, schedule, "{1: '  ', 2: '" + "a" * 1025 + "'}")
+    assert report.errors == [
+        'template_variables: "1" is empty; a template variable needs some text',
+        'template_variables: "2" is 1025 characters; Twilio takes at most 1,024',
+    ]
+
+
+def test_template_variables_are_not_checked_for_an_sms_only_schedule(
+    messages: Path, schedule: Schedule
+) -> None:
+    sms_only = schedule.model_copy(update={"channels": ["sms"]})
+    assert post_with_variables(messages, sms_only, "{name: Sam}").errors == []
+
+
+def test_variables_without_any_template_are_warned_as_unused(
+    messages: Path, schedule: Schedule
+) -> None:
+    write_post(messages, "12.md", "day: 12\ntemplate_variables: {1: Day 12}")
+    report = report_for(check_campaign(messages, schedule), "12.md")
+    assert report.errors == []
+    assert any(w.startswith("template_variables are unused") for w in report.warnings)
+    with_template = schedule.model_copy(update={"whatsapp_template_sid": SID})
+    report = report_for(check_campaign(messages, with_template), "12.md")
+    assert report.warnings == []
+
+
+def test_a_post_template_without_variables_does_not_borrow_the_schedules(
+    messages: Path, schedule: Schedule
+) -> None:
+    write_post(messages, "12.md", f"day: 12\ntemplate_sid: {SID}")
+    shared = schedule.model_copy(update={
+        "whatsapp_template_sid": SID, "whatsapp_template_variables": {"1": "friend"},
+    })
+    (warning,) = report_for(check_campaign(messages, shared), "12.md").warnings
+    assert warning.startswith("template_sid without template_variables: this post's template "
+                              "is sent with no variables, not the schedule's")
+    assert report_for(check_campaign(messages, schedule), "12.md").warnings == []
+
+
+def test_schedule_template_variables_are_checked_once_naming_the_key(schedule: Schedule) -> None:
+    path = ROOT / "schedules" / "advent-2026.toml"
+    bad = schedule.model_copy(update={
+        "whatsapp_template_sid": SID, "whatsapp_template_variables": {"1": "friend", "first": "x"},
+    })
+    (report,) = check_schedule_templates(bad, path)
+    assert report.path == path and report.day == 0
+    (error,) = report.errors
+    assert error.startswith('whatsapp_template_variables: key "first" is not a placeholder number')
+    assert check_schedule_templates(bad.model_copy(update={"channels": ["sms"]}), path) == []
+    assert check_schedule_templates(schedule, path) == []
+
+
+def test_more_than_100_schedule_template_variables_is_an_error(schedule: Schedule) -> None:
+    many = {str(n): "x" for n in range(1, 102)}
+    bad = schedule.model_copy(update={"whatsapp_template_variables": many})
+    (report,) = check_schedule_templates(bad, Path("advent-2026.toml"))
+    assert report.errors == ["whatsapp_template_variables: 101 variables; Twilio takes at most 100"]

@@ -1,4 +1,5 @@
-"""The clock: triggers across summer time, the cron job, catching up, the lease, misfires."""
+"""The clock's wiring: triggers across summer time, the lease, the heartbeat, the sweep job,
+misfires. The due day, the cron job's send and catching up are in test_catch_up.py."""
 
 from __future__ import annotations
 
@@ -10,20 +11,22 @@ from zoneinfo import ZoneInfo
 import pytest
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.base import BaseScheduler
-from sqlalchemy import text
 from sqlmodel import select
 
+from advent.catch_up import send_due_day
+from advent.days import day_run
+from advent.delivery import plan_day
+from advent.late_joiners import catch_up_late_joiner
 from advent.lease import acquire_lease, release_lease
 from advent.models import DayRun, Delivery, OrganiserAlert, SchedulerLease
 from advent.providers.simulator import Simulator
 from advent.runtime import Runtime
 from advent.scheduler import (
+    SWEEP_JOB,
     TICK_JOB,
     build_scheduler,
-    catch_up,
-    due_day,
     missed_listener,
-    send_due_day,
+    sweep_now,
     tick,
     trigger_for,
 )
@@ -32,8 +35,10 @@ from advent.subscriptions import join
 
 LONDON = ZoneInfo("Europe/London")
 FRIENDS = ["+447911123456", "+447700900123"]
+LATE_JOINER = "+447911555000"
 # The shipped schedule sends at 08:00 London; in December that is 08:00 UTC.
 DEC_3_SEND = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+DEC_3 = date(2026, 12, 3)
 
 
 def make_schedule(send_time: time = time(8, 0), timezone: str = "Europe/London") -> Schedule:
@@ -67,6 +72,20 @@ def alerts(runtime: Runtime) -> list[OrganiserAlert]:
         return list(session.exec(select(OrganiserAlert)).all())
 
 
+def hold_clock(runtime: Runtime, holder: str, now: datetime) -> None:
+    with runtime.session() as session:
+        assert acquire_lease(session, holder, now)
+
+
+def late_joiner_waiting(runtime: Runtime, schedule: Schedule, now: datetime) -> None:
+    """Someone who joins after today's post went out, queued for it as the webhook does."""
+    with runtime.session() as session:
+        joined = join(session, schedule, phone=LATE_JOINER, channel="sms", method="keyword",
+                      now=now, text=schedule.join_keyword)
+        assert catch_up_late_joiner(session, schedule, joined.subscriber, now)
+        session.commit()
+
+
 # --- when the job fires -----------------------------------------------------------------------
 
 @pytest.mark.parametrize(("after", "fires_utc"), [
@@ -93,91 +112,6 @@ def test_trigger_uses_the_schedules_own_timezone() -> None:
     trigger = trigger_for(make_schedule(timezone="America/New_York"))
     fires = trigger.get_next_fire_time(None, datetime(2026, 3, 7, 18, 0, tzinfo=UTC))
     assert fires == datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
-
-
-def test_a_late_night_send_run_after_midnight_is_still_that_days_post() -> None:
-    late = make_schedule(send_time=time(23, 30))
-    assert due_day(late, datetime(2026, 6, 1, 23, 10, tzinfo=UTC)) == date(2026, 6, 1)  # 00:10 BST
-    assert due_day(late, datetime(2026, 6, 1, 21, 0, tzinfo=UTC)) == date(2026, 5, 31)
-
-
-# --- the cron job -----------------------------------------------------------------------------
-
-def test_cron_job_sends_the_day_once_even_if_run_twice(
-    runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
-) -> None:
-    now = DEC_3_SEND + timedelta(seconds=5)
-    first = send_due_day(runtime, schedule, now)
-    second = send_due_day(runtime, schedule, now)
-    assert first is not None and first.handled == 2
-    assert second is not None and second.handled == 0
-    assert simulator.posts_received() == {phone: 1 for phone in friends}
-    assert run_of(runtime, schedule.campaign, date(2026, 12, 3)).status == "sent"
-
-
-def test_cron_job_outside_the_campaign_sends_nothing(
-    runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
-) -> None:
-    assert send_due_day(runtime, schedule, datetime(2027, 1, 5, 8, 0, tzinfo=UTC)) is None
-    assert simulator.posts_received() == {}
-
-
-def test_cron_job_records_a_crash_as_a_failed_day_instead_of_raising(
-    runtime: Runtime, schedule: Schedule, friends: list[str]
-) -> None:
-    with runtime.db.begin() as connection:  # a broken database: planning cannot write
-        connection.execute(text("DROP TABLE delivery"))
-    assert send_due_day(runtime, schedule, DEC_3_SEND) is None
-    run = run_of(runtime, schedule.campaign, date(2026, 12, 3))
-    assert run.status == "failed"
-    assert "advent send --date 2026-12-03" in run.note
-    assert [a.kind for a in alerts(runtime)] == ["day_failed"]
-
-
-# --- catching up at start ---------------------------------------------------------------------
-
-def test_catch_up_within_grace_sends_todays_post_once(
-    runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
-) -> None:
-    an_hour_late = DEC_3_SEND + timedelta(hours=1)
-    lines = catch_up(runtime, an_hour_late)
-    catch_up(runtime, an_hour_late + timedelta(minutes=1))
-    assert simulator.posts_received() == {phone: 1 for phone in friends}
-    assert run_of(runtime, schedule.campaign, date(2026, 12, 3)).status == "sent"
-    assert any("2026-12-03" in line and "60 minutes late" in line for line in lines)
-
-
-def test_catch_up_after_the_grace_window_records_a_missed_day_and_sends_nothing(
-    runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
-) -> None:
-    four_hours_late = DEC_3_SEND + timedelta(hours=4)  # the grace window is 180 minutes
-    lines = catch_up(runtime, four_hours_late)
-    run = run_of(runtime, schedule.campaign, date(2026, 12, 3))
-    assert run.status == "missed"
-    assert "grace window (180 minutes)" in run.note
-    assert "advent send --date 2026-12-03" in run.note
-    assert any(a.kind == "missed_day" and "2026-12-03" in a.message for a in alerts(runtime))
-    assert any("missed" in line for line in lines)
-    assert simulator.posts_received() == {}
-
-
-def test_catch_up_records_earlier_days_without_a_record_as_missed(
-    runtime: Runtime, schedule: Schedule, friends: list[str]
-) -> None:
-    send_due_day(runtime, schedule, datetime(2026, 12, 2, 8, 0, 5, tzinfo=UTC))
-    lines = catch_up(runtime, DEC_3_SEND + timedelta(hours=1))
-    assert run_of(runtime, schedule.campaign, date(2026, 12, 1)).status == "missed"
-    assert run_of(runtime, schedule.campaign, date(2026, 12, 2)).status == "sent"
-    assert any("marked missed: 2026-12-01" in line for line in lines)
-
-
-def test_catch_up_before_todays_send_time_leaves_today_to_the_clock(
-    runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
-) -> None:
-    catch_up(runtime, DEC_3_SEND - timedelta(hours=1))
-    assert run_of(runtime, schedule.campaign, date(2026, 12, 3)) is None
-    assert run_of(runtime, schedule.campaign, date(2026, 12, 2)).status == "missed"
-    assert simulator.posts_received() == {}
 
 
 # --- exactly one scheduler --------------------------------------------------------------------
@@ -234,6 +168,58 @@ def test_tick_records_earlier_days_that_went_by_without_a_send(runtime: Runtime)
     assert run_of(runtime, "advent-2026", date(2026, 12, 3)) is None  # today is the cron job's
 
 
+# --- the sweep: late joiners and retries -----------------------------------------------------
+
+def test_sweep_leaves_a_day_the_cron_job_is_sending_alone(
+    runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
+) -> None:
+    with runtime.session() as session:  # the cron job has started the day and planned it
+        run = day_run(session, schedule, DEC_3)
+        run.status = "sending"
+        session.add(run)
+        session.commit()
+        plan_day(session, schedule, DEC_3, DEC_3_SEND)
+    now = DEC_3_SEND + timedelta(minutes=1)
+    hold_clock(runtime, "me", now)
+    assert sweep_now(runtime, "me", now)
+    assert simulator.posts_received() == {}
+    with runtime.session() as session:
+        assert set(session.exec(select(Delivery.status)).all()) == {"pending"}
+
+
+def test_sweep_sends_a_late_joiner_todays_post_once_the_day_is_sent(
+    runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
+) -> None:
+    send_due_day(runtime, schedule, DEC_3_SEND)
+    now = DEC_3_SEND + timedelta(hours=1)
+    late_joiner_waiting(runtime, schedule, now)
+    hold_clock(runtime, "me", now)
+    assert sweep_now(runtime, "me", now)
+    assert sweep_now(runtime, "me", now + timedelta(seconds=30))
+    assert simulator.posts_received() == {**{phone: 1 for phone in friends}, LATE_JOINER: 1}
+
+
+def test_sweep_sends_nothing_without_the_clock_lease(
+    runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
+) -> None:
+    send_due_day(runtime, schedule, DEC_3_SEND)
+    now = DEC_3_SEND + timedelta(hours=1)
+    late_joiner_waiting(runtime, schedule, now)
+    hold_clock(runtime, "other", now)
+    assert not sweep_now(runtime, "me", now)
+    assert LATE_JOINER not in simulator.posts_received()
+
+
+def test_the_heartbeat_never_sends(
+    runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
+) -> None:
+    send_due_day(runtime, schedule, DEC_3_SEND)
+    now = DEC_3_SEND + timedelta(hours=1)
+    late_joiner_waiting(runtime, schedule, now)
+    assert tick(runtime, "me", now)
+    assert LATE_JOINER not in simulator.posts_received()  # left to the sweep job
+
+
 # --- misfires and the wiring ------------------------------------------------------------------
 
 def missed_event(job_id: str, run_time: datetime) -> JobExecutionEvent:
@@ -279,11 +265,23 @@ def test_scheduler_has_one_coalescing_job_per_schedule_and_a_tick(
 ) -> None:
     scheduler = start_paused(build_scheduler(runtime, background=True), paused)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"advent-2026", TICK_JOB, "reconcile"}
+    assert set(jobs) == {"advent-2026", TICK_JOB, SWEEP_JOB, "reconcile"}
     send = jobs["advent-2026"]
     assert (send.coalesce, send.max_instances, send.misfire_grace_time) == (True, 1, 180 * 60)
     # The runtime's clock says 09:00 on 3 December: the next post is 08:00 on the 4th.
     assert send.next_run_time == datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
+
+
+def test_the_heartbeat_and_the_sweep_are_separate_jobs(
+    runtime: Runtime, paused: list[BaseScheduler]
+) -> None:
+    scheduler = start_paused(build_scheduler(runtime, background=True, holder="me"), paused)
+    beat, sweep = scheduler.get_job(TICK_JOB), scheduler.get_job(SWEEP_JOB)
+    assert beat.func is not sweep.func
+    assert beat.trigger.interval == sweep.trigger.interval == timedelta(seconds=30)
+    # One sweep at a time, and a sweep still sending when the next is due is not queued twice.
+    assert (sweep.max_instances, sweep.coalesce) == (1, True)
+    assert "me" in sweep.args and "me" in beat.args
 
 
 def test_a_grace_of_zero_minutes_still_builds_a_scheduler(

@@ -11,15 +11,16 @@ from types import FrameType
 import click
 from apscheduler.schedulers.base import BaseScheduler
 
+from advent.catch_up import catch_up
 from advent.cli.common import runtime
 from advent.lease import acquire_lease, current_lease, lease_holder, release_lease
 from advent.runtime import Runtime
-from advent.scheduler import TICK_SECONDS, build_scheduler, catch_up, next_post_at
+from advent.scheduler import SWEEP_SECONDS, TICK_SECONDS, build_scheduler, next_post_at
 
 
 def _log_to_terminal() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    # APScheduler announces every run of the 30-second tick; only its warnings are news.
+    # APScheduler announces every run of the 30-second tick and sweep; only its warnings are news.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
@@ -58,7 +59,8 @@ def _announce(rt: Runtime) -> None:
         when = f"{upcoming:%a %d %b %Y %H:%M %Z}" if upcoming else "none (the campaign is over)"
         click.echo(f"{schedule.campaign}: days {schedule.first_day} to {schedule.last_day}, "
                    f"daily at {schedule.send_time:%H:%M} {schedule.timezone}; next post {when}")
-    click.echo(f"Every {TICK_SECONDS} s: heartbeat (/healthz), receipts, late joiners and retries.")
+    click.echo(f"Every {TICK_SECONDS} s: heartbeat (/healthz) and receipts; every {SWEEP_SECONDS} s: "
+               "late joiners and retries on days already sent.")
 
 
 def _catch_up(rt: Runtime) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from advent.config import load_settings
-from advent.content_check import PostReport, check_campaign
+from advent.content_check import PostReport, check_campaign, check_schedule_templates
 from advent.replies_check import check_replies
 from advent.schedules import ScheduleError, load_schedules
 
@@ -46,8 +46,9 @@ def _print_human(reports: list[PostReport]) -> None:
             click.echo(f"  warning: {warning}")
     errors = sum(len(report.errors) for report in reports)
     warnings = sum(len(report.warnings) for report in reports)
-    posts = sum(1 for report in reports if not report.reply)
-    replies = len(reports) - posts
+    # Reports on a schedule file or a broken replies file are neither posts nor reply texts.
+    posts = sum(1 for report in reports if not report.reply and report.path.suffix == ".md")
+    replies = sum(1 for report in reports if report.reply)
     click.echo(
         f"{_plural(posts, 'post')} checked ({_plural(replies, 'reply text')} too), "
         f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
@@ -92,7 +93,8 @@ def check(messages_dir: Path | None, schedules_dir: Path | None, as_json: bool) 
         click.echo(f"{schedules_dir}: no schedule files (*.toml); set ADVENT_SCHEDULES_DIR", err=True)
         raise click.exceptions.Exit(1)
     reports = [report for schedule in schedules
-               for report in (check_campaign(messages_dir, schedule)
+               for report in (check_schedule_templates(schedule, schedules_dir / f"{schedule.name}.toml")
+                              + check_campaign(messages_dir, schedule)
                               + check_replies(messages_dir, schedule))]
     if as_json:
         click.echo(json.dumps([report.to_json() for report in reports], ensure_ascii=False, indent=2))

@@ -13,7 +13,7 @@ from advent.days import send_day
 from advent.receipts import collect_receipts
 from advent.schedules import Schedule
 from advent.segments import count_segments
-from advent.stats import day_stats
+from advent.stats import day_stats, problems
 from advent.subscriptions import active_count
 
 
@@ -62,11 +62,18 @@ def send(campaign: str | None, day: date | None, dry_run: bool) -> None:
 @CAMPAIGN
 @DATE
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per day, for scripts.")
-def stats(campaign: str | None, day: date | None, as_json: bool) -> None:
+@click.option("--problems", "show_problems", is_flag=True,
+              help="Instead, list each delivery that failed, needs a template or is unknown, "
+                   "and why.")
+def stats(campaign: str | None, day: date | None, as_json: bool, show_problems: bool) -> None:
     rt = runtime()
     with rt.session() as session:
         collect_receipts(session, rt.provider, now())
         rows = day_stats(session, campaign, day)
+        found = problems(session, campaign, day) if show_problems else []
+    if show_problems:
+        _print_problems(found, as_json)
+        return
     if as_json:
         click.echo(json.dumps([row.to_json() for row in rows], indent=2))
         return
@@ -76,6 +83,17 @@ def stats(campaign: str | None, day: date | None, as_json: bool) -> None:
         parts = ", ".join(f"{n} {s}" for s, n in row.counts.items())
         state = f" [{row.run}]" if row.run else ""
         click.echo(f"{row.campaign} {row.day}{state}: {row.total} deliveries ({parts or 'none'})")
+
+
+def _print_problems(found: list, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps([p.to_json() for p in found], indent=2))
+        return
+    if not found:
+        click.echo("No failed, unknown or template-less deliveries.")
+    for p in found:
+        code = f" ({p.code})" if p.code else ""
+        click.echo(f"{p.campaign} {p.day} {p.number} {p.channel}: {p.status}{code}: {p.reason}")
 
 
 COMMANDS = [send, stats]

@@ -105,7 +105,10 @@ class Provider(Protocol):
         """The current status of one message, for reconciling missed receipts."""
 
     def collect_receipts(self, now: datetime) -> list[StatusReport]:
-        """Receipts that are due and not yet collected (push-based providers return [])."""
+        """Receipts that are due and not yet acknowledged (push-based providers return [])."""
+
+    def acknowledge_receipts(self, reports: list[StatusReport]) -> None:
+        """The service has stored these receipts; they need not be handed over again."""
 
     def explain(self, code: str | None) -> tuple[ErrorAction, str]:
         """The action and a plain-English reason for an error code seen in a receipt."""

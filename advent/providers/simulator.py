@@ -164,16 +164,15 @@ class Simulator:
         return StatusReport(sid=sid, status="queued") if known else None
 
     def collect_receipts(self, now: datetime) -> list[StatusReport]:
+        # Not marked collected here: only once the service has stored them (acknowledge), so a
+        # crash in between hands the same receipts over again (their tokens make that harmless).
         db = self._connect()
         try:
-            db.execute("BEGIN IMMEDIATE")  # two collectors never take the same receipt
             rows = db.execute(
                 "SELECT id, sid, reference, status, error_code FROM receipt"
                 " WHERE collected = 0 AND due_at <= ? ORDER BY due_at, id",
                 (_iso(now),),
             ).fetchall()
-            db.executemany("UPDATE receipt SET collected = 1 WHERE id = ?", [(r["id"],) for r in rows])
-            db.execute("COMMIT")
         finally:
             db.close()
         return [
@@ -181,6 +180,12 @@ class Simulator:
                          reference=r["reference"], idempotency_token=f"sim-receipt-{r['id']}")
             for r in rows
         ]
+
+    def acknowledge_receipts(self, reports: list[StatusReport]) -> None:
+        ids = [(int(r.idempotency_token.removeprefix("sim-receipt-")),) for r in reports
+               if r.idempotency_token and r.idempotency_token.startswith("sim-receipt-")]
+        with closing(self._connect()) as db:
+            db.executemany("UPDATE receipt SET collected = 1 WHERE id = ?", ids)
 
     def explain(self, code: str | None) -> tuple[ErrorAction, str]:
         return CODES.get(code or "", (ErrorAction.GIVE_UP, f"simulated network error {code}"))

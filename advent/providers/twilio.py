@@ -191,6 +191,9 @@ class TwilioProvider:
     def collect_receipts(self, now: datetime) -> list[StatusReport]:
         return []  # Twilio pushes status callbacks to /twilio/status
 
+    def acknowledge_receipts(self, reports: list[StatusReport]) -> None:
+        """Nothing to do: a callback is acknowledged by the webhook's 200."""
+
     def explain(self, code: str | None) -> tuple[ErrorAction, str]:
         return explain(code)
 

@@ -1,0 +1,265 @@
+"""The due day, the cron job's send, and what happens to days the clock did not send on time."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import text, update
+from sqlmodel import select
+
+from advent.catch_up import catch_up, due_day, record_misfire, send_due_day
+from advent.content import load_post
+from advent.days import day_run
+from advent.delivery import outgoing, plan_day
+from advent.models import DayRun, Delivery, OrganiserAlert, Subscriber
+from advent.providers.base import ProviderError
+from advent.providers.simulator import Simulator
+from advent.runtime import Runtime, build_runtime
+from advent.schedules import Schedule
+from advent.subscriptions import join
+
+FRIENDS = ["+447911123456", "+447700900123"]
+# The shipped schedule sends at 08:00 London; in December that is 08:00 UTC.
+DEC_3_SEND = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+DEC_2, DEC_3 = date(2026, 12, 2), date(2026, 12, 3)
+
+
+def add_friends(runtime: Runtime, schedule: Schedule) -> list[str]:
+    with runtime.session() as session:
+        for phone in FRIENDS:
+            join(session, schedule, phone=phone, channel="sms", method="keyword",
+                 now=datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+        session.commit()
+    return FRIENDS
+
+
+@pytest.fixture
+def friends(runtime: Runtime, schedule: Schedule) -> list[str]:
+    """Two people who joined before the campaign started."""
+    return add_friends(runtime, schedule)
+
+
+def run_of(runtime: Runtime, campaign: str, day: date) -> DayRun | None:
+    with runtime.session() as session:
+        return session.exec(
+            select(DayRun).where(DayRun.campaign == campaign, DayRun.day == day)
+        ).first()
+
+
+def alerts(runtime: Runtime, about: date | None = None) -> list[OrganiserAlert]:
+    """The organiser's alerts, or those about one day (earlier days with no record have theirs)."""
+    with runtime.session() as session:
+        found = session.exec(select(OrganiserAlert).order_by(OrganiserAlert.id)).all()
+    return [a for a in found if about is None or str(about) in a.message]
+
+
+def statuses(runtime: Runtime, day: date) -> list[str]:
+    with runtime.session() as session:
+        return sorted(session.exec(select(Delivery.status).where(Delivery.day == day)).all())
+
+
+def crash_mid_send(runtime: Runtime, schedule: Schedule, day: date, *, stored: int = 0,
+                   unstored: int = 0) -> None:
+    """Leave `day` as a scheduler killed mid-send would: "sending"; the first `stored` rows
+    handed over with the provider's id saved, the next `unstored` handed over but still claimed
+    without an id (killed in between), the rest pending."""
+    at = schedule.send_at(day) + timedelta(minutes=1)
+    post = load_post(runtime.settings.messages_dir, schedule, day)
+    with runtime.session() as session:
+        run = day_run(session, schedule, day)
+        run.status, run.started_at = "sending", at
+        session.add(run)
+        session.commit()
+        plan_day(session, schedule, day, at)
+        rows = session.exec(select(Delivery).where(Delivery.day == day).order_by(Delivery.id)).all()
+        for n, delivery in enumerate(rows[:stored + unstored]):
+            subscriber = session.get(Subscriber, delivery.subscriber_id)
+            sent = runtime.provider.send(outgoing(delivery, subscriber, post, schedule, at))
+            delivery.status, delivery.claim_token, delivery.claimed_at = "claimed", "dead", at
+            delivery.attempts = 1
+            if n < stored:
+                delivery.status, delivery.provider_sid = "queued", sent.sid
+            session.add(delivery)
+        session.commit()
+
+
+# --- the due day and the cron job's send ------------------------------------------------------
+
+def test_a_late_night_send_run_after_midnight_is_still_that_days_post() -> None:
+    late = Schedule(
+        name="spring", campaign="spring", title="Spring", content="advent-2026",
+        first_day=date(2026, 3, 1), last_day=date(2026, 11, 30), send_time=time(23, 30),
+        timezone="Europe/London", channels=["sms"], join_keyword="SPRING",
+    )
+    assert due_day(late, datetime(2026, 6, 1, 23, 10, tzinfo=UTC)) == date(2026, 6, 1)  # 00:10 BST
+    assert due_day(late, datetime(2026, 6, 1, 21, 0, tzinfo=UTC)) == date(2026, 5, 31)
+
+
+def test_cron_job_sends_the_day_once_even_if_run_twice(
+    runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
+) -> None:
+    now = DEC_3_SEND + timedelta(seconds=5)
+    first = send_due_day(runtime, schedule, now)
+    second = send_due_day(runtime, schedule, now)
+    assert first is not None and first.handled == 2
+    assert second is not None and second.handled == 0
+    assert simulator.posts_received() == {phone: 1 for phone in friends}
+    assert run_of(runtime, schedule.campaign, DEC_3).status == "sent"
+
+
+def test_cron_job_outside_the_campaign_sends_nothing(
+    runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
+) -> None:
+    assert send_due_day(runtime, schedule, datetime(2027, 1, 5, 8, 0, tzinfo=UTC)) is None
+    assert simulator.posts_received() == {}
+
+
+def test_cron_job_records_a_crash_as_a_failed_day_instead_of_raising(
+    runtime: Runtime, schedule: Schedule, friends: list[str]
+) -> None:
+    with runtime.db.begin() as connection:  # a broken database: planning cannot write
+        connection.execute(text("DROP TABLE delivery"))
+    assert send_due_day(runtime, schedule, DEC_3_SEND) is None
+    run = run_of(runtime, schedule.campaign, DEC_3)
+    assert run.status == "failed"
+    assert "advent send --date 2026-12-03" in run.note
+    assert [a.kind for a in alerts(runtime)] == ["day_failed"]
+
+
+class _TimingOut(Simulator):
+    """A network whose every send times out after the request left, and whose log is down."""
+
+    def send(self, message):  # noqa: ANN001, ANN201
+        raise ProviderError("the request timed out", maybe_sent=True)
+
+    def lookup(self, message, since):  # noqa: ANN001, ANN201
+        return None
+
+
+def test_a_day_finishing_with_unknown_deliveries_tells_the_organiser_once(
+    runtime: Runtime, schedule: Schedule
+) -> None:
+    timing_out = _TimingOut(runtime.settings.simulator_path, clock=runtime.clock)
+    blind = build_runtime(runtime.settings, provider=timing_out)
+    add_friends(blind, schedule)
+    result = send_due_day(blind, schedule, DEC_3_SEND)
+    assert result is not None and result.counts == {"unknown": 2} and result.finished
+    [told] = alerts(blind)
+    assert told.kind == "unknown_delivery" and told.campaign == schedule.campaign
+    assert "2026-12-03" in told.message and "2 friend(s)" in told.message
+    assert "run `advent reconcile`" in told.message
+    with blind.session() as session:  # the organiser has seen it; running the day again is quiet
+        session.execute(update(OrganiserAlert).values(seen_at=DEC_3_SEND + timedelta(hours=1)))
+        session.commit()
+    send_due_day(blind, schedule, DEC_3_SEND + timedelta(hours=1))
+    assert len(alerts(blind)) == 1
+
+
+# --- catching up at start ---------------------------------------------------------------------
+
+def test_catch_up_within_grace_sends_todays_post_once(
+    runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
+) -> None:
+    an_hour_late = DEC_3_SEND + timedelta(hours=1)
+    lines = catch_up(runtime, an_hour_late)
+    catch_up(runtime, an_hour_late + timedelta(minutes=1))
+    assert simulator.posts_received() == {phone: 1 for phone in friends}
+    assert run_of(runtime, schedule.campaign, DEC_3).status == "sent"
+    assert any("2026-12-03" in line and "60 minutes late" in line for line in lines)
+
+
+def test_catch_up_after_the_grace_window_records_a_missed_day_and_sends_nothing(
+    runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
+) -> None:
+    four_hours_late = DEC_3_SEND + timedelta(hours=4)  # the grace window is 180 minutes
+    lines = catch_up(runtime, four_hours_late)
+    run = run_of(runtime, schedule.campaign, DEC_3)
+    assert run.status == "missed"
+    assert "grace window (180 minutes)" in run.note
+    assert "advent send --date 2026-12-03" in run.note
+    assert any(a.kind == "missed_day" and "2026-12-03" in a.message for a in alerts(runtime))
+    assert any("missed" in line for line in lines)
+    assert simulator.posts_received() == {}
+
+
+def test_catch_up_records_earlier_days_without_a_record_as_missed(
+    runtime: Runtime, schedule: Schedule, friends: list[str]
+) -> None:
+    send_due_day(runtime, schedule, datetime(2026, 12, 2, 8, 0, 5, tzinfo=UTC))
+    lines = catch_up(runtime, DEC_3_SEND + timedelta(hours=1))
+    assert run_of(runtime, schedule.campaign, date(2026, 12, 1)).status == "missed"
+    assert run_of(runtime, schedule.campaign, DEC_2).status == "sent"
+    assert any("marked missed: 2026-12-01" in line for line in lines)
+
+
+def test_catch_up_before_todays_send_time_leaves_today_to_the_clock(
+    runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
+) -> None:
+    catch_up(runtime, DEC_3_SEND - timedelta(hours=1))
+    assert run_of(runtime, schedule.campaign, DEC_3) is None
+    assert run_of(runtime, schedule.campaign, DEC_2).status == "missed"
+    assert simulator.posts_received() == {}
+
+
+# --- days a crash left "sending" --------------------------------------------------------------
+
+def test_an_earlier_day_a_crash_left_half_sent_is_recorded_missed_with_who_did_not_get_it(
+    runtime: Runtime, schedule: Schedule, friends: list[str]
+) -> None:
+    crash_mid_send(runtime, schedule, DEC_2, stored=1)
+    lines = catch_up(runtime, DEC_3_SEND + timedelta(hours=1))
+    run = run_of(runtime, schedule.campaign, DEC_2)
+    assert run.status == "missed"
+    assert run.note == ("1 of 2 friends did not get day 2 on 2026-12-02: the scheduler stopped "
+                        "while sending it; send them now with `advent send --date 2026-12-02`")
+    assert [(a.kind, a.message) for a in alerts(runtime, DEC_2)] == [
+        ("missed_day", f"{schedule.campaign} 2026-12-02: {run.note}")]
+    assert any("2026-12-02" in line and "1 of 2 friends" in line for line in lines)
+    assert statuses(runtime, DEC_2) == ["pending", "queued"]  # left for the organiser to send
+
+
+def test_an_earlier_day_whose_sends_all_went_out_before_the_crash_is_recorded_sent(
+    runtime: Runtime, schedule: Schedule, friends: list[str]
+) -> None:
+    crash_mid_send(runtime, schedule, DEC_2, stored=2)
+    catch_up(runtime, DEC_3_SEND + timedelta(hours=1))
+    assert run_of(runtime, schedule.campaign, DEC_2).status == "sent"
+    assert alerts(runtime, DEC_2) == []
+
+
+def test_todays_day_a_crash_left_sending_is_finished_once_within_the_grace_window(
+    runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
+) -> None:
+    # One friend's post reached the network but the crash came before its id was saved.
+    crash_mid_send(runtime, schedule, DEC_3, unstored=1)
+    lines = catch_up(runtime, DEC_3_SEND + timedelta(hours=1))
+    catch_up(runtime, DEC_3_SEND + timedelta(hours=1, minutes=1))
+    assert simulator.posts_received() == {phone: 1 for phone in friends}
+    assert run_of(runtime, schedule.campaign, DEC_3).status == "sent"
+    assert any("2026-12-03" in line and "minutes late: sent" in line for line in lines)
+    assert alerts(runtime, DEC_3) == []
+
+
+def test_todays_day_a_crash_left_sending_past_the_grace_window_is_recorded_missed(
+    runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
+) -> None:
+    crash_mid_send(runtime, schedule, DEC_3, unstored=1)
+    lines = catch_up(runtime, DEC_3_SEND + timedelta(hours=4))
+    run = run_of(runtime, schedule.campaign, DEC_3)
+    assert run.status == "missed"
+    assert run.note.startswith("2 of 2 friends did not get day 3 before the grace window "
+                               "(180 minutes) passed")
+    assert "1 of them mid-send" in run.note and "`advent send --date 2026-12-03`" in run.note
+    assert [a.kind for a in alerts(runtime, DEC_3)] == ["missed_day"]
+    assert any("interrupted while sending" in line for line in lines)
+    assert simulator.posts_received() == {FRIENDS[0]: 1}  # nothing more sent by the catch-up
+
+
+def test_a_misfire_does_not_mark_a_day_that_is_being_sent_as_missed(
+    runtime: Runtime, schedule: Schedule, friends: list[str]
+) -> None:
+    crash_mid_send(runtime, schedule, DEC_3)  # from the outside, a live send looks the same
+    record_misfire(runtime, schedule, DEC_3, DEC_3_SEND + timedelta(hours=4))
+    assert run_of(runtime, schedule.campaign, DEC_3).status == "sending"
+    assert alerts(runtime) == []
