@@ -53,7 +53,8 @@ class StuckSummary:
              f"{self.lost_sends['unknown']} still unknown"),
         ]
         if self.lost_sends["resend"]:
-            lines.append("  the ones handed back go out with the next `advent send` or scheduler run")
+            lines.append("  the ones handed back go out with `advent send --date <day>`; on a day "
+                         "already sent, the scheduler's sweep sends them within a minute")
         if self.lost_sends["unknown"]:
             lines.append(f"  check {provider}'s message log for the unknown ones before re-sending")
         return lines + [f"problem: {problem}" for problem in self.problems]
