@@ -139,9 +139,11 @@ def send_scheduled_day(engine: Engine, schedule: Schedule, day: date, messages_d
     return send_day(engine, schedule, day, post)
 
 
-def sweep(engine: Engine, schedules: list[Schedule], messages_dir: Path) -> list[str]:
-    """Send what is due now on today's post once it has gone out: late joiners, retries whose
-    backoff has passed, WhatsApp posts to re-send as the template. Never waits. Returns one line
+def sweep(engine: Engine, schedules: list[Schedule], messages_dir: Path,
+          busy: frozenset[str] = frozenset()) -> list[str]:
+    """Send what is due now on today's post: late joiners, retries whose backoff has passed,
+    WhatsApp posts to re-send as the template, and the rest of a day whose sender stopped.
+    Never waits. `busy`: campaigns a job of this process is sending right now. Returns one line
     per day that sent something."""
     lines = []
     for schedule in schedules:
@@ -152,15 +154,19 @@ def sweep(engine: Engine, schedules: list[Schedule], messages_dir: Path) -> list
             select(DayRun).where(DayRun.campaign == schedule.campaign, DayRun.day == day)
         ).first()
         engine.session.commit()
-        # Only finished days: a day still "sending" has a dispatcher of its own (or is settled by
-        # catch-up), and a second one here would double the rate per sender.
-        if run is None or run.status != "sent":
+        # A day this process is sending has its dispatcher already (a second one here would
+        # double the rate per sender); a day left "sending" by a process that stopped is
+        # finished here, once its claims are old enough to settle.
+        if run is None or run.status not in ("sent", "sending") or schedule.campaign in busy:
             continue
         try:
             post = load_post(messages_dir, schedule, day)
         except ContentError:
             continue  # recorded as failed when the day was sent
-        handled = dispatch_day(engine, schedule, day, post, wait_for_retries=False)
+        if run.status == "sending":
+            handled = send_day(engine, schedule, day, post).handled
+        else:
+            handled = dispatch_day(engine, schedule, day, post, wait_for_retries=False)
         if handled:
             lines.append(f"{schedule.campaign} {day}: {handled}")
     return lines

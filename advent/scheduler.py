@@ -9,7 +9,9 @@ so a sweep that is sending never delays the heartbeat that keeps the lease.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
@@ -64,8 +66,34 @@ def next_post_at(schedule: Schedule, now: datetime) -> datetime | None:
 
 # --- the jobs ---------------------------------------------------------------------------------
 
+class SendingNow:
+    """Campaigns a job of this process is sending at this moment, so the sweep leaves them be."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._campaigns: set[str] = set()
+
+    @contextmanager
+    def sending(self, campaigns: list[str]) -> Iterator[None]:
+        with self._lock:
+            self._campaigns.update(campaigns)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._campaigns.difference_update(campaigns)
+
+    def campaigns(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._campaigns)
+
+
+SENDING_NOW = SendingNow()
+
+
 def _send_job(runtime: Runtime, schedule: Schedule, clock: Clock) -> None:
-    result = send_due_day(runtime, schedule, clock())
+    with SENDING_NOW.sending([schedule.campaign]):
+        result = send_due_day(runtime, schedule, clock())
     if result is not None:  # the clock process's output is where an organiser looks first
         counts = ", ".join(f"{n} {s}" for s, n in sorted(result.counts.items())) or "nobody"
         log.info("%s %s: handed over %s; %s", result.campaign, result.day, result.handled, counts)
@@ -114,7 +142,7 @@ def sweep_now(runtime: Runtime, holder: str, now: datetime) -> bool:
         return False
     with runtime.session() as session:
         for line in sweep(engine_at(runtime, session, now), runtime.schedules,
-                          runtime.settings.messages_dir):
+                          runtime.settings.messages_dir, busy=SENDING_NOW.campaigns()):
             log.info("sent late joiners and retries: %s", line)
     return True
 

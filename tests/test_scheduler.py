@@ -22,6 +22,7 @@ from advent.models import DayRun, Delivery, OrganiserAlert, SchedulerLease
 from advent.providers.simulator import Simulator
 from advent.runtime import Runtime
 from advent.scheduler import (
+    SENDING_NOW,
     SWEEP_JOB,
     TICK_JOB,
     build_scheduler,
@@ -181,10 +182,29 @@ def test_sweep_leaves_a_day_the_cron_job_is_sending_alone(
         plan_day(session, schedule, DEC_3, DEC_3_SEND)
     now = DEC_3_SEND + timedelta(minutes=1)
     hold_clock(runtime, "me", now)
-    assert sweep_now(runtime, "me", now)
+    with SENDING_NOW.sending([schedule.campaign]):
+        assert sweep_now(runtime, "me", now)
     assert simulator.posts_received() == {}
     with runtime.session() as session:
         assert set(session.exec(select(Delivery.status)).all()) == {"pending"}
+
+
+def test_sweep_finishes_a_day_whose_sender_stopped_once(
+    runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
+) -> None:
+    with runtime.session() as session:  # a dispatcher planned the day, then its process died
+        run = day_run(session, schedule, DEC_3)
+        run.status = "sending"
+        session.add(run)
+        session.commit()
+        plan_day(session, schedule, DEC_3, DEC_3_SEND)
+    now = DEC_3_SEND + timedelta(minutes=5)
+    hold_clock(runtime, "me", now)
+    assert sweep_now(runtime, "me", now)
+    assert sweep_now(runtime, "me", now + timedelta(seconds=30))
+    assert simulator.posts_received() == {friend: 1 for friend in friends}
+    with runtime.session() as session:
+        assert day_run(session, schedule, DEC_3).status == "sent"
 
 
 def test_sweep_sends_a_late_joiner_todays_post_once_the_day_is_sent(

@@ -15,7 +15,7 @@ from advent.catch_up import catch_up
 from advent.cli.common import runtime
 from advent.lease import acquire_lease, current_lease, lease_holder, release_lease
 from advent.runtime import Runtime
-from advent.scheduler import SWEEP_SECONDS, TICK_SECONDS, build_scheduler, next_post_at
+from advent.scheduler import SENDING_NOW, SWEEP_SECONDS, TICK_SECONDS, build_scheduler, next_post_at
 
 
 def _log_to_terminal() -> None:
@@ -64,7 +64,8 @@ def _announce(rt: Runtime) -> None:
 
 
 def _catch_up(rt: Runtime) -> None:
-    lines = catch_up(rt, rt.clock())
+    with SENDING_NOW.sending([s.campaign for s in rt.schedules]):
+        lines = catch_up(rt, rt.clock())
     for line in lines:
         click.echo(f"catch-up: {line}")
     if not lines:
