@@ -118,7 +118,8 @@ def facts(schedule: Schedule, *, channel: str, today: date, organiser: str, cont
     return {
         "title": schedule.title,
         "organiser": organiser,
-        "contact": contact or organiser,
+        # With no contact set, the honest answer: replies here reach the organiser.
+        "contact": contact or "reply to this number",
         "time": schedule.send_time.strftime("%H:%M"),
         "timezone": send.tzname() or schedule.timezone,
         "first": _short_date(first),
