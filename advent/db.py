@@ -16,11 +16,13 @@ def make_engine(database_url: str) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         # pre_ping: a hosted PostgreSQL drops idle connections; find out before using one.
-        return create_engine(database_url, pool_pre_ping=True)
+        return create_engine(database_url, pool_pre_ping=True, hide_parameters=True)
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     # A scheduler, a web worker and a CLI command may share the file: wait for locks, don't fail.
-    engine = create_engine(database_url, connect_args={"timeout": 30, "check_same_thread": False})
+    # hide_parameters: a logged database error must not print a friend's phone number.
+    engine = create_engine(database_url, hide_parameters=True,
+                           connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

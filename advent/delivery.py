@@ -194,6 +194,17 @@ def _finish(engine: Engine, delivery: Delivery, status: str, error: ProviderErro
     ))
 
 
+def still_unsettled(engine: Engine, delivery: Delivery) -> Delivery | None:
+    """The row afresh (locked where the database can), or None when a receipt has settled it
+    meanwhile: then a write from what we read before the provider call would undo that."""
+    current = engine.session.get(Delivery, delivery.id, populate_existing=True,
+                                 with_for_update=True)
+    if current.provider_sid is None and current.status in ("claimed", "unknown"):
+        return current
+    engine.session.commit()
+    return None
+
+
 def settle_error(engine: Engine, delivery: Delivery, message: OutgoingMessage,
                  error: ProviderError) -> None:
     """Record what the provider refused, and decide: retry later, give up, or act on the person."""
@@ -203,6 +214,10 @@ def settle_error(engine: Engine, delivery: Delivery, message: OutgoingMessage,
         if found:
             record_handover(engine, delivery, SendResult(found[0].sid, found[0].status), now)
             return
+    delivery = still_unsettled(engine, delivery)
+    if delivery is None:
+        return
+    if error.maybe_sent:
         if found is None:
             _finish(engine, delivery, "unknown", error, now,
                     f"the provider could not say whether it was sent ({error.reason}); "

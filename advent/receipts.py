@@ -67,19 +67,33 @@ def _is_duplicate(session: Session, report: StatusReport) -> bool:
 
 
 def _find_delivery(session: Session, report: StatusReport) -> Delivery | None:
-    delivery = session.exec(select(Delivery).where(Delivery.provider_sid == report.sid)).first()
+    # FOR UPDATE: on PostgreSQL two callbacks for one message (sent, delivered, read within
+    # milliseconds, in two web workers) must apply one after the other, or the later status
+    # could be overwritten by the earlier. (SQLite already runs writers one at a time.)
+    delivery = session.exec(
+        select(Delivery).where(Delivery.provider_sid == report.sid).with_for_update()
+    ).first()
     # Our ids are small numbers; anything else in ?delivery= is not ours to look up.
     if delivery is None and report.reference and report.reference.isdecimal() \
             and len(report.reference) <= 12:
-        delivery = session.get(Delivery, int(report.reference))
-        if delivery is None:
+        delivery = session.get(Delivery, int(report.reference), with_for_update=True)
+        if delivery is None or _earlier_attempt(session, delivery, report.sid):
             return None
         if delivery.provider_sid is None and delivery.status in ("claimed", "unknown"):
             # The receipt beat the send's answer (or the sender crashed): now we know the id.
             delivery.provider_sid = report.sid
         elif delivery.provider_sid != report.sid:
-            return None  # about an earlier attempt, or a row that was never handed over
+            return None  # a row that was never handed over
     return delivery
+
+
+def _earlier_attempt(session: Session, delivery: Delivery, sid: str) -> bool:
+    """True when `sid` is a message this delivery already had (e.g. the free-form text WhatsApp
+    refused before the template went): its late receipts must not claim the new attempt."""
+    return session.exec(
+        select(DeliveryEvent.id).where(DeliveryEvent.delivery_id == delivery.id,
+                                       DeliveryEvent.provider_sid == sid)
+    ).first() is not None
 
 
 def record_receipt(

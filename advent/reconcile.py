@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from advent.alerts import alert
 from advent.content import Post
-from advent.delivery import Engine, outgoing, record_handover
+from advent.delivery import Engine, outgoing, record_handover, still_unsettled
 from advent.models import Delivery, Subscriber
 from advent.phones import mask
 from advent.providers.base import ProviderError, SendResult
@@ -78,6 +78,9 @@ def _settle_claim(engine: Engine, schedule: Schedule, post: Post, delivery: Deli
         record_handover(engine, delivery, SendResult(found[0].sid, found[0].status), now,
                         source="reconcile")
         return "found"
+    delivery = still_unsettled(engine, delivery)
+    if delivery is None:
+        return "found"  # a receipt named it while we asked: it went out
     if found is None:
         delivery.status = "unknown"
         delivery.error_reason = ("a send was interrupted and the provider cannot say whether it "

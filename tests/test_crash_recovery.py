@@ -125,3 +125,34 @@ def test_sigkilled_dispatcher_restarted_leaves_everyone_with_exactly_one(runtime
     with runtime.session() as session:
         statuses = {d.status for d in session.exec(select(Delivery)).all()}
     assert statuses <= {"queued", "sent", "delivered"}
+
+
+def test_a_receipt_naming_the_send_while_the_provider_is_asked_prevents_a_resend(
+        runtime, schedule, settings, clock):
+    """Timeout after Twilio took the message; its list lags, but the receipt says it went."""
+    from advent.delivery import Engine
+    from advent.providers.base import ErrorAction, ProviderError, StatusReport
+    from advent.receipts import record_receipt
+
+    class SlowToList(Simulator):
+        def send(self, message):  # noqa: ANN001, ANN201
+            super().send(message)  # accepted by the network...
+            raise ProviderError("read timeout", action=ErrorAction.RETRY, maybe_sent=True)
+
+        def lookup(self, message, since):  # noqa: ANN001, ANN201
+            sent = super().lookup(message, since)
+            with runtime.session() as session:  # ...whose receipt lands while we ask
+                record_receipt(session, StatusReport(sid=sent[0].sid, status="sent",
+                                                     reference=message.reference),
+                               source="test", explain=self.explain, now=clock())
+                session.commit()
+            return []  # and the provider's list has not caught up yet
+
+    network = SlowToList(settings.simulator_path, clock=clock)
+    engine = Engine(runtime.session(), network, settings, clock=clock,
+                    sleep=lambda s: clock.advance(s))
+    people = add_people(engine.session, schedule, 1, JOINED)
+    send_day(engine, schedule, DAY, load_post(settings.messages_dir, schedule, DAY))
+    assert network.posts_received() == {people[0].phone: 1}
+    with runtime.session() as session:
+        assert session.exec(select(Delivery.status)).one() == "sent"

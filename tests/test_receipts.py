@@ -142,3 +142,16 @@ def test_a_receipt_that_beats_the_send_answer_is_not_overwritten_by_it(client, r
     record_handover(engine, delivery, SendResult("SMfast", "queued"), engine.clock())
     found = _delivery(runtime)
     assert (found.provider_sid, found.status) == ("SMfast", "delivered")
+
+
+def test_a_late_receipt_for_an_earlier_attempt_does_not_claim_the_new_one(
+        client, runtime, engine, schedule):
+    delivery = _claimed(engine, schedule)
+    engine.session.add(DeliveryEvent(delivery_id=delivery.id, provider_sid="SMrefused",
+                                     status="queued", source="engine", applied=True,
+                                     received_at=engine.clock()))
+    engine.session.commit()  # the free-form attempt WhatsApp refused; the template is on its way
+    client.post(f"/twilio/status?delivery={delivery.id}",
+                data={"MessageSid": "SMrefused", "MessageStatus": "sent"})
+    found = _delivery(runtime)
+    assert (found.provider_sid, found.status) == (None, "claimed")

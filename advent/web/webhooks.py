@@ -57,7 +57,7 @@ def twiml(text: str | None) -> Response:
 def _count(value: str | None) -> int:
     """A count from a form field; anything unreadable counts as none rather than failing."""
     try:
-        return max(int(value or 0), 0)
+        return min(max(int(value or 0), 0), 100)  # Twilio sends at most 10 media
     except ValueError:
         return 0
 
