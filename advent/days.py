@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from advent.alerts import alert
 from advent.content import ContentError, Post, load_post
 from advent.db import insert_ignoring_duplicates
 from advent.delivery import Engine, count_by_status, dispatch_day, plan_day
-from advent.models import DayRun, OrganiserAlert
+from advent.models import DayRun, Delivery, OrganiserAlert
 from advent.reconcile import recover_stale_claims
 from advent.schedules import Schedule
 
@@ -170,3 +170,25 @@ def sweep(engine: Engine, schedules: list[Schedule], messages_dir: Path,
         if handled:
             lines.append(f"{schedule.campaign} {day}: {handled}")
     return lines
+
+
+def report_unsent_earlier_days(session: Session, schedule: Schedule, today: date,
+                               now: datetime) -> list[date]:
+    """Deliveries of earlier days still waiting to be sent (handed back by a reconcile, or a
+    WhatsApp re-send found late). They are not sent a day late on their own; the organiser is
+    told, once per day, how many and how to send them."""
+    # Only days recorded as sent: a missed or failed day has its own alert already.
+    waiting = session.exec(
+        select(Delivery.day, func.count())
+        .join(DayRun, (DayRun.campaign == Delivery.campaign) & (DayRun.day == Delivery.day))
+        .where(Delivery.campaign == schedule.campaign, Delivery.day < today,
+               Delivery.status == "pending", DayRun.status == "sent")
+        .group_by(Delivery.day)
+    ).all()
+    for day, count in waiting:
+        alert(session, schedule.campaign, "unsent_deliveries",
+              f"{schedule.campaign} {day}: {count} friend{'s' if count != 1 else ''} did not get "
+              f"this day's post; send it now with `advent send --date {day}` if you still want to",
+              now)
+    session.commit()
+    return [day for day, _ in waiting]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,8 +15,10 @@ from advent.db import make_engine
 from advent.migrate import require_current_schema
 from advent.providers import make_provider
 from advent.providers.base import Provider
-from advent.replies import check_reply_texts
+from advent.replies import RepliesError, check_reply_texts
 from advent.schedules import Schedule, default_schedule, find_schedule, load_schedules
+
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -30,6 +33,7 @@ class Runtime:
     schedules: list[Schedule] = field(default_factory=list)
     # Where "now" comes from; tests pass a fixed clock instead of patching time.
     clock: Callable[[], datetime] = utcnow
+    warnings: list[str] = field(default_factory=list)
 
     def session(self) -> Session:
         return Session(self.db, expire_on_commit=False)
@@ -58,7 +62,14 @@ def build_runtime(settings: Settings | None = None, *, check_schema: bool = True
         require_current_schema(db)
     schedules = load_schedules(settings.schedules_dir)
     default_schedule(schedules, settings.default_schedule)  # a bad name fails at start-up
+    runtime = Runtime(settings, db, provider or make_provider(settings), schedules)
     for schedule in schedules:
-        # A broken reply text found now is a clear message; found by a friend's text, a silence.
-        check_reply_texts(settings.messages_dir, schedule)
-    return Runtime(settings, db, provider or make_provider(settings), schedules)
+        # A broken reply text is told now, loudly, but never stops the service: STOP handling
+        # and the daily post matter more, and each reply falls back to a plain text of ours.
+        try:
+            check_reply_texts(settings.messages_dir, schedule)
+        except RepliesError as error:
+            runtime.warnings.append(f"{error} (plain fallback texts are used until it is fixed)")
+    for warning in runtime.warnings:
+        log.warning("%s", warning)
+    return runtime

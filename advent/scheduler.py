@@ -28,7 +28,7 @@ from advent.catch_up import (
     record_missed_days,
     send_due_day,
 )
-from advent.days import sweep
+from advent.days import report_unsent_earlier_days, sweep
 from advent.lease import acquire_lease, current_lease, lease_holder
 from advent.receipts import collect_receipts
 from advent.runtime import Runtime
@@ -108,6 +108,7 @@ def _record_missed_days(runtime: Runtime, now: datetime) -> None:
     for schedule in runtime.schedules:
         with runtime.session() as session:
             record_missed_days(session, schedule, due_day(schedule, now), now)
+            report_unsent_earlier_days(session, schedule, schedule.local_date(now), now)
 
 
 def tick(runtime: Runtime, holder: str, now: datetime) -> bool:

@@ -311,3 +311,23 @@ def test_a_grace_of_zero_minutes_still_builds_a_scheduler(
         update={"misfire_grace_minutes": 0}))
     scheduler = start_paused(build_scheduler(strict, background=True), paused)
     assert scheduler.get_job("advent-2026").misfire_grace_time == 1
+
+
+def test_a_post_handed_back_on_an_earlier_day_is_reported_not_sent_late(
+    runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
+) -> None:
+    send_due_day(runtime, schedule, DEC_3_SEND)
+    with runtime.session() as session:  # a reconcile found one of day 3's sends went nowhere
+        delivery = session.exec(select(Delivery)).first()
+        delivery.status, delivery.provider_sid = "pending", None
+        session.add(delivery)
+        session.commit()
+    received = simulator.posts_received()
+    next_day = DEC_3_SEND + timedelta(days=1, hours=2)
+    hold_clock(runtime, "me", next_day)
+    tick(runtime, "me", next_day)
+    tick(runtime, "me", next_day + timedelta(seconds=30))
+    assert simulator.posts_received() == received
+    messages = [a.message for a in alerts(runtime) if a.kind == "unsent_deliveries"]
+    assert messages == ["advent-2026 2026-12-03: 1 friend did not get this day's post; send it "
+                        "now with `advent send --date 2026-12-03` if you still want to"]

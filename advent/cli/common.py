@@ -23,6 +23,8 @@ def runtime() -> Runtime:
     root = ctx.find_root()
     if root.obj is None:
         root.obj = build_runtime()
+        for warning in root.obj.warnings:
+            click.echo(f"advent: warning: {warning}", err=True)
     return root.obj
 
 
