@@ -203,8 +203,8 @@ def _join(chat: Conversation, campaign_keyword: str | None) -> str | None:
             return f"Which one would you like to join? Reply {words}. Reply STOP to stop."
     chat.record.campaign = schedule.campaign
     today = schedule.local_date(chat.now)
-    if today > schedule.last_day:
-        return chat.say("ended", schedule)
+    if today > schedule.last_day or first_post_date(schedule, chat.now) > schedule.last_day:
+        return chat.say("ended", schedule)  # nothing left to send them, so no sign-up
     if chat.channel not in schedule.channels:
         return (f"{schedule.title} runs on {' and '.join(schedule.channels)} only, "
                 "so we can't send it here. Reply STOP to stop.")

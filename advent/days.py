@@ -49,7 +49,8 @@ def day_run(session: Session, schedule: Schedule, day: date) -> DayRun:
     ).one()
 
 
-def send_day(engine: Engine, schedule: Schedule, day: date, post: Post) -> DayResult:
+def send_day(engine: Engine, schedule: Schedule, day: date, post: Post,
+             wait_for_retries: bool = True) -> DayResult:
     """Send day `day` of the schedule once to everyone on the list; safe to run again."""
     session = engine.session
     run = day_run(session, schedule, day)
@@ -59,7 +60,7 @@ def send_day(engine: Engine, schedule: Schedule, day: date, post: Post) -> DayRe
     session.commit()
     planned = plan_day(session, schedule, day, engine.clock())
     recovered = recover_stale_claims(engine, schedule, day, post)
-    handled = dispatch_day(engine, schedule, day, post)
+    handled = dispatch_day(engine, schedule, day, post, wait_for_retries)
     counts = close_day(session, schedule, day, engine.clock())
     return DayResult(schedule.campaign, day, planned, handled, counts, recovered)
 
@@ -164,7 +165,7 @@ def sweep(engine: Engine, schedules: list[Schedule], messages_dir: Path,
         except ContentError:
             continue  # recorded as failed when the day was sent
         if run.status == "sending":
-            handled = send_day(engine, schedule, day, post).handled
+            handled = send_day(engine, schedule, day, post, wait_for_retries=False).handled
         else:
             handled = dispatch_day(engine, schedule, day, post, wait_for_retries=False)
         if handled:

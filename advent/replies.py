@@ -6,6 +6,7 @@ required parts a reply text is missing. The organiser edits the texts; the code 
 
 from __future__ import annotations
 
+import string
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -32,6 +33,8 @@ REQUIRED = {
     "invite": ("{organiser}", "{title}", "{keyword}", "{rates}"),
 }
 RATES = " Msg & data rates may apply."
+PLACEHOLDERS = frozenset({"title", "organiser", "contact", "time", "timezone", "first", "last",
+                          "count", "days_left", "keyword", "support", "rates", "next"})
 
 
 class RepliesError(Exception):
@@ -84,7 +87,22 @@ def load_replies(messages_dir: Path, schedule: Schedule) -> Replies:
         parts = [f"missing {', '.join(missing)}" if missing else "",
                  f"unknown {', '.join(unknown)} (known: {', '.join(NAMES)})" if unknown else ""]
         raise RepliesError(f"{path}: " + "; ".join(p for p in parts if p))
+    for name in NAMES:
+        wrong = unknown_placeholders(raw[name])
+        if wrong:
+            raise RepliesError(f"{path}: {name}: unknown placeholder {', '.join(wrong)}; use only "
+                               f"{', '.join('{' + p + '}' for p in sorted(PLACEHOLDERS))}")
     return Replies({name: raw[name] for name in NAMES}, path)
+
+
+def unknown_placeholders(text: str) -> list[str]:
+    """Placeholders that are not plain known names ({title.upper} or {nobody} would not fill)."""
+    try:
+        fields = [field for _, field, spec, conversion in string.Formatter().parse(text)
+                  if field is not None and (field not in PLACEHOLDERS or spec or conversion)]
+    except ValueError as error:  # an unmatched { or }
+        return [f"({error}; write {{{{ and }}}} for a literal brace)"]
+    return [f"{{{field}}}" for field in fields]
 
 
 def missing_parts(name: str, text: str) -> list[str]:

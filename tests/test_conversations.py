@@ -171,6 +171,14 @@ def test_joining_after_the_last_day_says_the_calendar_has_ended(client, runtime,
     assert _subscriber(runtime, ANNA) is None
 
 
+def test_joining_after_the_last_post_went_out_under_tomorrow_policy_is_told_it_ended(
+        client, runtime, schedule, clock):
+    runtime.schedules = [schedule.model_copy(update={"late_joiners": "tomorrow"})]
+    clock.now = datetime(2026, 12, 24, 9, 0, tzinfo=UTC)
+    assert "has finished" in reply_text(text_from(client, ANNA, "HAPPY"))
+    assert _subscriber(runtime, ANNA) is None
+
+
 def test_bad_input_is_answered_and_stored_never_a_500(client, runtime):
     cases = [{"From": ANNA, "Body": ""}, {"From": ANNA, "Body": "x" * 2000},
              {"From": ANNA, "Body": "😀🎄 thank you"}, {"From": ANNA, "Body": "hi\x00there"},

@@ -32,7 +32,9 @@ def phone(number: str, text: tuple[str, ...], whatsapp: bool) -> None:
             record(e164, "whatsapp" if whatsapp else "sms", reply)
     else:
         click.echo("(no reply from the service: Twilio answers this one itself)")
-    # A late joiner's post for today goes out now, as the scheduler's sweep would do.
+    if rt.provider.name != "simulator":
+        return  # on a real network, the scheduler's sweep sends what is due, under its lease
+    # On the simulator, a late joiner's post for today goes out now, as the sweep would do.
     sent = sweep(engine_for(rt), rt.schedules, rt.settings.messages_dir)
     for number_sent in sent:
         click.echo(f"today's post sent ({number_sent})")
