@@ -93,8 +93,9 @@ def test_a_claim_the_provider_cannot_account_for_is_reported_not_resent(runtime,
     assert "not re-sent" in alert.message
 
 
-def _advent(args: list[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "advent.cli", *args], env=env,
+def _advent(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen:
+    # cwd: the test's own folder, so a developer's .env is never read.
+    return subprocess.Popen([sys.executable, "-m", "advent.cli", *args], env=env, cwd=cwd,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -106,9 +107,11 @@ def test_sigkilled_dispatcher_restarted_leaves_everyone_with_exactly_one(runtime
            "ADVENT_MESSAGES_DIR": str(settings.messages_dir),
            "ADVENT_SCHEDULES_DIR": str(settings.schedules_dir),
            "ADVENT_SIMULATOR_PATH": str(settings.simulator_path),
-           "ADVENT_SEND_RATE": "25", "PYTHONPATH": str(Path(__file__).parent.parent)}
+           "ADVENT_SEND_RATE": "25", "ADVENT_PROVIDER": "simulator",
+           "PYTHONPATH": str(Path(__file__).parent.parent)}
     network = Simulator(settings.simulator_path)
-    victim = _advent(["send", "--date", DAY.isoformat()], env)
+    here = settings.instance_dir
+    victim = _advent(["send", "--date", DAY.isoformat()], env, here)
     deadline = time.monotonic() + 60
     while sum(network.posts_received().values()) < 10 and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -118,7 +121,8 @@ def test_sigkilled_dispatcher_restarted_leaves_everyone_with_exactly_one(runtime
     assert 10 <= sent_before_kill < 40, "the kill must land in the middle of the day"
 
     # The restarted dispatcher treats the dead one's claim as stale at once.
-    restart = _advent(["send", "--date", DAY.isoformat()], {**env, "ADVENT_CLAIM_TIMEOUT_SECONDS": "0"})
+    restart = _advent(["send", "--date", DAY.isoformat()],
+                      {**env, "ADVENT_CLAIM_TIMEOUT_SECONDS": "0"}, here)
     output, _ = restart.communicate(timeout=120)
     assert restart.returncode == 0, output
     assert network.posts_received() == {p.phone: 1 for p in people}
