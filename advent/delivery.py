@@ -68,6 +68,21 @@ class RateLimiter:
         self.last[sender] = max(due, now)
 
 
+def add_deliveries(session: Session, subscribers: list[Subscriber], campaign: str, day: date,
+                   now: datetime) -> int:
+    """Pending deliveries of `day` for these subscribers; one already there is left as it is
+    (the unique key decides, inside the database). Returns how many were added."""
+    rows = [
+        {"subscriber_id": s.id, "campaign": campaign, "day": day, "channel": s.channel,
+         "address": address(s.phone, s.channel), "status": "pending", "attempts": 0,
+         "used_template": False, "template_only": False, "created_at": now, "updated_at": now}
+        for s in subscribers
+    ]
+    return insert_ignoring_duplicates(
+        session, Delivery.__table__, rows, ["subscriber_id", "campaign", "day"]
+    )
+
+
 def plan_day(session: Session, schedule: Schedule, day: date, now: datetime) -> int:
     """One pending delivery per active subscriber; re-planning adds nothing. Returns rows added."""
     query = select(Subscriber).where(
@@ -78,15 +93,7 @@ def plan_day(session: Session, schedule: Schedule, day: date, now: datetime) -> 
     if schedule.late_joiners == "tomorrow":
         # Someone who joined after the day's send time starts with the next day's post.
         query = query.where(Subscriber.joined_at <= schedule.send_at(day))
-    rows = [
-        dict(subscriber_id=s.id, campaign=schedule.campaign, day=day, channel=s.channel,
-             address=address(s.phone, s.channel), status="pending", attempts=0,
-             used_template=False, template_only=False, created_at=now, updated_at=now)
-        for s in session.exec(query).all()
-    ]
-    added = insert_ignoring_duplicates(
-        session, Delivery.__table__, rows, ["subscriber_id", "campaign", "day"]
-    )
+    added = add_deliveries(session, list(session.exec(query).all()), schedule.campaign, day, now)
     session.commit()
     return added
 

@@ -11,9 +11,8 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from advent.db import insert_ignoring_duplicates
+from advent.delivery import add_deliveries
 from advent.models import Delivery, Subscriber
-from advent.phones import address
 from advent.schedules import Schedule
 
 
@@ -35,14 +34,7 @@ def catch_up_late_joiner(session: Session, schedule: Schedule, subscriber: Subsc
         return False
     if now < schedule.send_at(today):
         return False  # today's plan, still to come, will include them
-    insert_ignoring_duplicates(
-        session, Delivery.__table__,
-        [dict(subscriber_id=subscriber.id, campaign=schedule.campaign, day=today,
-              channel=subscriber.channel, address=address(subscriber.phone, subscriber.channel),
-              status="pending", attempts=0, used_template=False, template_only=False,
-              created_at=now, updated_at=now)],
-        ["subscriber_id", "campaign", "day"],
-    )
+    add_deliveries(session, [subscriber], schedule.campaign, today, now)
     delivery = session.exec(select(Delivery).where(
         Delivery.subscriber_id == subscriber.id, Delivery.campaign == schedule.campaign,
         Delivery.day == today)).one()
