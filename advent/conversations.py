@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from advent.alerts import alert
 from advent.keywords import classify, twilio_answers
 from advent.late_joiners import catch_up_late_joiner, first_post_date
-from advent.models import ConsentEvent, Delivery, InboundMessage, Subscriber
+from advent.models import Delivery, InboundMessage, Subscriber
 from advent.phones import InvalidNumber, mask, normalise_number
 from advent.replies import RepliesError, facts, fallback, load_replies
 from advent.runtime import Runtime
@@ -54,6 +54,8 @@ class Conversation:
     phone: str
     now: datetime
     record: InboundMessage
+    # This number's subscriptions on this channel (one per campaign), read once per text.
+    subscriptions: list[Subscriber]
 
     @property
     def channel(self) -> str:
@@ -101,47 +103,43 @@ def handle_inbound(session: Session, runtime: Runtime, inbound: Inbound, now: da
         log.warning("inbound text from an unusable sender %s kept unanswered",
                     mask(inbound.sender.strip()[:40]))
         phone, usable = inbound.sender.strip()[:40] or "unknown", False
-    body = inbound.body.replace("\x00", "")[:MAX_STORED_BODY]
-    record = InboundMessage(
-        provider_sid=inbound.message_sid, phone=phone, channel=inbound.channel,
-        to=inbound.to[:40] or None, body=body, num_media=inbound.num_media,
-        profile_name=(inbound.profile_name or "")[:80] or None, kind="reply", received_at=now,
-    )
+    record = _as_received(inbound, phone, "reply", now)
     session.add(record)
     session.flush()  # the text is on record before we decide anything about it
-    chat = Conversation(session, runtime, inbound, phone, now, record)
+    subscriptions = list(session.exec(
+        select(Subscriber).where(Subscriber.phone == phone, Subscriber.channel == inbound.channel)
+    ).all())
+    chat = Conversation(session, runtime, inbound, phone, now, record, subscriptions)
     _touch_window(chat)
-    reply = _answer(chat, body) if usable else None
+    reply = _answer(chat, record.body) if usable else None
     record.reply_text = reply
     session.add(record)
     session.commit()
     return reply
 
 
+def _as_received(inbound: Inbound, phone: str, kind: str, now: datetime) -> InboundMessage:
+    return InboundMessage(
+        provider_sid=inbound.message_sid, phone=phone, channel=inbound.channel,
+        to=inbound.to[:40] or None, body=inbound.body.replace("\x00", "")[:MAX_STORED_BODY],
+        num_media=inbound.num_media, profile_name=(inbound.profile_name or "")[:80] or None,
+        kind=kind, received_at=now,
+    )
+
+
 def keep_unanswered(session: Session, inbound: Inbound, now: datetime) -> None:
     """Store a text we failed to handle, as received, so the organiser can still read it."""
-    session.add(InboundMessage(
-        provider_sid=inbound.message_sid, phone=inbound.sender.strip()[:40] or "unknown",
-        channel=inbound.channel, to=inbound.to[:40] or None,
-        body=inbound.body.replace("\x00", "")[:MAX_STORED_BODY], num_media=inbound.num_media,
-        kind="unhandled", received_at=now,
-    ))
+    session.add(_as_received(inbound, inbound.sender.strip()[:40] or "unknown", "unhandled", now))
     session.commit()
 
 
 def _touch_window(chat: Conversation) -> None:
     """WhatsApp's 24-hour window opens again with every message a person sends."""
-    for subscriber in _subscriptions(chat):
+    for subscriber in chat.subscriptions:
         subscriber.last_inbound_at = chat.now
         if chat.inbound.profile_name:
             subscriber.profile_name = chat.inbound.profile_name[:80]
         chat.session.add(subscriber)
-
-
-def _subscriptions(chat: Conversation) -> list[Subscriber]:
-    return list(chat.session.exec(
-        select(Subscriber).where(Subscriber.phone == chat.phone, Subscriber.channel == chat.channel)
-    ).all())
 
 
 def _answer(chat: Conversation, body: str) -> str | None:
@@ -171,7 +169,7 @@ def _twilio_answers_sms(chat: Conversation) -> bool:
 
 
 def _stop(chat: Conversation) -> str | None:
-    known = _subscriptions(chat)
+    known = chat.subscriptions
     subscriptions = [s for s in known if s.status != "stopped"]
     schedule = chat.schedule_for(known[0].campaign if known else None)
     if schedule is None and chat.runtime.schedules:
@@ -219,7 +217,7 @@ def _join(chat: Conversation, campaign_keyword: str | None) -> str | None:
     if result.outcome == "waiting":
         return chat.say("full", schedule)
     reply = chat.say("confirmation", schedule)
-    _remember_confirmation(chat, result.subscriber, reply)
+    result.consent.confirmation_sent = reply  # the record keeps the exact words they got
     catch_up_late_joiner(chat.session, schedule, result.subscriber, chat.now)
     # Twilio's own START reply on SMS is generic: ours says what comes and how to stop, so it
     # is sent even then (the CTIA confirmation a recurring programme owes its subscriber).
@@ -227,22 +225,11 @@ def _join(chat: Conversation, campaign_keyword: str | None) -> str | None:
 
 
 def _subscriptions_for(chat: Conversation, schedule: Schedule) -> Subscriber | None:
-    return next((s for s in _subscriptions(chat) if s.campaign == schedule.campaign), None)
-
-
-def _remember_confirmation(chat: Conversation, subscriber: Subscriber, reply: str) -> None:
-    """The consent event keeps the exact confirmation the person was sent."""
-    event = chat.session.exec(
-        select(ConsentEvent).where(ConsentEvent.subscriber_id == subscriber.id)
-        .order_by(ConsentEvent.id.desc())
-    ).first()
-    if event is not None and event.confirmation_sent is None:
-        event.confirmation_sent = reply
-        chat.session.add(event)
+    return next((s for s in chat.subscriptions if s.campaign == schedule.campaign), None)
 
 
 def _help(chat: Conversation) -> str | None:
-    subscriptions = _subscriptions(chat)
+    subscriptions = chat.subscriptions
     schedule = chat.schedule_for(subscriptions[0].campaign if subscriptions else None)
     schedule = schedule or (chat.runtime.schedules[0] if chat.runtime.schedules else None)
     if schedule is None or _twilio_answers_sms(chat):
@@ -252,7 +239,7 @@ def _help(chat: Conversation) -> str | None:
 
 def _reply(chat: Conversation) -> str | None:
     """A reply to read: filed against the post it answers; thanked at most once a day."""
-    subscriptions = [s for s in _subscriptions(chat) if s.status == "active"] or _subscriptions(chat)
+    subscriptions = [s for s in chat.subscriptions if s.status == "active"] or chat.subscriptions
     if not subscriptions:
         schedule = chat.schedule_for(None)
         return chat.say("help", schedule) if schedule else None

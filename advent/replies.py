@@ -10,6 +10,7 @@ import string
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from advent.schedules import Schedule
@@ -74,7 +75,18 @@ def fallback(name: str, facts: dict[str, str]) -> str:
 
 
 def load_replies(messages_dir: Path, schedule: Schedule) -> Replies:
+    """The campaign's reply texts. Read again only when the file changes: every inbound text
+    needs them, and the organiser's edits still take effect without a restart."""
     path = Path(messages_dir) / schedule.content / REPLIES_FILE
+    try:
+        changed = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        raise RepliesError(f"{path}: missing; every campaign needs its reply texts") from None
+    return _read_replies(path, changed)
+
+
+@lru_cache(maxsize=32)
+def _read_replies(path: Path, _changed: int) -> Replies:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

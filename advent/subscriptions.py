@@ -64,6 +64,7 @@ def record_consent(
 class JoinResult:
     subscriber: Subscriber
     outcome: str  # joined, rejoined, already, waiting
+    consent: ConsentEvent | None = None  # the event this join wrote (none for "already")
 
 
 def join(
@@ -92,7 +93,7 @@ def join(
     subscriber.stopped_at = None
     session.add(subscriber)
     session.flush()
-    record_consent(
+    consent = record_consent(
         session, subscriber, kind="waiting" if full else "opt_in", method=method, now=now,
         text=text, message_sid=message_sid,
     )
@@ -100,8 +101,8 @@ def join(
         alert(session, schedule.campaign, "list_full",
               f"The {schedule.campaign} list is full ({schedule.list_cap}); "
               f"{mask(phone)} is on the waiting list.", now)
-        return JoinResult(subscriber, "waiting")
-    return JoinResult(subscriber, "rejoined" if returning else "joined")
+        return JoinResult(subscriber, "waiting", consent)
+    return JoinResult(subscriber, "rejoined" if returning else "joined", consent)
 
 
 def cancel_unsent(session: Session, subscriber: Subscriber, now: datetime) -> int:
