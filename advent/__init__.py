@@ -12,8 +12,8 @@ from advent.runtime import Runtime, build_runtime
 def create_app(settings: Settings | None = None, *, provider: Provider | None = None,
                runtime: Runtime | None = None) -> Flask:
     """The web app. `gunicorn 'advent:create_app()'` serves it; tests pass settings in."""
+    from advent.startup import exit_on_bad_setup
     from advent.web import init_app
-    from advent.web.startup import exit_on_bad_setup
 
     if runtime is None:
         with exit_on_bad_setup():

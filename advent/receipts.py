@@ -31,7 +31,7 @@ RANK = {
 }
 FAILURES = {"failed", "undelivered", "canceled"}
 # Statuses of ours that no receipt may change: the message was never handed over.
-SETTLED = FAILURES | {"cancelled", "needs_template", "skipped"}
+SETTLED = FAILURES | {"cancelled", "needs_template"}
 DELIVERED = {"delivered", "read"}
 
 

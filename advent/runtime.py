@@ -16,7 +16,13 @@ from advent.migrate import require_current_schema
 from advent.providers import make_provider
 from advent.providers.base import Provider
 from advent.replies import RepliesError, check_reply_texts
-from advent.schedules import Schedule, default_schedule, find_schedule, load_schedules
+from advent.schedules import (
+    Schedule,
+    ScheduleError,
+    default_schedule,
+    find_schedule,
+    load_schedules,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +50,6 @@ class Runtime:
             return find_schedule(self.schedules, campaign)
         chosen = default_schedule(self.schedules, self.settings.default_schedule)
         if chosen is None:
-            from advent.schedules import ScheduleError
-
             names = ", ".join(s.campaign for s in self.schedules) or "none"
             raise ScheduleError(
                 f"several schedules ({names}): name one with --campaign or ADVENT_DEFAULT_SCHEDULE"

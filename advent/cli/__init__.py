@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from advent.web.startup import SETUP_ERRORS
+from advent.startup import SETUP_ERRORS
 
 
 class AdventGroup(click.Group):

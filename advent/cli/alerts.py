@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 from sqlmodel import select
 
-from advent.cli.common import now, runtime
+from advent.cli.common import now, runtime, show_rows
 from advent.models import OrganiserAlert
 
 
@@ -30,13 +28,8 @@ def alerts(show_all: bool, as_json: bool) -> None:
         rows = [{"at": a.created_at.isoformat(timespec="seconds"), "campaign": a.campaign,
                  "kind": a.kind, "message": a.message} for a in found]
         session.commit()
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        click.echo("Nothing needs your attention.")
-    for row in rows:
-        click.echo(f"{row['at']}  {row['kind']}: {row['message']}")
+    show_rows(rows, as_json=as_json, empty="Nothing needs your attention.",
+              line=lambda row: f"{row['at']}  {row['kind']}: {row['message']}")
 
 
 COMMANDS = [alerts]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import random
 import sys
+from collections.abc import Callable
 from datetime import date, datetime
 
 import click
@@ -59,3 +61,15 @@ CAMPAIGN = click.option("--campaign", "-c", default=None,
                         help="Campaign (schedule) name; defaults to the only or default one.")
 DATE = click.option("--date", "day", default=None, callback=parse_date, metavar="YYYY-MM-DD",
                     help="The calendar date; defaults to today in the schedule's timezone.")
+
+
+def show_rows(rows: list[dict], *, as_json: bool, empty: str,
+              line: Callable[[dict], str]) -> None:
+    """A listing the way every command shows one: JSON for scripts, else a line per row."""
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo(empty)
+    for row in rows:
+        click.echo(line(row))

@@ -7,7 +7,7 @@ from datetime import date
 
 import click
 
-from advent.cli.common import CAMPAIGN, DATE, day_option, engine_for, now, runtime
+from advent.cli.common import CAMPAIGN, DATE, day_option, engine_for, now, runtime, show_rows
 from advent.content import load_post
 from advent.days import send_day
 from advent.receipts import collect_receipts
@@ -86,14 +86,13 @@ def stats(campaign: str | None, day: date | None, as_json: bool, show_problems: 
 
 
 def _print_problems(found: list, as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps([p.to_json() for p in found], indent=2))
-        return
-    if not found:
-        click.echo("No failed, unknown or template-less deliveries.")
-    for p in found:
-        code = f" ({p.code})" if p.code else ""
-        click.echo(f"{p.campaign} {p.day} {p.number} {p.channel}: {p.status}{code}: {p.reason}")
+    show_rows([p.to_json() for p in found], as_json=as_json,
+              empty="No failed, unknown or template-less deliveries.", line=_problem_line)
+
+
+def _problem_line(p: dict) -> str:
+    code = f" ({p['code']})" if p["code"] else ""
+    return f"{p['campaign']} {p['day']} {p['number']} {p['channel']}: {p['status']}{code}: {p['reason']}"
 
 
 COMMANDS = [send, stats]

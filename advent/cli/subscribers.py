@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 from sqlmodel import select
 
-from advent.cli.common import CAMPAIGN, now, runtime
+from advent.cli.common import CAMPAIGN, now, runtime, show_rows
 from advent.invites import InviteRefused, prepare_invite, remove
 from advent.models import ConsentEvent, Subscriber
 from advent.phones import InvalidNumber, mask, normalise_number
@@ -40,25 +38,28 @@ def list_command(campaign: str | None, as_json: bool, full_numbers: bool) -> Non
         if campaign:
             query = query.where(Subscriber.campaign == campaign)
         people = session.exec(query).all()
-        history = {p.id: session.exec(select(ConsentEvent).where(
-            ConsentEvent.subscriber_id == p.id).order_by(ConsentEvent.id)).all() for p in people}
+        history: dict[int, list[ConsentEvent]] = {p.id: [] for p in people}
+        for event in session.exec(select(ConsentEvent).where(
+                ConsentEvent.subscriber_id.in_(list(history))).order_by(ConsentEvent.id)):
+            history[event.subscriber_id].append(event)
     rows = [{
         "number": show(p.phone), "channel": p.channel, "campaign": p.campaign, "status": p.status,
         "name": p.name, "history": [
             {"at": e.created_at.isoformat(timespec="seconds"), "kind": e.kind, "method": e.method,
              "text": e.text_received} for e in history[p.id]],
     } for p in people]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        click.echo("Nobody yet. Invite someone: advent subscribers invite +447911123456")
-    for row in rows:
-        click.echo(f"{row['number']}  {row['channel']:8} {row['campaign']}  {row['status']}"
-                   + (f"  ({row['name']})" if row["name"] else ""))
-        for event in row["history"]:
-            said = f' "{event["text"]}"' if event["text"] else ""
-            click.echo(f"    {event['at']}  {event['kind']} by {event['method']}{said}")
+    show_rows(rows, as_json=as_json,
+              empty="Nobody yet. Invite someone: advent subscribers invite +447911123456",
+              line=_person_with_history)
+
+
+def _person_with_history(row: dict) -> str:
+    lines = [f"{row['number']}  {row['channel']:8} {row['campaign']}  {row['status']}"
+             + (f"  ({row['name']})" if row["name"] else "")]
+    for event in row["history"]:
+        said = f' "{event["text"]}"' if event["text"] else ""
+        lines.append(f"    {event['at']}  {event['kind']} by {event['method']}{said}")
+    return "\n".join(lines)
 
 
 @subscribers.command(help="Invite NUMBER (double opt-in): one text saying who invites them and "

@@ -1,4 +1,7 @@
-"""Start-up errors: one clear message and exit status 2, never a traceback."""
+"""Start-up errors: one clear message and exit status 2, never a traceback.
+
+Shared by the web app factory and the `advent` command.
+"""
 
 from __future__ import annotations
 
