@@ -118,3 +118,11 @@ def tw(project: Path, clock: Clock):
     from tests.twilio_double import twilio_setup
 
     return twilio_setup(project, clock)
+
+
+@pytest.fixture
+def friends(runtime: Runtime, schedule) -> list[str]:
+    """Two people who joined before the campaign started."""
+    from tests.helpers import add_friends
+
+    return add_friends(runtime, schedule)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from advent.models import Subscriber
+from advent.models import DayRun, OrganiserAlert, Subscriber
+from advent.runtime import Runtime
 from advent.schedules import Schedule
 from advent.subscriptions import join
+
+# Two friends who joined before the calendar began (see the `friends` fixture).
+FRIENDS = ["+447911123456", "+447700900123"]
+# The shipped schedule sends at 08:00 London; in December that is 08:00 UTC.
+DEC_3_SEND = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
 
 
 def add_people(session: Session, schedule: Schedule, count: int, at: datetime,
@@ -21,3 +27,27 @@ def add_people(session: Session, schedule: Schedule, count: int, at: datetime,
         people.append(result.subscriber)
     session.commit()
     return people
+
+
+def add_friends(runtime: Runtime, schedule: Schedule) -> list[str]:
+    with runtime.session() as session:
+        for phone in FRIENDS:
+            join(session, schedule, phone=phone, channel="sms", method="keyword",
+                 now=datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+        session.commit()
+    return FRIENDS
+
+
+def run_of(runtime: Runtime, campaign: str, day: date) -> DayRun | None:
+    """The day's record, as the organiser would see it."""
+    with runtime.session() as session:
+        return session.exec(
+            select(DayRun).where(DayRun.campaign == campaign, DayRun.day == day)
+        ).first()
+
+
+def alerts(runtime: Runtime, about: date | None = None) -> list[OrganiserAlert]:
+    """The organiser's alerts, or those about one day."""
+    with runtime.session() as session:
+        found = session.exec(select(OrganiserAlert).order_by(OrganiserAlert.id)).all()
+    return [a for a in found if about is None or str(about) in a.message]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-import pytest
 from sqlalchemy import text, update
 from sqlmodel import select
 
@@ -12,46 +11,14 @@ from advent.catch_up import catch_up, due_day, record_misfire, send_due_day
 from advent.content import load_post
 from advent.days import day_run
 from advent.delivery import outgoing, plan_day
-from advent.models import DayRun, Delivery, OrganiserAlert, Subscriber
+from advent.models import Delivery, OrganiserAlert, Subscriber
 from advent.providers.base import ProviderError
 from advent.providers.simulator import Simulator
 from advent.runtime import Runtime, build_runtime
 from advent.schedules import Schedule
-from advent.subscriptions import join
+from tests.helpers import DEC_3_SEND, FRIENDS, add_friends, alerts, run_of
 
-FRIENDS = ["+447911123456", "+447700900123"]
-# The shipped schedule sends at 08:00 London; in December that is 08:00 UTC.
-DEC_3_SEND = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
 DEC_2, DEC_3 = date(2026, 12, 2), date(2026, 12, 3)
-
-
-def add_friends(runtime: Runtime, schedule: Schedule) -> list[str]:
-    with runtime.session() as session:
-        for phone in FRIENDS:
-            join(session, schedule, phone=phone, channel="sms", method="keyword",
-                 now=datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
-        session.commit()
-    return FRIENDS
-
-
-@pytest.fixture
-def friends(runtime: Runtime, schedule: Schedule) -> list[str]:
-    """Two people who joined before the campaign started."""
-    return add_friends(runtime, schedule)
-
-
-def run_of(runtime: Runtime, campaign: str, day: date) -> DayRun | None:
-    with runtime.session() as session:
-        return session.exec(
-            select(DayRun).where(DayRun.campaign == campaign, DayRun.day == day)
-        ).first()
-
-
-def alerts(runtime: Runtime, about: date | None = None) -> list[OrganiserAlert]:
-    """The organiser's alerts, or those about one day (earlier days with no record have theirs)."""
-    with runtime.session() as session:
-        found = session.exec(select(OrganiserAlert).order_by(OrganiserAlert.id)).all()
-    return [a for a in found if about is None or str(about) in a.message]
 
 
 def statuses(runtime: Runtime, day: date) -> list[str]:

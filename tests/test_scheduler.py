@@ -18,7 +18,7 @@ from advent.days import day_run
 from advent.delivery import plan_day
 from advent.late_joiners import catch_up_late_joiner
 from advent.lease import acquire_lease, release_lease
-from advent.models import DayRun, Delivery, OrganiserAlert, SchedulerLease
+from advent.models import Delivery, SchedulerLease
 from advent.providers.simulator import Simulator
 from advent.runtime import Runtime
 from advent.scheduler import (
@@ -33,12 +33,10 @@ from advent.scheduler import (
 )
 from advent.schedules import Schedule
 from advent.subscriptions import join
+from tests.helpers import DEC_3_SEND, alerts, run_of
 
 LONDON = ZoneInfo("Europe/London")
-FRIENDS = ["+447911123456", "+447700900123"]
 LATE_JOINER = "+447911555000"
-# The shipped schedule sends at 08:00 London; in December that is 08:00 UTC.
-DEC_3_SEND = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
 DEC_3 = date(2026, 12, 3)
 
 
@@ -48,29 +46,6 @@ def make_schedule(send_time: time = time(8, 0), timezone: str = "Europe/London")
         first_day=date(2026, 3, 1), last_day=date(2026, 11, 30), send_time=send_time,
         timezone=timezone, channels=["sms"], join_keyword="SPRING",
     )
-
-
-@pytest.fixture
-def friends(runtime: Runtime, schedule: Schedule) -> list[str]:
-    """Two people who joined before the campaign started."""
-    with runtime.session() as session:
-        for phone in FRIENDS:
-            join(session, schedule, phone=phone, channel="sms", method="keyword",
-                 now=datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
-        session.commit()
-    return FRIENDS
-
-
-def run_of(runtime: Runtime, campaign: str, day: date) -> DayRun | None:
-    with runtime.session() as session:
-        return session.exec(
-            select(DayRun).where(DayRun.campaign == campaign, DayRun.day == day)
-        ).first()
-
-
-def alerts(runtime: Runtime) -> list[OrganiserAlert]:
-    with runtime.session() as session:
-        return list(session.exec(select(OrganiserAlert)).all())
 
 
 def hold_clock(runtime: Runtime, holder: str, now: datetime) -> None:

@@ -15,17 +15,17 @@ from tests.test_twilio_provider import (
     TEMPLATE,
     accepted,
     add_friend,
-    post_callback,
     send_today,
     sent_forms,
 )
 from tests.twilio_double import TwilioSetup, twilio_setup
+from tests.webhook_helpers import signed_post
 
 
 def _fail(tw: TwilioSetup, delivery: Delivery, sid: str, code: str) -> Delivery:
     client = create_app(runtime=tw.runtime).test_client()
     form = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": code}
-    assert post_callback(client, f"/twilio/status?delivery={delivery.id}", form).status_code == 200
+    assert signed_post(client, f"/twilio/status?delivery={delivery.id}", form).status_code == 200
     tw.engine.session.expire_all()
     found = tw.engine.session.get(Delivery, delivery.id)
     tw.engine.session.commit()

@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import responses
 from sqlmodel import select
-from twilio.request_validator import RequestValidator
 
 from advent import create_app
 from advent.content import load_post
@@ -22,7 +21,6 @@ from advent.subscriptions import join
 from tests.conftest import Clock
 from tests.twilio_double import (
     API,
-    AUTH_TOKEN,
     MESSAGES_URL,
     SMS_FROM,
     WHATSAPP_FROM,
@@ -32,6 +30,7 @@ from tests.twilio_double import (
     message_page,
     twilio_setup,
 )
+from tests.webhook_helpers import signed_post
 
 DAY = date(2026, 12, 3)
 TEMPLATE = "HX" + "a" * 32
@@ -217,12 +216,6 @@ def test_fetch_status_reads_the_message_and_its_error_code(
     assert tw.provider.collect_receipts(tw.engine.clock()) == []
 
 
-def post_callback(client, path: str, params: dict[str, str], token: str = AUTH_TOKEN):  # type: ignore[no-untyped-def]
-    signature = RequestValidator(token).compute_signature(
-        "https://advent.example.org" + path, params)
-    return client.post(path, data=params, headers={"X-Twilio-Signature": signature})
-
-
 def test_signed_status_callbacks_move_the_delivery_forward_and_explain_failures(
     tw: TwilioSetup, twilio_api: responses.RequestsMock
 ) -> None:
@@ -232,8 +225,8 @@ def test_signed_status_callbacks_move_the_delivery_forward_and_explain_failures(
     client = create_app(runtime=tw.runtime).test_client()
     path = f"/twilio/status?delivery={delivery.id}"
     delivered = {"MessageSid": "SMcb", "MessageStatus": "delivered", "To": FRIEND}
-    assert post_callback(client, path, delivered, token="wrong").status_code == 403
-    assert post_callback(client, path, delivered).status_code == 200
+    assert signed_post(client, path, delivered, token="wrong").status_code == 403
+    assert signed_post(client, path, delivered).status_code == 200
     tw.engine.session.expire_all()
     assert tw.engine.session.get(Delivery, delivery.id).status == "delivered"
 
@@ -246,7 +239,7 @@ def test_a_failure_callback_records_the_tables_plain_reason(
     delivery = send_today(tw)
     client = create_app(runtime=tw.runtime).test_client()
     failed = {"MessageSid": "SMbad", "MessageStatus": "undelivered", "ErrorCode": "30005"}
-    assert post_callback(client, f"/twilio/status?delivery={delivery.id}", failed).status_code == 200
+    assert signed_post(client, f"/twilio/status?delivery={delivery.id}", failed).status_code == 200
     tw.engine.session.expire_all()
     delivery = tw.engine.session.get(Delivery, delivery.id)
     assert (delivery.status, delivery.error_code) == ("undelivered", "30005")

@@ -6,33 +6,22 @@ import pytest
 from sqlmodel import select
 
 from advent import create_app
-from advent.config import load_settings
 from advent.models import DeliveryEvent, InboundMessage, Subscriber
 from advent.runtime import build_runtime
-from tests.webhook_helpers import ACCOUNT, TOKEN, reply_text, signed_post
+from tests.twilio_double import twilio_settings
+from tests.webhook_helpers import PUBLIC as BASE
+from tests.webhook_helpers import reply_text, signed_post
 
-BASE = "https://advent.example.org"
 FORM = {"From": "+447911123456", "To": "+15005550006", "Body": "HAPPY", "MessageSid": "SM1"}
 
 
 @pytest.fixture
-def twilio_app(settings, simulator, runtime):
-    twilio_settings = load_settings(
-        _env_file=None, **{k: v for k, v in _env(settings).items()},
-        ADVENT_PROVIDER="twilio", TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_AUTH_TOKEN=TOKEN,
-        TWILIO_FROM="+15005550006", PUBLIC_BASE_URL=BASE,
-    )
-    rt = build_runtime(twilio_settings, provider=simulator)
+def twilio_app(project, simulator, runtime):
+    """Twilio settings (so signatures are checked), with the simulator standing in behind."""
+    rt = build_runtime(twilio_settings(project), provider=simulator)
     rt.clock = simulator.clock
     app = create_app(runtime=rt)
     return app, rt
-
-
-def _env(settings) -> dict[str, str]:
-    return {"ADVENT_INSTANCE_DIR": str(settings.instance_dir),
-            "ADVENT_MESSAGES_DIR": str(settings.messages_dir),
-            "ADVENT_SCHEDULES_DIR": str(settings.schedules_dir),
-            "ADVENT_ORGANISER_NAME": "Sam"}
 
 
 def _nothing_written(rt) -> bool:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from twilio.request_validator import RequestValidator
 
-TOKEN = "test-auth-token-0123456789abcdef"
-ACCOUNT = "AC" + "0" * 32
+from tests.twilio_double import AUTH_TOKEN
+
+PUBLIC = "https://advent.example.org"  # PUBLIC_BASE_URL in the twilio test settings
 
 
-def signed_post(client, path: str, form: dict[str, str], *, base: str, token: str = TOKEN,
+def signed_post(client, path: str, form: dict[str, str], *, base: str = PUBLIC,
+                token: str = AUTH_TOKEN,
                 headers: dict[str, str] | None = None):
     signature = RequestValidator(token).compute_signature(base + path, form)
     return client.post(path, data=form,
