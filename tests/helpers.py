@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from advent.models import DayRun, OrganiserAlert, Subscriber
+from advent.content import load_post
+from advent.days import day_run
+from advent.delivery import outgoing, plan_day
+from advent.models import DayRun, Delivery, OrganiserAlert, Subscriber
 from advent.runtime import Runtime
 from advent.schedules import Schedule
 from advent.subscriptions import join
@@ -51,3 +54,28 @@ def alerts(runtime: Runtime, about: date | None = None) -> list[OrganiserAlert]:
     with runtime.session() as session:
         found = session.exec(select(OrganiserAlert).order_by(OrganiserAlert.id)).all()
     return [a for a in found if about is None or str(about) in a.message]
+
+
+def crash_mid_send(runtime: Runtime, schedule: Schedule, day: date, *, stored: int = 0,
+                   unstored: int = 0) -> None:
+    """Leave `day` as a scheduler killed mid-send would: "sending"; the first `stored` rows
+    handed over with the provider's id saved, the next `unstored` handed over but still claimed
+    without an id (killed in between), the rest pending."""
+    at = schedule.send_at(day) + timedelta(minutes=1)
+    post = load_post(runtime.settings.messages_dir, schedule, day)
+    with runtime.session() as session:
+        run = day_run(session, schedule, day)
+        run.status, run.started_at = "sending", at
+        session.add(run)
+        session.commit()
+        plan_day(session, schedule, day, at)
+        rows = session.exec(select(Delivery).where(Delivery.day == day).order_by(Delivery.id)).all()
+        for n, delivery in enumerate(rows[:stored + unstored]):
+            subscriber = session.get(Subscriber, delivery.subscriber_id)
+            sent = runtime.provider.send(outgoing(delivery, subscriber, post, schedule, at))
+            delivery.status, delivery.claim_token, delivery.claimed_at = "claimed", "dead", at
+            delivery.attempts = 1
+            if n < stored:
+                delivery.status, delivery.provider_sid = "queued", sent.sid
+            session.add(delivery)
+        session.commit()

@@ -8,15 +8,12 @@ from sqlalchemy import text, update
 from sqlmodel import select
 
 from advent.catch_up import catch_up, due_day, record_misfire, send_due_day
-from advent.content import load_post
-from advent.days import day_run
-from advent.delivery import outgoing, plan_day
-from advent.models import Delivery, OrganiserAlert, Subscriber
+from advent.models import Delivery, OrganiserAlert
 from advent.providers.base import ProviderError
 from advent.providers.simulator import Simulator
 from advent.runtime import Runtime, build_runtime
 from advent.schedules import Schedule
-from tests.helpers import DEC_3_SEND, FRIENDS, add_friends, alerts, run_of
+from tests.helpers import DEC_3_SEND, FRIENDS, add_friends, alerts, crash_mid_send, run_of
 
 DEC_2, DEC_3 = date(2026, 12, 2), date(2026, 12, 3)
 
@@ -24,31 +21,6 @@ DEC_2, DEC_3 = date(2026, 12, 2), date(2026, 12, 3)
 def statuses(runtime: Runtime, day: date) -> list[str]:
     with runtime.session() as session:
         return sorted(session.exec(select(Delivery.status).where(Delivery.day == day)).all())
-
-
-def crash_mid_send(runtime: Runtime, schedule: Schedule, day: date, *, stored: int = 0,
-                   unstored: int = 0) -> None:
-    """Leave `day` as a scheduler killed mid-send would: "sending"; the first `stored` rows
-    handed over with the provider's id saved, the next `unstored` handed over but still claimed
-    without an id (killed in between), the rest pending."""
-    at = schedule.send_at(day) + timedelta(minutes=1)
-    post = load_post(runtime.settings.messages_dir, schedule, day)
-    with runtime.session() as session:
-        run = day_run(session, schedule, day)
-        run.status, run.started_at = "sending", at
-        session.add(run)
-        session.commit()
-        plan_day(session, schedule, day, at)
-        rows = session.exec(select(Delivery).where(Delivery.day == day).order_by(Delivery.id)).all()
-        for n, delivery in enumerate(rows[:stored + unstored]):
-            subscriber = session.get(Subscriber, delivery.subscriber_id)
-            sent = runtime.provider.send(outgoing(delivery, subscriber, post, schedule, at))
-            delivery.status, delivery.claim_token, delivery.claimed_at = "claimed", "dead", at
-            delivery.attempts = 1
-            if n < stored:
-                delivery.status, delivery.provider_sid = "queued", sent.sid
-            session.add(delivery)
-        session.commit()
 
 
 # --- the due day and the cron job's send ------------------------------------------------------

@@ -15,7 +15,6 @@ from sqlmodel import select
 
 from advent.catch_up import send_due_day
 from advent.days import day_run
-from advent.delivery import plan_day
 from advent.late_joiners import catch_up_late_joiner
 from advent.lease import acquire_lease, release_lease
 from advent.models import Delivery, SchedulerLease
@@ -33,7 +32,7 @@ from advent.scheduler import (
 )
 from advent.schedules import Schedule
 from advent.subscriptions import join
-from tests.helpers import DEC_3_SEND, alerts, run_of
+from tests.helpers import DEC_3_SEND, alerts, crash_mid_send, run_of
 
 LONDON = ZoneInfo("Europe/London")
 LATE_JOINER = "+447911555000"
@@ -149,12 +148,7 @@ def test_tick_records_earlier_days_that_went_by_without_a_send(runtime: Runtime)
 def test_sweep_leaves_a_day_the_cron_job_is_sending_alone(
     runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
 ) -> None:
-    with runtime.session() as session:  # the cron job has started the day and planned it
-        run = day_run(session, schedule, DEC_3)
-        run.status = "sending"
-        session.add(run)
-        session.commit()
-        plan_day(session, schedule, DEC_3, DEC_3_SEND)
+    crash_mid_send(runtime, schedule, DEC_3)  # as the cron job leaves it: planned, sending
     now = DEC_3_SEND + timedelta(minutes=1)
     hold_clock(runtime, "me", now)
     with SENDING_NOW.sending([schedule.campaign]):
@@ -167,12 +161,7 @@ def test_sweep_leaves_a_day_the_cron_job_is_sending_alone(
 def test_sweep_finishes_a_day_whose_sender_stopped_once(
     runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
 ) -> None:
-    with runtime.session() as session:  # a dispatcher planned the day, then its process died
-        run = day_run(session, schedule, DEC_3)
-        run.status = "sending"
-        session.add(run)
-        session.commit()
-        plan_day(session, schedule, DEC_3, DEC_3_SEND)
+    crash_mid_send(runtime, schedule, DEC_3)  # a dispatcher planned the day, then died
     now = DEC_3_SEND + timedelta(minutes=5)
     hold_clock(runtime, "me", now)
     assert sweep_now(runtime, "me", now)
