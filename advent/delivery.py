@@ -25,7 +25,14 @@ from advent.db import insert_ignoring_duplicates
 from advent.models import Delivery, DeliveryEvent, Subscriber
 from advent.phones import address
 from advent.providers.base import ErrorAction, OutgoingMessage, Provider, ProviderError, SendResult
-from advent.receipts import FAILURES, act_on_error, apply_early_receipts, next_status
+from advent.receipts import (
+    AWAITING_ANSWER,
+    FAILURES,
+    act_on_error,
+    apply_early_receipts,
+    awaiting_answer,
+    next_status,
+)
 from advent.schedules import Schedule
 
 log = logging.getLogger(__name__)
@@ -144,7 +151,7 @@ def record_handover(engine: Engine, delivery: Delivery, result: SendResult, now:
         delivery_id=delivery.id, provider_sid=result.sid, status=result.status, source=source,
         applied=True, received_at=now,
     ))
-    moved_on = delivery.provider_sid is None and delivery.status not in ("claimed", "unknown")
+    moved_on = delivery.provider_sid is None and not awaiting_answer(delivery)
     if not moved_on:
         # (When moved_on, a receipt already settled this message, e.g. WhatsApp refused it and
         # the row waits to go again as a template: keep that decision.)
@@ -152,7 +159,7 @@ def record_handover(engine: Engine, delivery: Delivery, result: SendResult, now:
         delivery.used_template = result.used_template
         delivery.handed_over_at = delivery.handed_over_at or now
         delivery.status = next_status(delivery.status, result.status) or delivery.status
-        if delivery.status in ("claimed", "unknown"):
+        if delivery.status in AWAITING_ANSWER:
             delivery.status = "queued"
         if delivery.status not in FAILURES:
             delivery.error_code = delivery.error_reason = None
@@ -206,7 +213,7 @@ def still_unsettled(engine: Engine, delivery: Delivery) -> Delivery | None:
     meanwhile: then a write from what we read before the provider call would undo that."""
     current = engine.session.get(Delivery, delivery.id, populate_existing=True,
                                  with_for_update=True)
-    if current.provider_sid is None and current.status in ("claimed", "unknown"):
+    if awaiting_answer(current):
         return current
     engine.session.commit()
     return None

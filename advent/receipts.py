@@ -33,6 +33,13 @@ FAILURES = {"failed", "undelivered", "canceled"}
 # Statuses of ours that no receipt may change: the message was never handed over.
 SETTLED = FAILURES | {"cancelled", "needs_template"}
 DELIVERED = {"delivered", "read"}
+# Handed to the provider (or perhaps handed), with no answer stored yet.
+AWAITING_ANSWER = ("claimed", "unknown")
+
+
+def awaiting_answer(delivery: Delivery) -> bool:
+    """True while a send's answer (the provider's id) is still to come for this delivery."""
+    return delivery.provider_sid is None and delivery.status in AWAITING_ANSWER
 
 
 def next_status(current: str, reported: str) -> str | None:
@@ -79,7 +86,7 @@ def _find_delivery(session: Session, report: StatusReport) -> Delivery | None:
         delivery = session.get(Delivery, int(report.reference), with_for_update=True)
         if delivery is None or _earlier_attempt(session, delivery, report.sid):
             return None
-        if delivery.provider_sid is None and delivery.status in ("claimed", "unknown"):
+        if awaiting_answer(delivery):
             # The receipt beat the send's answer (or the sender crashed): now we know the id.
             delivery.provider_sid = report.sid
         elif delivery.provider_sid != report.sid:
