@@ -25,6 +25,7 @@ from advent.db import insert_ignoring_duplicates
 from advent.models import Delivery, DeliveryEvent, Subscriber
 from advent.phones import address
 from advent.providers.base import ErrorAction, OutgoingMessage, Provider, ProviderError, SendResult
+from advent.rate_limit import RateLimiter
 from advent.receipts import (
     AWAITING_ANSWER,
     FAILURES,
@@ -55,24 +56,6 @@ class Engine:
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
     progress: Callable[[int, int], None] | None = None
-
-
-class RateLimiter:
-    """At most `per_second` messages a second per sender (one sender per channel)."""
-
-    def __init__(self, per_second: float, sleep: Callable[[float], None],
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
-        self.interval = 1.0 / per_second
-        self.sleep = sleep
-        self.monotonic = monotonic
-        self.last: dict[str, float] = {}
-
-    def wait(self, sender: str) -> None:
-        now = self.monotonic()
-        due = self.last.get(sender, now - self.interval) + self.interval
-        if due > now:
-            self.sleep(due - now)
-        self.last[sender] = max(due, now)
 
 
 def add_deliveries(session: Session, subscribers: list[Subscriber], campaign: str, day: date,

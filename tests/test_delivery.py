@@ -113,7 +113,7 @@ def test_a_flaky_network_still_reaches_everyone_once(runtime, schedule, settings
 
 
 def test_sends_are_spaced_to_the_rate_per_sender():
-    from advent.delivery import RateLimiter
+    from advent.rate_limit import RateLimiter
 
     elapsed = [0.0]
     waits: list[float] = []
