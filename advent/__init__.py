@@ -1,17 +1,27 @@
-"""advent: one kind message a day, by WhatsApp or SMS, to friends who asked for it."""
+"""advent: one kind message a day, by WhatsApp or SMS, to friends who asked for it.
+
+Only `create_app` lives here, and it imports Flask and the runtime when called, so that
+`import advent.people.keywords` (or any pure module) stays light.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from advent.config import Settings
-from advent.providers.base import Provider
-from advent.runtime import Runtime, build_runtime
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from advent.config import Settings
+    from advent.providers.base import Provider
+    from advent.runtime import Runtime
 
 
 def create_app(settings: Settings | None = None, *, provider: Provider | None = None,
                runtime: Runtime | None = None) -> Flask:
     """The web app. `gunicorn 'advent:create_app()'` serves it; tests pass settings in."""
+    from flask import Flask
+
+    from advent.runtime import build_runtime
     from advent.startup import exit_on_bad_setup
     from advent.web import init_app
 

@@ -15,10 +15,10 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from advent.alerts import alert
-from advent.models import Delivery, DeliveryEvent, Subscriber
+from advent.organiser.alerts import alert
+from advent.people.subscriptions import mark_invalid, stop_subscriber
 from advent.providers.base import ErrorAction, Provider, StatusReport
-from advent.subscriptions import mark_invalid, stop_subscriber
+from advent.store.tables import Delivery, DeliveryEvent, Subscriber
 
 log = logging.getLogger(__name__)
 

@@ -5,30 +5,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine as DatabaseEngine
 from sqlmodel import Session
 
 from advent.config import Settings, load_settings
-from advent.db import make_engine
-from advent.migrate import require_current_schema
-from advent.providers import make_provider
-from advent.providers.base import Provider
-from advent.replies import RepliesError, check_reply_texts
-from advent.schedules import (
+from advent.content.replies import RepliesError, check_reply_texts
+from advent.content.schedules import (
     Schedule,
     ScheduleError,
     default_schedule,
     find_schedule,
     load_schedules,
 )
+from advent.providers import make_provider
+from advent.providers.base import Provider
+from advent.store.database import make_engine
+from advent.store.migrate import require_current_schema
+from advent.store.tables import utcnow
 
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

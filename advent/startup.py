@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from advent.config import ConfigError
-from advent.content import ContentError
-from advent.migrate import SchemaOutOfDate
-from advent.replies import RepliesError
-from advent.schedules import ScheduleError
+from advent.content.posts import ContentError
+from advent.content.replies import RepliesError
+from advent.content.schedules import ScheduleError
+from advent.store.migrate import SchemaOutOfDate
 
 SETUP_ERRORS = (ConfigError, ScheduleError, SchemaOutOfDate, ContentError, RepliesError)
 

@@ -11,11 +11,11 @@ import pytest
 
 from advent import create_app
 from advent.config import Settings, load_settings
-from advent.db import make_engine
-from advent.delivery import Engine
-from advent.migrate import upgrade
 from advent.providers.simulator import Simulator
 from advent.runtime import Runtime, build_runtime
+from advent.sending.dispatch import Sender
+from advent.store.database import make_engine
+from advent.store.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,9 +78,9 @@ def runtime(settings: Settings, simulator: Simulator) -> Runtime:
 
 
 @pytest.fixture
-def engine(runtime: Runtime, clock: Clock) -> Engine:
+def sender(runtime: Runtime, clock: Clock) -> Sender:
     sleeps: list[float] = []
-    made = Engine(runtime.session(), runtime.provider, runtime.settings, clock=clock,
+    made = Sender(runtime.session(), runtime.provider, runtime.settings, clock=clock,
                   sleep=lambda s: (sleeps.append(s), clock.advance(s)), rng=random.Random(1))
     made.sleeps = sleeps  # type: ignore[attr-defined]
     return made
@@ -114,7 +114,7 @@ def twilio_api():
 
 @pytest.fixture
 def tw(project: Path, clock: Clock):
-    """A runtime and engine sending through the twilio provider (see tests/twilio_double.py)."""
+    """A runtime and sender sending through the twilio provider (see tests/twilio_double.py)."""
     from tests.twilio_double import twilio_setup
 
     return twilio_setup(project, clock)

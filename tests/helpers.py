@@ -6,13 +6,14 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from advent.content import load_post
-from advent.days import day_run
-from advent.delivery import outgoing, plan_day
-from advent.models import DayRun, Delivery, OrganiserAlert, Subscriber
+from advent.content.posts import load_post
+from advent.content.schedules import Schedule
+from advent.people.subscriptions import join
 from advent.runtime import Runtime
-from advent.schedules import Schedule
-from advent.subscriptions import join
+from advent.sending.days import day_run
+from advent.sending.dispatch import outgoing
+from advent.sending.plan import plan_day
+from advent.store.tables import DayRun, Delivery, OrganiserAlert, Subscriber
 
 # Two friends who joined before the calendar began (see the `friends` fixture).
 FRIENDS = ["+447911123456", "+447700900123"]

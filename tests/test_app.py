@@ -6,21 +6,21 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import text
 
-from advent.content import load_post
-from advent.days import send_day
-from advent.db import make_engine
+from advent.content.posts import load_post
+from advent.sending.days import send_day
+from advent.store.database import make_engine
 from tests.helpers import add_people
 
 
-def test_healthz_reports_database_scheduler_and_todays_send_state(client, engine, schedule,
+def test_healthz_reports_database_scheduler_and_todays_send_state(client, sender, schedule,
                                                                   runtime):
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok" and body["database"] == "ok"
     assert body["scheduler"]["last_heartbeat"] is None  # no clock process yet
     assert body["today"] == [{"campaign": "advent-2026", "day": "2026-12-03", "state": "due"}]
-    add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC))
+    add_people(sender.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC))
     day = date(2026, 12, 3)
-    send_day(engine, schedule, day, load_post(runtime.settings.messages_dir, schedule, day))
+    send_day(sender, schedule, day, load_post(runtime.settings.messages_dir, schedule, day))
     assert client.get("/healthz").get_json()["today"][0]["state"] == "sent"
 
 
@@ -30,8 +30,8 @@ def test_home_page_says_what_is_running(client):
 
 
 def test_sqlite_runs_with_wal_and_foreign_keys(settings):
-    engine = make_engine(settings.database_url)
-    with engine.connect() as connection:
+    database = make_engine(settings.database_url)
+    with database.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
 

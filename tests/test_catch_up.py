@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import text, update
 from sqlmodel import select
 
-from advent.catch_up import catch_up, due_day, record_misfire, send_due_day
-from advent.models import Delivery, OrganiserAlert
+from advent.content.schedules import Schedule
 from advent.providers.base import ProviderError
 from advent.providers.simulator import Simulator
 from advent.runtime import Runtime, build_runtime
-from advent.schedules import Schedule
+from advent.sending.catch_up import catch_up, due_day, record_misfire, send_due_day
+from advent.store.tables import Delivery, OrganiserAlert
 from tests.helpers import DEC_3_SEND, FRIENDS, add_friends, alerts, crash_mid_send, run_of
 
 DEC_2, DEC_3 = date(2026, 12, 2), date(2026, 12, 3)

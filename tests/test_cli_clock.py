@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from advent.cli.clock import COMMANDS, run, scheduler
-from advent.lease import acquire_lease
+from advent.clock.lease import acquire_lease
 from advent.runtime import Runtime
 
 

@@ -61,7 +61,7 @@ def test_the_web_app_refuses_an_out_of_date_schema_with_a_clear_message(settings
 
 
 def test_a_bad_schedule_names_the_file_field_and_problem(project, settings):
-    from advent.schedules import ScheduleError, load_schedules
+    from advent.content.schedules import ScheduleError, load_schedules
 
     path = project / "schedules" / "advent-2026.toml"
     path.write_text(path.read_text().replace('"Europe/London"', '"Europe/Londn"')
@@ -75,7 +75,7 @@ def test_a_bad_schedule_names_the_file_field_and_problem(project, settings):
 
 
 def test_a_join_keyword_that_already_means_stop_is_refused(project):
-    from advent.schedules import ScheduleError, load_schedules
+    from advent.content.schedules import ScheduleError, load_schedules
 
     path = project / "schedules" / "advent-2026.toml"
     path.write_text(path.read_text().replace('join_keyword = "HAPPY"', 'join_keyword = "stop"'))

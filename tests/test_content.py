@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from advent.content import ContentError, Post, load_post, load_posts
-from advent.content_check import PostReport, check_campaign, check_schedule_templates
-from advent.schedules import Schedule, load_schedules
-from advent.segments import count_segments
+from advent.content.check import PostReport, check_campaign, check_schedule_templates
+from advent.content.posts import ContentError, Post, load_post, load_posts
+from advent.content.schedules import Schedule, load_schedules
+from advent.content.segments import count_segments
 
 ROOT = Path(__file__).resolve().parent.parent
 SID = "HX" + "0123456789abcdef" * 2

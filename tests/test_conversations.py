@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 from sqlmodel import select
 
-from advent.content import load_post
-from advent.days import send_day, sweep
-from advent.models import ConsentEvent, Delivery, InboundMessage, OrganiserAlert, Subscriber
+from advent.content.posts import load_post
+from advent.sending.days import send_day, sweep
+from advent.store.tables import ConsentEvent, Delivery, InboundMessage, OrganiserAlert, Subscriber
 from tests.helpers import add_people
 from tests.webhook_helpers import reply_text, text_from
 
@@ -62,21 +62,21 @@ def test_a_second_join_says_so_kindly_and_changes_nothing(client, runtime):
         assert len(session.exec(select(ConsentEvent)).all()) == 1
 
 
-def test_stop_confirms_once_and_cancels_todays_unsent_post(client, runtime, engine, schedule):
-    add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC), start=123456)
-    add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC), start=123457)
+def test_stop_confirms_once_and_cancels_todays_unsent_post(client, runtime, sender, schedule):
+    add_people(sender.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC), start=123456)
+    add_people(sender.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC), start=123457)
     day = date(2026, 12, 3)
-    from advent.delivery import plan_day
+    from advent.sending.plan import plan_day
 
-    plan_day(engine.session, schedule, day, engine.clock())  # planned, not yet handed over
+    plan_day(sender.session, schedule, day, sender.clock())  # planned, not yet handed over
     text = reply_text(text_from(client, ANNA, "Stop please"))
     assert "unsubscribed" in text and "nothing more" in text and "HAPPY" in text
     assert _subscriber(runtime, ANNA).status == "stopped"
     with runtime.session() as session:
         statuses = {d.address: d.status for d in session.exec(select(Delivery)).all()}
     assert statuses == {ANNA: "cancelled", BEN: "pending"}
-    send_day(engine, schedule, day, load_post(runtime.settings.messages_dir, schedule, day))
-    assert engine.provider.received_by(ANNA) == []
+    send_day(sender, schedule, day, load_post(runtime.settings.messages_dir, schedule, day))
+    assert sender.provider.received_by(ANNA) == []
     again = reply_text(text_from(client, ANNA, "STOP"))
     assert "unsubscribed" in again  # answered again, but not recorded as a second opt-out
     with runtime.session() as session:
@@ -99,10 +99,10 @@ def test_help_says_who_what_stop_days_left_and_where_to_find_support(client):
         assert part in text, part
 
 
-def test_a_reply_is_filed_against_the_post_and_thanked_once_a_day(client, runtime, engine,
+def test_a_reply_is_filed_against_the_post_and_thanked_once_a_day(client, runtime, sender,
                                                                  schedule, clock):
-    add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC), start=123456)
-    send_day(engine, schedule, date(2026, 12, 3),
+    add_people(sender.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC), start=123456)
+    send_day(sender, schedule, date(2026, 12, 3),
              load_post(runtime.settings.messages_dir, schedule, date(2026, 12, 3)))
     first = reply_text(text_from(client, ANNA, "That walk idea was lovely, thank you"))
     second = reply_text(text_from(client, ANNA, "And the tea too"))
@@ -130,25 +130,25 @@ def test_joined_stopped_and_came_back_has_the_whole_consent_history(client, runt
     assert all(e.confirmation_sent for e in history)
 
 
-def test_late_joiner_gets_todays_post_right_after_the_confirmation(client, runtime, engine,
+def test_late_joiner_gets_todays_post_right_after_the_confirmation(client, runtime, sender,
                                                                    schedule, simulator):
     day = date(2026, 12, 3)
-    send_day(engine, schedule, day, load_post(runtime.settings.messages_dir, schedule, day))
+    send_day(sender, schedule, day, load_post(runtime.settings.messages_dir, schedule, day))
     text_from(client, ANNA, "HAPPY")  # 09:00, an hour after today's post went out
-    sweep(engine, runtime.schedules, runtime.settings.messages_dir)
+    sweep(sender, runtime.schedules, runtime.settings.messages_dir)
     received = simulator.received_by(ANNA)
     assert [r["body"] for r in received] == [load_post(runtime.settings.messages_dir, schedule,
                                                        day).text]
 
 
-def test_late_joiner_under_tomorrow_policy_waits_for_tomorrow(client, runtime, engine, schedule,
+def test_late_joiner_under_tomorrow_policy_waits_for_tomorrow(client, runtime, sender, schedule,
                                                               simulator):
     runtime.schedules = [schedule.model_copy(update={"late_joiners": "tomorrow"})]
     day = date(2026, 12, 3)
-    send_day(engine, runtime.schedules[0], day,
+    send_day(sender, runtime.schedules[0], day,
              load_post(runtime.settings.messages_dir, schedule, day))
     text_from(client, ANNA, "HAPPY")
-    sweep(engine, runtime.schedules, runtime.settings.messages_dir)
+    sweep(sender, runtime.schedules, runtime.settings.messages_dir)
     assert simulator.received_by(ANNA) == []
 
 

@@ -13,55 +13,56 @@ from pathlib import Path
 from sqlalchemy import update
 from sqlmodel import select
 
-from advent.content import load_post
-from advent.days import send_day
-from advent.delivery import outgoing, plan_day
-from advent.models import Delivery, Subscriber
+from advent.content.posts import load_post
 from advent.providers.simulator import Simulator
+from advent.sending.days import send_day
+from advent.sending.dispatch import outgoing
+from advent.sending.plan import plan_day
+from advent.store.tables import Delivery, Subscriber
 from tests.helpers import add_people
 
 DAY = date(2026, 12, 3)
 JOINED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
-def _crash_after_handover(engine, schedule, post, delivery_id: int, handed_over: bool) -> None:
+def _crash_after_handover(sender, schedule, post, delivery_id: int, handed_over: bool) -> None:
     """Leave a row as a dispatcher killed at that moment would: claimed, no provider id."""
-    session = engine.session
-    claimed_at = engine.clock()
+    session = sender.session
+    claimed_at = sender.clock()
     session.execute(update(Delivery).where(Delivery.id == delivery_id).values(
         status="claimed", claim_token="dead-process", claimed_at=claimed_at, attempts=1))
     session.commit()
     if handed_over:
         delivery = session.get(Delivery, delivery_id)
         subscriber = session.get(Subscriber, delivery.subscriber_id)
-        engine.provider.send(outgoing(delivery, subscriber, post, schedule, claimed_at))
+        sender.provider.send(outgoing(delivery, subscriber, post, schedule, claimed_at))
 
 
-def test_restart_settles_a_claim_the_provider_already_sent(engine, schedule, runtime, simulator,
+def test_restart_settles_a_claim_the_provider_already_sent(sender, schedule, runtime, simulator,
                                                            clock):
-    people = add_people(engine.session, schedule, 3, JOINED)
+    people = add_people(sender.session, schedule, 3, JOINED)
     post = load_post(runtime.settings.messages_dir, schedule, DAY)
-    plan_day(engine.session, schedule, DAY, clock())
-    first, second = [d.id for d in engine.session.exec(select(Delivery).order_by(Delivery.id))][:2]
-    _crash_after_handover(engine, schedule, post, first, handed_over=True)
-    _crash_after_handover(engine, schedule, post, second, handed_over=False)
+    plan_day(sender.session, schedule, DAY, clock())
+    first, second = [d.id for d in sender.session.exec(select(Delivery).order_by(Delivery.id))][:2]
+    _crash_after_handover(sender, schedule, post, first, handed_over=True)
+    _crash_after_handover(sender, schedule, post, second, handed_over=False)
     clock.advance(runtime.settings.claim_timeout_seconds + 1)
 
-    result = send_day(engine, schedule, DAY, post)
+    result = send_day(sender, schedule, DAY, post)
 
     assert result.recovered == {"found": 1, "resend": 1, "unknown": 0}
     assert simulator.posts_received() == {p.phone: 1 for p in people}
-    settled = engine.session.get(Delivery, first)
+    settled = sender.session.get(Delivery, first)
     assert settled.provider_sid and settled.status == "queued"
 
 
-def test_a_live_claim_is_left_alone_until_it_is_stale(engine, schedule, runtime, simulator, clock):
-    add_people(engine.session, schedule, 1, JOINED)
+def test_a_live_claim_is_left_alone_until_it_is_stale(sender, schedule, runtime, simulator, clock):
+    add_people(sender.session, schedule, 1, JOINED)
     post = load_post(runtime.settings.messages_dir, schedule, DAY)
-    plan_day(engine.session, schedule, DAY, clock())
-    only = engine.session.exec(select(Delivery)).one()
-    _crash_after_handover(engine, schedule, post, only.id, handed_over=False)
-    result = send_day(engine, schedule, DAY, post)  # the other dispatcher may still be sending
+    plan_day(sender.session, schedule, DAY, clock())
+    only = sender.session.exec(select(Delivery)).one()
+    _crash_after_handover(sender, schedule, post, only.id, handed_over=False)
+    result = send_day(sender, schedule, DAY, post)  # the other dispatcher may still be sending
     assert result.counts == {"claimed": 1} and simulator.posts_received() == {}
     assert not result.finished
 
@@ -75,21 +76,21 @@ class _Blind(Simulator):
 
 def test_a_claim_the_provider_cannot_account_for_is_reported_not_resent(runtime, schedule,
                                                                         settings, clock):
-    from advent.delivery import Engine
-    from advent.models import OrganiserAlert
+    from advent.sending.dispatch import Sender
+    from advent.store.tables import OrganiserAlert
 
     blind = _Blind(settings.simulator_path, clock=clock)
-    engine = Engine(runtime.session(), blind, settings, clock=clock, sleep=lambda s: None)
-    add_people(engine.session, schedule, 1, JOINED)
+    sender = Sender(runtime.session(), blind, settings, clock=clock, sleep=lambda s: None)
+    add_people(sender.session, schedule, 1, JOINED)
     post = load_post(settings.messages_dir, schedule, DAY)
-    plan_day(engine.session, schedule, DAY, clock())
-    only = engine.session.exec(select(Delivery)).one()
-    _crash_after_handover(engine, schedule, post, only.id, handed_over=True)
+    plan_day(sender.session, schedule, DAY, clock())
+    only = sender.session.exec(select(Delivery)).one()
+    _crash_after_handover(sender, schedule, post, only.id, handed_over=True)
     clock.advance(settings.claim_timeout_seconds + 1)
-    result = send_day(engine, schedule, DAY, post)
+    result = send_day(sender, schedule, DAY, post)
     assert result.recovered["unknown"] == 1
     assert blind.posts_received() == {"+447911100000": 1}
-    alert = engine.session.exec(select(OrganiserAlert)).one()
+    alert = sender.session.exec(select(OrganiserAlert)).one()
     assert "not re-sent" in alert.message
 
 
@@ -134,9 +135,9 @@ def test_sigkilled_dispatcher_restarted_leaves_everyone_with_exactly_one(runtime
 def test_a_receipt_naming_the_send_while_the_provider_is_asked_prevents_a_resend(
         runtime, schedule, settings, clock):
     """Timeout after Twilio took the message; its list lags, but the receipt says it went."""
-    from advent.delivery import Engine
     from advent.providers.base import ErrorAction, ProviderError, StatusReport
     from advent.receipts import record_receipt
+    from advent.sending.dispatch import Sender
 
     class SlowToList(Simulator):
         def send(self, message):  # noqa: ANN001, ANN201
@@ -153,10 +154,10 @@ def test_a_receipt_naming_the_send_while_the_provider_is_asked_prevents_a_resend
             return []  # and the provider's list has not caught up yet
 
     network = SlowToList(settings.simulator_path, clock=clock)
-    engine = Engine(runtime.session(), network, settings, clock=clock,
+    sender = Sender(runtime.session(), network, settings, clock=clock,
                     sleep=lambda s: clock.advance(s))
-    people = add_people(engine.session, schedule, 1, JOINED)
-    send_day(engine, schedule, DAY, load_post(settings.messages_dir, schedule, DAY))
+    people = add_people(sender.session, schedule, 1, JOINED)
+    send_day(sender, schedule, DAY, load_post(settings.messages_dir, schedule, DAY))
     assert network.posts_received() == {people[0].phone: 1}
     with runtime.session() as session:
         assert session.exec(select(Delivery.status)).one() == "sent"

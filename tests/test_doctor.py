@@ -9,11 +9,11 @@ import pytest
 import responses
 from click.testing import CliRunner
 
-from advent.cli.twilio_ops import doctor
+from advent.cli.checks import doctor
 from advent.config import Settings, load_settings
-from advent.doctor import failed, run_doctor
-from advent.providers.twilio import make_client
-from advent.schedules import load_schedules
+from advent.content.schedules import load_schedules
+from advent.organiser.doctor import failed, run_doctor
+from advent.providers.twilio.provider import make_client
 from tests.conftest import Clock
 from tests.twilio_double import ACCOUNT_SID, API, SMS_FROM, error_json, twilio_settings, twilio_setup
 

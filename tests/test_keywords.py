@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from advent.keywords import classify
+from advent.people.keywords import classify
 
 CAMPAIGN_WORDS = {"HAPPY"}
 

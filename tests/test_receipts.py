@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import select
 
-from advent.content import load_post
-from advent.days import send_day
-from advent.delivery import plan_day
-from advent.models import Delivery, DeliveryEvent
+from advent.content.posts import load_post
 from advent.receipts import next_status
+from advent.sending.days import send_day
+from advent.sending.plan import plan_day
+from advent.store.tables import Delivery, DeliveryEvent
 from tests.helpers import add_people
 
 DAY = date(2026, 12, 3)
@@ -28,11 +28,11 @@ def test_status_only_moves_forward_and_failures_are_final(current, reported, exp
 
 
 @pytest.fixture
-def sent(engine, schedule, runtime):
-    add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC))
-    send_day(engine, schedule, DAY, load_post(runtime.settings.messages_dir, schedule, DAY))
-    delivery = engine.session.exec(select(Delivery)).one()
-    engine.session.commit()  # release the database for the webhook
+def sent(sender, schedule, runtime):
+    add_people(sender.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC))
+    send_day(sender, schedule, DAY, load_post(runtime.settings.messages_dir, schedule, DAY))
+    delivery = sender.session.exec(select(Delivery)).one()
+    sender.session.commit()  # release the database for the webhook
     return delivery
 
 
@@ -72,30 +72,30 @@ def test_duplicated_callbacks_change_nothing_and_are_stored_once(client, runtime
 
 
 def test_a_receipt_before_the_send_is_stored_is_applied_once_the_id_is_known(
-        client, runtime, engine, schedule):
-    add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC))
-    plan_day(engine.session, schedule, DAY, engine.clock())
+        client, runtime, sender, schedule):
+    add_people(sender.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC))
+    plan_day(sender.session, schedule, DAY, sender.clock())
     _status(client, "SMearly", "delivered")  # neither the id nor the delivery known yet
     with runtime.session() as session:
         kept = session.exec(select(DeliveryEvent)).one()
     assert kept.applied is False and kept.delivery_id is None
-    from advent.delivery import record_handover
     from advent.providers.base import SendResult
+    from advent.sending.dispatch import record_handover
 
-    delivery = engine.session.exec(select(Delivery)).one()
+    delivery = sender.session.exec(select(Delivery)).one()
     delivery.status = "claimed"
-    record_handover(engine, delivery, SendResult("SMearly", "queued"), engine.clock())
+    record_handover(sender, delivery, SendResult("SMearly", "queued"), sender.clock())
     assert _delivery(runtime).status == "delivered"
 
 
 def test_a_receipt_carrying_the_delivery_id_settles_a_send_whose_answer_was_lost(
-        client, runtime, engine, schedule):
-    add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC))
-    plan_day(engine.session, schedule, DAY, engine.clock())
-    delivery = engine.session.exec(select(Delivery)).one()
+        client, runtime, sender, schedule):
+    add_people(sender.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC))
+    plan_day(sender.session, schedule, DAY, sender.clock())
+    delivery = sender.session.exec(select(Delivery)).one()
     delivery.status = "claimed"  # handed over by a dispatcher that died before storing the id
-    engine.session.add(delivery)
-    engine.session.commit()
+    sender.session.add(delivery)
+    sender.session.commit()
     response = client.post(f"/twilio/status?delivery={delivery.id}",
                            data={"MessageSid": "SMlost", "MessageStatus": "sent"})
     assert response.status_code == 200
@@ -110,47 +110,47 @@ def test_a_status_for_a_message_that_does_not_exist_is_answered_200(client, runt
 
 
 def test_a_receipt_naming_a_row_never_handed_over_is_kept_but_not_applied(
-        client, runtime, engine, schedule):
-    add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC))
-    plan_day(engine.session, schedule, DAY, engine.clock())
-    delivery = engine.session.exec(select(Delivery)).one()
-    engine.session.commit()
+        client, runtime, sender, schedule):
+    add_people(sender.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC))
+    plan_day(sender.session, schedule, DAY, sender.clock())
+    delivery = sender.session.exec(select(Delivery)).one()
+    sender.session.commit()
     client.post(f"/twilio/status?delivery={delivery.id}",
                 data={"MessageSid": "SMforged", "MessageStatus": "delivered"})
     found = _delivery(runtime)
     assert (found.provider_sid, found.status) == (None, "pending")
 
 
-def _claimed(engine, schedule) -> Delivery:
-    add_people(engine.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC))
-    plan_day(engine.session, schedule, DAY, engine.clock())
-    delivery = engine.session.exec(select(Delivery)).one()
+def _claimed(sender, schedule) -> Delivery:
+    add_people(sender.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC))
+    plan_day(sender.session, schedule, DAY, sender.clock())
+    delivery = sender.session.exec(select(Delivery)).one()
     delivery.status = "claimed"  # a dispatcher is waiting for the provider's answer
-    engine.session.add(delivery)
-    engine.session.commit()
+    sender.session.add(delivery)
+    sender.session.commit()
     return delivery
 
 
-def test_a_receipt_that_beats_the_send_answer_is_not_overwritten_by_it(client, runtime, engine,
+def test_a_receipt_that_beats_the_send_answer_is_not_overwritten_by_it(client, runtime, sender,
                                                                        schedule):
-    from advent.delivery import record_handover
     from advent.providers.base import SendResult
+    from advent.sending.dispatch import record_handover
 
-    delivery = _claimed(engine, schedule)
+    delivery = _claimed(sender, schedule)
     client.post(f"/twilio/status?delivery={delivery.id}",
                 data={"MessageSid": "SMfast", "MessageStatus": "delivered"})
-    record_handover(engine, delivery, SendResult("SMfast", "queued"), engine.clock())
+    record_handover(sender, delivery, SendResult("SMfast", "queued"), sender.clock())
     found = _delivery(runtime)
     assert (found.provider_sid, found.status) == ("SMfast", "delivered")
 
 
 def test_a_late_receipt_for_an_earlier_attempt_does_not_claim_the_new_one(
-        client, runtime, engine, schedule):
-    delivery = _claimed(engine, schedule)
-    engine.session.add(DeliveryEvent(delivery_id=delivery.id, provider_sid="SMrefused",
-                                     status="queued", source="engine", applied=True,
-                                     received_at=engine.clock()))
-    engine.session.commit()  # the free-form attempt WhatsApp refused; the template is on its way
+        client, runtime, sender, schedule):
+    delivery = _claimed(sender, schedule)
+    sender.session.add(DeliveryEvent(delivery_id=delivery.id, provider_sid="SMrefused",
+                                     status="queued", source="sender", applied=True,
+                                     received_at=sender.clock()))
+    sender.session.commit()  # the free-form attempt WhatsApp refused; the template is on its way
     client.post(f"/twilio/status?delivery={delivery.id}",
                 data={"MessageSid": "SMrefused", "MessageStatus": "sent"})
     found = _delivery(runtime)

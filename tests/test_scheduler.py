@@ -13,14 +13,8 @@ from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.base import BaseScheduler
 from sqlmodel import select
 
-from advent.catch_up import send_due_day
-from advent.days import day_run
-from advent.late_joiners import catch_up_late_joiner
-from advent.lease import acquire_lease, release_lease
-from advent.models import Delivery, SchedulerLease
-from advent.providers.simulator import Simulator
-from advent.runtime import Runtime
-from advent.scheduler import (
+from advent.clock.lease import acquire_lease, release_lease
+from advent.clock.scheduler import (
     SENDING_NOW,
     SWEEP_JOB,
     TICK_JOB,
@@ -30,8 +24,14 @@ from advent.scheduler import (
     tick,
     trigger_for,
 )
-from advent.schedules import Schedule
-from advent.subscriptions import join
+from advent.content.schedules import Schedule
+from advent.people.subscriptions import join
+from advent.providers.simulator import Simulator
+from advent.runtime import Runtime
+from advent.sending.catch_up import send_due_day
+from advent.sending.days import day_run
+from advent.sending.late_joiners import catch_up_late_joiner
+from advent.store.tables import Delivery, SchedulerLease
 from tests.helpers import DEC_3_SEND, alerts, crash_mid_send, run_of
 
 LONDON = ZoneInfo("Europe/London")

@@ -1,6 +1,6 @@
 import pytest
 
-from advent.segments import count_segments
+from advent.content.segments import count_segments
 
 EMOJI = "\U0001F600"  # a grinning face: outside the BMP, so a surrogate pair in UTF-16
 MAN, WOMAN, GIRL, BOY, ZWJ = "\U0001F468", "\U0001F469", "\U0001F467", "\U0001F466", "\u200d"

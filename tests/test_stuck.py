@@ -12,15 +12,15 @@ from click.testing import CliRunner
 from sqlalchemy import update
 from sqlmodel import select
 
-from advent.cli.twilio_ops import reconcile
-from advent.content import load_post
-from advent.days import send_day
-from advent.delivery import plan_day
-from advent.models import Delivery, DeliveryEvent
+from advent.cli.checks import reconcile
+from advent.content.posts import load_post
+from advent.people.subscriptions import join
 from advent.providers.base import StatusReport
 from advent.receipts import record_receipt
-from advent.stuck import reconcile_stuck
-from advent.subscriptions import join
+from advent.sending.days import send_day
+from advent.sending.plan import plan_day
+from advent.sending.reconcile import reconcile_deliveries
+from advent.store.tables import Delivery, DeliveryEvent
 from tests.conftest import Clock
 from tests.twilio_double import (
     API,
@@ -39,14 +39,14 @@ FRIEND = "+447700900123"
 @pytest.fixture
 def tw(project: Path, clock: Clock) -> TwilioSetup:
     made = twilio_setup(project, clock)
-    join(made.engine.session, made.runtime.schedule(), phone=FRIEND, channel="sms",
+    join(made.sender.session, made.runtime.schedule(), phone=FRIEND, channel="sms",
          method="keyword", now=clock())
-    made.engine.session.commit()
+    made.sender.session.commit()
     return made
 
 
 def the_delivery(tw: TwilioSetup) -> Delivery:
-    session = tw.engine.session
+    session = tw.sender.session
     session.expire_all()
     delivery = session.exec(select(Delivery)).one()
     session.commit()  # end the read: SQLite transactions here hold the write lock
@@ -54,7 +54,7 @@ def the_delivery(tw: TwilioSetup) -> Delivery:
 
 
 def run_reconcile(tw: TwilioSetup):  # type: ignore[no-untyped-def]
-    return reconcile_stuck(tw.engine, tw.runtime.schedules, tw.settings.messages_dir)
+    return reconcile_deliveries(tw.sender, tw.runtime.schedules, tw.settings.messages_dir)
 
 
 def posts(mock: responses.RequestsMock) -> int:
@@ -65,10 +65,10 @@ def sent_and_then_silence(tw: TwilioSetup, mock: responses.RequestsMock) -> Deli
     """The post went out, Twilio said "sent", and the "delivered" callback never arrived."""
     mock.add(responses.POST, MESSAGES_URL, json=message_json("SMst", FRIEND, "x"), status=201)
     schedule = tw.runtime.schedule()
-    send_day(tw.engine, schedule, DAY, load_post(tw.settings.messages_dir, schedule, DAY))
-    record_receipt(tw.engine.session, StatusReport("SMst", "sent"), source="twilio",
-                   explain=tw.provider.explain, now=tw.engine.clock())
-    tw.engine.session.commit()
+    send_day(tw.sender, schedule, DAY, load_post(tw.settings.messages_dir, schedule, DAY))
+    record_receipt(tw.sender.session, StatusReport("SMst", "sent"), source="twilio",
+                   explain=tw.provider.explain, now=tw.sender.clock())
+    tw.sender.session.commit()
     return the_delivery(tw)
 
 
@@ -82,7 +82,7 @@ def test_a_delivery_stuck_in_sent_is_fixed_to_delivered(
     summary = run_reconcile(tw)
     assert (summary.asked, summary.moved_on) == (1, 1)
     assert the_delivery(tw).status == "delivered"
-    sources = tw.engine.session.exec(select(DeliveryEvent.source).where(
+    sources = tw.sender.session.exec(select(DeliveryEvent.source).where(
         DeliveryEvent.status == "delivered")).all()
     assert sources == ["reconcile"]
     assert summary.lines("twilio")[0] == (
@@ -113,7 +113,7 @@ def test_when_twilio_cannot_be_asked_the_status_is_left_alone(
 
 def crashed_mid_send(tw: TwilioSetup, clock: Clock, status: str = "claimed") -> None:
     """The sender claimed the row and died before it stored Twilio's message id."""
-    session = tw.engine.session
+    session = tw.sender.session
     plan_day(session, tw.runtime.schedule(), DAY, clock())
     session.execute(update(Delivery).values(status=status, claim_token="dead", attempts=1,
                                             claimed_at=clock() - timedelta(minutes=10)))

@@ -8,8 +8,8 @@ import responses
 from sqlmodel import select
 
 from advent import create_app
-from advent.days import sweep
-from advent.models import ConsentEvent, Delivery, OrganiserAlert, Subscriber
+from advent.sending.days import sweep
+from advent.store.tables import ConsentEvent, Delivery, OrganiserAlert, Subscriber
 from tests.conftest import Clock
 from tests.test_twilio_provider import (
     TEMPLATE,
@@ -26,9 +26,9 @@ def _fail(tw: TwilioSetup, delivery: Delivery, sid: str, code: str) -> Delivery:
     client = create_app(runtime=tw.runtime).test_client()
     form = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": code}
     assert signed_post(client, f"/twilio/status?delivery={delivery.id}", form).status_code == 200
-    tw.engine.session.expire_all()
-    found = tw.engine.session.get(Delivery, delivery.id)
-    tw.engine.session.commit()
+    tw.sender.session.expire_all()
+    found = tw.sender.session.get(Delivery, delivery.id)
+    tw.sender.session.commit()
     return found
 
 
@@ -65,10 +65,10 @@ def test_whatsapp_refusing_free_form_later_is_sent_once_more_as_the_template(
     delivery = _fail(setup, send_today(setup), "SMfree", "63016")
     assert (delivery.status, delivery.template_only, delivery.provider_sid) == (
         "pending", True, None)
-    sweep(setup.engine, setup.runtime.schedules, setup.settings.messages_dir)
-    setup.engine.session.expire_all()
-    delivery = setup.engine.session.get(Delivery, delivery.id)
-    setup.engine.session.commit()
+    sweep(setup.sender, setup.runtime.schedules, setup.settings.messages_dir)
+    setup.sender.session.expire_all()
+    delivery = setup.sender.session.get(Delivery, delivery.id)
+    setup.sender.session.commit()
     assert (delivery.status, delivery.provider_sid, delivery.used_template) == (
         "queued", "SMtemplate", True)
     free, template = sent_forms(twilio_api)

@@ -12,10 +12,10 @@ import pytest
 from sqlmodel import select
 
 from advent import create_app
-from advent.content import load_post
-from advent.days import send_day
-from advent.models import Delivery
-from advent.subscriptions import join
+from advent.content.posts import load_post
+from advent.people.subscriptions import join
+from advent.sending.days import send_day
+from advent.store.tables import Delivery
 from tests.conftest import Clock
 from tests.twilio_double import LocalServer, TwilioDouble, TwilioSetup, twilio_setup
 
@@ -61,14 +61,14 @@ def wait_for(condition, seconds: float = 10.0) -> bool:  # type: ignore[no-untyp
 def test_a_day_sent_through_the_double_ends_delivered_by_signed_callbacks(
     tw: TwilioSetup, double: TwilioDouble, web: LocalServer, clock: Clock
 ) -> None:
-    session, schedule = tw.engine.session, tw.runtime.schedule()
+    session, schedule = tw.sender.session, tw.runtime.schedule()
     join(session, schedule, phone="+447700900123", channel="sms", method="keyword", now=clock())
     on_whatsapp = join(session, schedule, phone="+447700900456", channel="whatsapp",
                        method="keyword", now=clock()).subscriber
     on_whatsapp.last_inbound_at = clock() - timedelta(hours=1)
     session.commit()
 
-    result = send_day(tw.engine, schedule, DAY, load_post(tw.settings.messages_dir, schedule, DAY))
+    result = send_day(tw.sender, schedule, DAY, load_post(tw.settings.messages_dir, schedule, DAY))
     assert result.handled == 2
 
     assert wait_for(lambda: statuses(tw) == ["delivered", "delivered"]), statuses(tw)

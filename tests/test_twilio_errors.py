@@ -11,12 +11,12 @@ import requests
 import responses
 from sqlmodel import select
 
-from advent.content import load_post
-from advent.days import send_day
-from advent.models import ConsentEvent, Delivery, OrganiserAlert, Subscriber
+from advent.content.posts import load_post
+from advent.people.subscriptions import join
 from advent.providers.base import ErrorAction, OutgoingMessage, ProviderError
-from advent.providers.twilio_errors import ROWS, TABLE, explain, markdown_table
-from advent.subscriptions import join
+from advent.providers.twilio.errors import ROWS, TABLE, explain, markdown_table
+from advent.sending.days import send_day
+from advent.store.tables import ConsentEvent, Delivery, OrganiserAlert, Subscriber
 from tests.conftest import ROOT, Clock
 from tests.twilio_double import (
     MESSAGES_URL,
@@ -34,7 +34,7 @@ CODED = [row for row in ROWS if row.code.isdigit()]
 
 
 def add_friend(tw: TwilioSetup, channel: str = "sms") -> Subscriber:
-    session, now = tw.engine.session, tw.engine.clock()
+    session, now = tw.sender.session, tw.sender.clock()
     friend = join(session, tw.runtime.schedule(), phone=FRIEND, channel=channel, method="keyword",
                   now=now).subscriber
     friend.last_inbound_at = now - timedelta(hours=1)  # inside WhatsApp's window
@@ -45,8 +45,8 @@ def add_friend(tw: TwilioSetup, channel: str = "sms") -> Subscriber:
 
 def send_today(tw: TwilioSetup) -> tuple[Delivery, Subscriber]:
     schedule = tw.runtime.schedule()
-    send_day(tw.engine, schedule, DAY, load_post(tw.settings.messages_dir, schedule, DAY))
-    session = tw.engine.session
+    send_day(tw.sender, schedule, DAY, load_post(tw.settings.messages_dir, schedule, DAY))
+    session = tw.sender.session
     session.expire_all()
     delivery = session.exec(select(Delivery)).one()
     subscriber = session.get(Subscriber, delivery.subscriber_id)
@@ -59,7 +59,7 @@ def posts(mock: responses.RequestsMock) -> int:
 
 
 def alerts(tw: TwilioSetup) -> list[str]:
-    return list(tw.engine.session.exec(select(OrganiserAlert.kind)).all())
+    return list(tw.sender.session.exec(select(OrganiserAlert.kind)).all())
 
 
 @pytest.mark.parametrize("row", CODED, ids=[row.code for row in CODED])
@@ -93,7 +93,7 @@ def test_opted_out_at_the_carrier_stops_the_friend_with_a_consent_record(
     twilio_api.add(responses.POST, MESSAGES_URL, json=error_json(21610), status=400)
     delivery, friend = send_today(tw)
     assert friend.status == "stopped"
-    events = tw.engine.session.exec(select(ConsentEvent.kind, ConsentEvent.method)).all()
+    events = tw.sender.session.exec(select(ConsentEvent.kind, ConsentEvent.method)).all()
     assert ("opt_out", "provider_error") in events
 
 
@@ -200,10 +200,10 @@ def test_a_refusal_in_the_newer_problem_format_is_read_from_the_same_table(
 def test_twilio_quoting_the_number_never_puts_it_in_a_reason_or_alert(tw, twilio_api):
     twilio_api.add(responses.POST, MESSAGES_URL, status=400, json=error_json(
         21211, message="The 'To' number +447911123456 is not a valid phone number."))
-    join(tw.engine.session, tw.runtime.schedule(), phone="+447911123456", channel="sms",
-         method="keyword", now=tw.engine.clock())
-    tw.engine.session.commit()
-    send_day(tw.engine, tw.runtime.schedule(), DAY,
+    join(tw.sender.session, tw.runtime.schedule(), phone="+447911123456", channel="sms",
+         method="keyword", now=tw.sender.clock())
+    tw.sender.session.commit()
+    send_day(tw.sender, tw.runtime.schedule(), DAY,
              load_post(tw.settings.messages_dir, tw.runtime.schedule(), DAY))
     with tw.runtime.session() as session:
         reasons = [d.error_reason for d in session.exec(select(Delivery)).all()]

@@ -13,11 +13,11 @@ import responses
 from sqlmodel import select
 
 from advent import create_app
-from advent.content import load_post
-from advent.days import send_day
-from advent.models import Delivery, DeliveryEvent, Subscriber
+from advent.content.posts import load_post
+from advent.people.subscriptions import join
 from advent.providers.base import OutgoingMessage
-from advent.subscriptions import join
+from advent.sending.days import send_day
+from advent.store.tables import Delivery, DeliveryEvent, Subscriber
 from tests.conftest import Clock
 from tests.twilio_double import (
     API,
@@ -55,7 +55,7 @@ def outgoing(**changes: object) -> OutgoingMessage:
 
 def add_friend(tw: TwilioSetup, channel: str = "sms", wrote_hours_ago: float | None = None
                ) -> Subscriber:
-    session, now = tw.engine.session, tw.engine.clock()
+    session, now = tw.sender.session, tw.sender.clock()
     schedule = tw.runtime.schedule()
     friend = join(session, schedule, phone=FRIEND, channel=channel, method="keyword", now=now).subscriber
     if wrote_hours_ago is not None:
@@ -67,10 +67,10 @@ def add_friend(tw: TwilioSetup, channel: str = "sms", wrote_hours_ago: float | N
 
 def send_today(tw: TwilioSetup) -> Delivery:
     schedule = tw.runtime.schedule()
-    send_day(tw.engine, schedule, DAY, load_post(tw.settings.messages_dir, schedule, DAY))
-    tw.engine.session.expire_all()
-    delivery = tw.engine.session.exec(select(Delivery)).one()
-    tw.engine.session.commit()  # every SQLite transaction here holds the write lock: end it
+    send_day(tw.sender, schedule, DAY, load_post(tw.settings.messages_dir, schedule, DAY))
+    tw.sender.session.expire_all()
+    delivery = tw.sender.session.exec(select(Delivery)).one()
+    tw.sender.session.commit()  # every SQLite transaction here holds the write lock: end it
     return delivery
 
 
@@ -213,7 +213,7 @@ def test_fetch_status_reads_the_message_and_its_error_code(
     twilio_api.add(responses.GET, f"{API}/Messages/SMgone.json", json=error_json(20404, 404),
                    status=404)
     assert tw.provider.fetch_status("SMgone") is None
-    assert tw.provider.collect_receipts(tw.engine.clock()) == []
+    assert tw.provider.collect_receipts(tw.sender.clock()) == []
 
 
 def test_signed_status_callbacks_move_the_delivery_forward_and_explain_failures(
@@ -227,8 +227,8 @@ def test_signed_status_callbacks_move_the_delivery_forward_and_explain_failures(
     delivered = {"MessageSid": "SMcb", "MessageStatus": "delivered", "To": FRIEND}
     assert signed_post(client, path, delivered, token="wrong").status_code == 403
     assert signed_post(client, path, delivered).status_code == 200
-    tw.engine.session.expire_all()
-    assert tw.engine.session.get(Delivery, delivery.id).status == "delivered"
+    tw.sender.session.expire_all()
+    assert tw.sender.session.get(Delivery, delivery.id).status == "delivered"
 
 
 def test_a_failure_callback_records_the_tables_plain_reason(
@@ -240,10 +240,10 @@ def test_a_failure_callback_records_the_tables_plain_reason(
     client = create_app(runtime=tw.runtime).test_client()
     failed = {"MessageSid": "SMbad", "MessageStatus": "undelivered", "ErrorCode": "30005"}
     assert signed_post(client, f"/twilio/status?delivery={delivery.id}", failed).status_code == 200
-    tw.engine.session.expire_all()
-    delivery = tw.engine.session.get(Delivery, delivery.id)
+    tw.sender.session.expire_all()
+    delivery = tw.sender.session.get(Delivery, delivery.id)
     assert (delivery.status, delivery.error_code) == ("undelivered", "30005")
     assert delivery.error_reason == "the number is unknown or no longer in use"
-    events = tw.engine.session.exec(select(DeliveryEvent.status).where(
+    events = tw.sender.session.exec(select(DeliveryEvent.status).where(
         DeliveryEvent.provider_sid == "SMbad")).all()
     assert events == ["queued", "undelivered"]

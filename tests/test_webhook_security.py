@@ -6,8 +6,8 @@ import pytest
 from sqlmodel import select
 
 from advent import create_app
-from advent.models import DeliveryEvent, InboundMessage, Subscriber
 from advent.runtime import build_runtime
+from advent.store.tables import DeliveryEvent, InboundMessage, Subscriber
 from tests.twilio_double import twilio_settings
 from tests.webhook_helpers import PUBLIC as BASE
 from tests.webhook_helpers import reply_text, signed_post

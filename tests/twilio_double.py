@@ -22,11 +22,11 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from advent.config import Settings, load_settings
-from advent.db import make_engine
-from advent.delivery import Engine
-from advent.migrate import upgrade
-from advent.providers.twilio import TwilioProvider
+from advent.providers.twilio.provider import TwilioProvider
 from advent.runtime import Runtime, build_runtime
+from advent.sending.dispatch import Sender
+from advent.store.database import make_engine
+from advent.store.migrate import upgrade
 
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "test-auth-token-not-real"
@@ -55,11 +55,11 @@ class TwilioSetup:
     settings: Settings
     runtime: Runtime
     provider: TwilioProvider
-    engine: Engine
+    sender: Sender
 
 
 def twilio_setup(project: Path, clock: Callable[[], datetime], **extra: str) -> TwilioSetup:
-    """A migrated database, a runtime and an engine that send through the twilio provider."""
+    """A migrated database, a runtime and an sender that send through the twilio provider."""
     settings = twilio_settings(project, **extra)
     upgrade(make_engine(settings.database_url))
     provider = TwilioProvider.from_settings(settings)
@@ -70,9 +70,9 @@ def twilio_setup(project: Path, clock: Callable[[], datetime], **extra: str) -> 
         if advance:
             advance(seconds)
 
-    engine = Engine(runtime.session(), provider, settings, clock=clock, sleep=sleep,
+    sender = Sender(runtime.session(), provider, settings, clock=clock, sleep=sleep,
                     rng=random.Random(1))
-    return TwilioSetup(settings, runtime, provider, engine)
+    return TwilioSetup(settings, runtime, provider, sender)
 
 
 def message_json(sid: str, to: str, body: str, *, from_: str = SMS_FROM, status: str = "queued",

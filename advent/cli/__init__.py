@@ -30,18 +30,18 @@ def main() -> None:
 def _register() -> None:
     from advent.cli import (
         alerts,
+        checks,
         clock,
         content,
         database,
         phone,
         sending,
         subscribers,
-        twilio_ops,
     )
 
     main.add_command(content.content)
     main.add_command(database.db)
-    for module in (sending, phone, alerts, clock, twilio_ops):
+    for module in (sending, phone, alerts, clock, checks):
         for command in module.COMMANDS:
             main.add_command(command)
     main.add_command(subscribers.subscribers)

@@ -6,7 +6,7 @@ import click
 from sqlmodel import select
 
 from advent.cli.common import now, runtime, show_rows
-from advent.models import OrganiserAlert
+from advent.store.tables import OrganiserAlert
 
 
 @click.command(help="Show what needs the organiser's attention: missed or failed days, a full "

@@ -11,11 +11,11 @@ from types import FrameType
 import click
 from apscheduler.schedulers.base import BaseScheduler
 
-from advent.catch_up import catch_up
 from advent.cli.common import runtime
-from advent.lease import acquire_lease, current_lease, lease_holder, release_lease
+from advent.clock.lease import acquire_lease, current_lease, lease_holder, release_lease
+from advent.clock.scheduler import SENDING_NOW, SWEEP_SECONDS, TICK_SECONDS, build_scheduler, next_post_at
 from advent.runtime import Runtime
-from advent.scheduler import SENDING_NOW, SWEEP_SECONDS, TICK_SECONDS, build_scheduler, next_post_at
+from advent.sending.catch_up import catch_up
 
 
 def _log_to_terminal() -> None:

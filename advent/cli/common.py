@@ -1,4 +1,4 @@
-"""What the commands share: the runtime, an engine for sending, dates from options."""
+"""What the commands share: the runtime, a sender for sending days, dates from options."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from datetime import date, datetime
 
 import click
 
-from advent.delivery import Engine
+from advent.content.schedules import Schedule
 from advent.runtime import Runtime, build_runtime
-from advent.schedules import Schedule
+from advent.sending.dispatch import Sender
 
 
 def now() -> datetime:
@@ -38,8 +38,8 @@ def show_progress(done: int, total: int) -> None:
         click.echo(f"  handed over {done} of {total}", err=True)
 
 
-def engine_for(rt: Runtime, *, progress: bool = False) -> Engine:
-    return Engine(rt.session(), rt.provider, rt.settings, clock=rt.clock, rng=random.Random(),
+def sender_for(rt: Runtime, *, progress: bool = False) -> Sender:
+    return Sender(rt.session(), rt.provider, rt.settings, clock=rt.clock, rng=random.Random(),
                   progress=show_progress if progress else None)
 
 

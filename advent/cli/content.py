@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from advent.config import load_settings
-from advent.content_check import PostReport, check_campaign, check_schedule_templates
-from advent.replies_check import check_replies
-from advent.schedules import ScheduleError, load_schedules
+from advent.content.check import PostReport, check_campaign, check_schedule_templates
+from advent.content.replies_check import check_replies
+from advent.content.schedules import ScheduleError, load_schedules
 
 
 @click.group(help="Write and check the daily posts in the messages folder.")

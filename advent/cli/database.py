@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from advent.config import load_settings
-from advent.db import make_engine
-from advent.migrate import current_and_head, upgrade
+from advent.store.database import make_engine
+from advent.store.migrate import current_and_head, upgrade
 
 
 @click.group(help="Manage the database schema (Alembic migrations).")

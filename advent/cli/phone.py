@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from advent.cli.common import engine_for, now, runtime
-from advent.conversations import Inbound, handle_inbound
-from advent.days import sweep
-from advent.phones import InvalidNumber, normalise_number
+from advent.cli.common import now, runtime, sender_for
+from advent.people.conversations import Inbound, handle_inbound
+from advent.people.phones import InvalidNumber, normalise_number
+from advent.sending.days import sweep
 
 
 @click.command(help="Play a text arriving from NUMBER and print the service's reply, as the "
@@ -35,7 +35,7 @@ def phone(number: str, text: tuple[str, ...], whatsapp: bool) -> None:
     if rt.provider.name != "simulator":
         return  # on a real network, the scheduler's sweep sends what is due, under its lease
     # On the simulator, a late joiner's post for today goes out now, as the sweep would do.
-    sent = sweep(engine_for(rt), rt.schedules, rt.settings.messages_dir)
+    sent = sweep(sender_for(rt), rt.schedules, rt.settings.messages_dir)
     for number_sent in sent:
         click.echo(f"today's post sent ({number_sent})")
 

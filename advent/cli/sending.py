@@ -7,14 +7,14 @@ from datetime import date
 
 import click
 
-from advent.cli.common import CAMPAIGN, DATE, day_option, engine_for, now, runtime, show_rows
-from advent.content import load_post
-from advent.days import send_day
+from advent.cli.common import CAMPAIGN, DATE, day_option, now, runtime, sender_for, show_rows
+from advent.content.posts import load_post
+from advent.content.schedules import Schedule
+from advent.content.segments import count_segments
+from advent.organiser.stats import day_stats, problems
+from advent.people.subscriptions import active_count
 from advent.receipts import collect_receipts
-from advent.schedules import Schedule
-from advent.segments import count_segments
-from advent.stats import day_stats, problems
-from advent.subscriptions import active_count
+from advent.sending.days import send_day
 
 
 def _campaign_day(campaign: str | None, day: date | None) -> tuple[Schedule, date]:
@@ -28,7 +28,7 @@ def _campaign_day(campaign: str | None, day: date | None) -> tuple[Schedule, dat
     return schedule, chosen
 
 
-@click.command(help="Send one day's post now (today by default), through the same engine as the "
+@click.command(help="Send one day's post now (today by default), through the same sender as the "
                     "scheduler. Safe to repeat: nobody gets a day twice.")
 @CAMPAIGN
 @DATE
@@ -46,9 +46,9 @@ def send(campaign: str | None, day: date | None, dry_run: bool) -> None:
         click.echo(post.text)
         click.echo("\nDry run: nothing sent.")
         return
-    engine = engine_for(rt, progress=True)
-    result = send_day(engine, schedule, chosen, post)
-    collect_receipts(engine.session, rt.provider, now())
+    sender = sender_for(rt, progress=True)
+    result = send_day(sender, schedule, chosen, post)
+    collect_receipts(sender.session, rt.provider, now())
     summary = ", ".join(f"{n} {s}" for s, n in sorted(result.counts.items())) or "nobody on the list"
     click.echo(f"{schedule.campaign} {chosen}: {result.planned} newly planned, "
                f"{result.handled} handed over now; {summary}.")

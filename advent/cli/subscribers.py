@@ -6,11 +6,11 @@ import click
 from sqlmodel import select
 
 from advent.cli.common import CAMPAIGN, now, runtime, show_rows
-from advent.invites import InviteRefused, prepare_invite, remove
-from advent.models import ConsentEvent, Subscriber
-from advent.phones import InvalidNumber, mask, normalise_number
+from advent.content.replies import facts, load_replies
+from advent.people.invites import InviteRefused, prepare_invite, remove
+from advent.people.phones import InvalidNumber, mask, normalise_number
 from advent.providers.base import OutgoingMessage, ProviderError
-from advent.replies import facts, load_replies
+from advent.store.tables import ConsentEvent, Subscriber
 
 
 @click.group(help="See who is on the list, invite someone, or take someone off.")

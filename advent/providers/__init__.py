@@ -8,7 +8,7 @@ from advent.providers.base import Provider
 
 def make_provider(settings: Settings) -> Provider:
     if settings.provider == "twilio":
-        from advent.providers.twilio import TwilioProvider
+        from advent.providers.twilio.provider import TwilioProvider
 
         return TwilioProvider.from_settings(settings)
     from advent.providers.simulator import Simulator

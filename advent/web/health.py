@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
-from advent.models import DayRun, SchedulerLease
+from advent.store.tables import DayRun, SchedulerLease
 from advent.web import db_session, runtime
 
 blueprint = Blueprint("health", __name__)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from advent.conversations import Inbound, handle_inbound, keep_unanswered
+from advent.people.conversations import Inbound, handle_inbound, keep_unanswered
 from advent.providers.base import StatusReport
 from advent.receipts import record_receipt
 from advent.web import db_session, runtime

@@ -1,0 +1,64 @@
+"""`advent reconcile` and `advent doctor`: keep the Twilio loop honest."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from advent.cli.common import CAMPAIGN, runtime, sender_for
+from advent.config import ConfigError, Settings, load_settings
+from advent.content.schedules import Schedule, ScheduleError, load_schedules
+from advent.organiser.doctor import Finding, fail, failed, run_doctor
+from advent.runtime import Runtime
+from advent.sending.reconcile import reconcile_deliveries
+
+
+@click.command(help="Settle deliveries left without a final status: ask the provider for the "
+                    "status of ones stuck in queued/sent for ADVENT_STUCK_AFTER_MINUTES, and "
+                    "resolve sends a crash interrupted by asking what it really sent. "
+                    "Never sends anything twice.")
+@CAMPAIGN
+def reconcile(campaign: str | None) -> None:
+    rt = runtime()
+    schedules = [rt.schedule(campaign)] if campaign else rt.schedules
+    sender = sender_for(rt)
+    summary = reconcile_deliveries(sender, schedules, rt.settings.messages_dir,
+                              campaign=schedules[0].campaign if campaign else None)
+    for line in summary.lines(rt.provider.name):
+        click.echo(line)
+
+
+def _setup() -> tuple[Settings | None, list[Schedule] | None, list[Finding]]:
+    """Settings and schedules, or FAIL lines saying why they could not be read."""
+    root = click.get_current_context().find_root()
+    if isinstance(root.obj, Runtime):
+        return root.obj.settings, root.obj.schedules, []
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        lines = str(error).splitlines()[1:]
+        return None, None, [fail(f"settings: {line.strip()}") for line in lines]
+    try:
+        return settings, load_schedules(settings.schedules_dir), []
+    except ScheduleError as error:
+        return settings, None, [fail(f"schedules: {line.strip()}")
+                              for line in str(error).splitlines() if line.strip()]
+
+
+@click.command(help="Check the whole loop and say in plain words what is wrong and how to fix "
+                    "it: settings, Twilio credentials, the sender number, its inbound webhook, "
+                    "PUBLIC_BASE_URL, and every day's post and WhatsApp template. "
+                    "Exit status 1 if any check fails.")
+def doctor() -> None:
+    settings, schedules, findings = _setup()
+    if settings is not None:
+        findings += run_doctor(settings, schedules)
+    for finding in findings:
+        click.echo(finding.line())
+    if failed(findings):
+        sys.exit(1)
+    click.echo("All good.")
+
+
+COMMANDS = [reconcile, doctor]

@@ -1,0 +1,1 @@
+"""The clock process: APScheduler wiring and the lease that keeps it to one."""

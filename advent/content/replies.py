@@ -1,0 +1,172 @@
+"""The service's own words: confirmation, STOP, HELP and the rest, kept with the content.
+
+Pure: read `messages/<folder>/replies.toml`, fill in the facts of a schedule, and say which
+required parts a reply text is missing. The organiser edits the texts; the code checks them.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+
+from advent.content.schedules import Schedule
+
+REPLIES_FILE = "replies.toml"
+NAMES = ("confirmation", "already", "stopped", "not_subscribed", "help", "thanks", "full",
+         "ended", "invite")
+
+# What each reply must contain, as placeholders or words, so the promise is kept whatever the
+# organiser writes: who it is from, how to stop, how to get help.
+REQUIRED = {
+    "confirmation": ("{title}", "{organiser}", "{time}", "{first}", "{last}", "{count}",
+                     "{rates}", "STOP", "HELP"),
+    "already": ("{title}", "STOP"),
+    "stopped": ("{title}", "{keyword}"),
+    "help": ("{title}", "{organiser}", "{contact}", "{days_left}", "STOP", "{support}"),
+    "thanks": ("{title}", "STOP"),
+    "full": ("{title}", "STOP"),
+    "ended": ("{title}",),
+    "not_subscribed": ("{title}",),
+    "invite": ("{organiser}", "{title}", "{keyword}", "{rates}"),
+}
+RATES = " Msg & data rates may apply."
+PLACEHOLDERS = frozenset({"title", "organiser", "contact", "time", "timezone", "first", "last",
+                          "count", "days_left", "keyword", "support", "rates", "next"})
+
+
+class RepliesError(Exception):
+    """A replies file that cannot be used; names the file and the problem."""
+
+
+# Last-resort answers when the organiser's file breaks while the service runs (it is checked at
+# start-up, but can be edited after): plain, honest, and never a silent webhook.
+FALLBACKS = {
+    "confirmation": "{title}: you're in, one message a day. Reply HELP for help, STOP to stop.",
+    "already": "{title}: you're already on the list. Reply STOP to stop.",
+    "stopped": "{title}: you're unsubscribed and will get nothing more. Text {keyword} to come back.",
+    "not_subscribed": "{title}: this number isn't on our list.",
+    "help": "{title}: one positive message a day. Reply STOP to stop, {keyword} to join.",
+    "thanks": "{title}: thank you, your message is saved. Reply STOP to stop.",
+    "full": "{title}: sorry, the list is full; you're on the waiting list. Reply STOP to be removed.",
+    "ended": "{title} has finished for this year, thank you.",
+    "invite": "You're invited to {title}: one positive message a day. Reply {keyword} to join.",
+}
+
+
+@dataclass(frozen=True)
+class Replies:
+    texts: dict[str, str]
+    path: Path
+
+    def render(self, name: str, facts: dict[str, str]) -> str:
+        try:
+            return self.texts[name].format_map(facts).strip()
+        except (KeyError, ValueError, IndexError) as error:
+            raise RepliesError(f"{self.path}: {name}: unknown or broken placeholder {error}; "
+                               "see the placeholders listed at the top of the file") from None
+
+
+def fallback(name: str, facts: dict[str, str]) -> str:
+    return FALLBACKS[name].format_map(facts)
+
+
+def load_replies(messages_dir: Path, schedule: Schedule) -> Replies:
+    """The campaign's reply texts. Read again only when the file changes: every inbound text
+    needs them, and the organiser's edits still take effect without a restart."""
+    path = Path(messages_dir) / schedule.content / REPLIES_FILE
+    try:
+        changed = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        raise RepliesError(f"{path}: missing; every campaign needs its reply texts") from None
+    return _read_replies(path, changed)
+
+
+@lru_cache(maxsize=32)
+def _read_replies(path: Path, _changed: int) -> Replies:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RepliesError(f"{path}: missing; every campaign needs its reply texts") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise RepliesError(f"{path}: not valid TOML ({error})") from None
+    unknown = sorted(set(raw) - set(NAMES))
+    missing = [name for name in NAMES if not isinstance(raw.get(name), str) or not raw[name].strip()]
+    if unknown or missing:
+        parts = [f"missing {', '.join(missing)}" if missing else "",
+                 f"unknown {', '.join(unknown)} (known: {', '.join(NAMES)})" if unknown else ""]
+        raise RepliesError(f"{path}: " + "; ".join(p for p in parts if p))
+    for name in NAMES:
+        wrong = unknown_placeholders(raw[name])
+        if wrong:
+            raise RepliesError(f"{path}: {name}: unknown placeholder {', '.join(wrong)}; use only "
+                               f"{', '.join('{' + p + '}' for p in sorted(PLACEHOLDERS))}")
+    return Replies({name: raw[name] for name in NAMES}, path)
+
+
+def unknown_placeholders(text: str) -> list[str]:
+    """Placeholders that are not plain known names ({title.upper} or {nobody} would not fill)."""
+    try:
+        fields = [field for _, field, spec, conversion in string.Formatter().parse(text)
+                  if field is not None and (field not in PLACEHOLDERS or spec or conversion)]
+    except ValueError as error:  # an unmatched { or }
+        return [f"({error}; write {{{{ and }}}} for a literal brace)"]
+    return [f"{{{field}}}" for field in fields]
+
+
+def missing_parts(name: str, text: str) -> list[str]:
+    """Required parts a reply text lacks (placeholders or words), for `advent content check`."""
+    upper = text.upper()
+    return [part for part in REQUIRED.get(name, ())
+            if (part not in text if part.startswith("{") else part not in upper)]
+
+
+def _short_date(day: date) -> str:
+    return f"{day.day} {day:%b}"
+
+
+def facts(schedule: Schedule, *, channel: str, today: date, organiser: str, contact: str,
+          support_line: str, next_start: date | None = None, starting: date | None = None
+          ) -> dict[str, str]:
+    """The values the placeholders stand for, for one schedule, channel and day.
+
+    `starting`: the first post this person will get (a late joiner's first/count say exactly
+    what is still to come, not the whole calendar).
+    """
+    first = max(starting or schedule.first_day, schedule.first_day)
+    send = datetime.combine(schedule.first_day, schedule.send_time, tzinfo=schedule.tz)
+    left = len([d for d in schedule.days() if d >= today])
+    if today > schedule.last_day:
+        days_left = "the calendar has finished"
+    elif today < schedule.first_day:
+        days_left = f"{schedule.number_of_days} days from {_short_date(schedule.first_day)}"
+    else:
+        days_left = f"{left} day{'s' if left != 1 else ''} left"
+    return {
+        "title": schedule.title,
+        "organiser": organiser,
+        # With no contact set, the honest answer: replies here reach the organiser.
+        "contact": contact or "reply to this number",
+        "time": schedule.send_time.strftime("%H:%M"),
+        "timezone": send.tzname() or schedule.timezone,
+        "first": _short_date(first),
+        "last": _short_date(schedule.last_day),
+        "count": str(max((schedule.last_day - first).days + 1, 0)),
+        "days_left": days_left,
+        "keyword": schedule.join_keyword,
+        "support": f" If you need someone to talk to now: {support_line}." if support_line else "",
+        "rates": RATES if channel == "sms" else "",
+        "next": f" The next one starts {_short_date(next_start)}." if next_start else "",
+    }
+
+
+def check_reply_texts(messages_dir: Path, schedule: Schedule) -> None:
+    """At start-up: every reply text loads and fills in, or RepliesError says which and why."""
+    replies = load_replies(messages_dir, schedule)
+    example = facts(schedule, channel="sms", today=schedule.first_day, organiser="organiser",
+                    contact="contact", support_line="support")
+    for name in NAMES:
+        replies.render(name, example)

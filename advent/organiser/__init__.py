@@ -1,0 +1,1 @@
+"""What the organiser sees: alerts, delivery statistics and the set-up doctor."""

@@ -1,0 +1,1 @@
+"""People: keywords, numbers, who is on the list, conversations and invites."""

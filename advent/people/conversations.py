@@ -1,0 +1,270 @@
+"""Inbound texts: store, classify, change the subscription, and answer in the same breath.
+
+The webhook and the simulated phone (`advent phone`) both come here. Everything is written and
+committed before the answer is returned, so nothing is lost if the process dies after answering.
+No network call happens on this path.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from advent.content.replies import RepliesError, facts, fallback, load_replies
+from advent.content.schedules import Schedule, ScheduleError
+from advent.organiser.alerts import alert
+from advent.people.keywords import classify, twilio_answers
+from advent.people.phones import InvalidNumber, mask, normalise_number
+from advent.people.subscriptions import join, stop_subscriber
+from advent.runtime import Runtime
+from advent.sending.late_joiners import catch_up_late_joiner, first_post_date
+from advent.store.tables import Delivery, InboundMessage, Subscriber
+
+log = logging.getLogger(__name__)
+
+# Twilio forwards at most 1,600 characters; anything longer is not a text from a phone.
+MAX_STORED_BODY = 4000
+
+
+@dataclass(frozen=True)
+class Inbound:
+    sender: str  # "+447911123456" or "whatsapp:+447911123456"
+    body: str
+    to: str = ""
+    message_sid: str | None = None
+    num_media: int = 0
+    profile_name: str | None = None
+    opt_out_type: str | None = None  # Twilio Advanced Opt-Out: STOP, START or HELP
+
+    @property
+    def channel(self) -> str:
+        return "whatsapp" if self.sender.strip().lower().startswith("whatsapp:") else "sms"
+
+
+@dataclass
+class Conversation:
+    """One inbound text being answered."""
+
+    session: Session
+    runtime: Runtime
+    inbound: Inbound
+    phone: str
+    now: datetime
+    record: InboundMessage
+    # This number's subscriptions on this channel (one per campaign), read once per text.
+    subscriptions: list[Subscriber]
+
+    @property
+    def channel(self) -> str:
+        return self.inbound.channel
+
+    def schedule_for(self, campaign: str | None) -> Schedule | None:
+        for schedule in self.runtime.schedules:
+            if schedule.campaign == campaign:
+                return schedule
+        return self.runtime.schedule() if len(self.runtime.schedules) == 1 else None
+
+    def say(self, name: str, schedule: Schedule) -> str:
+        settings = self.runtime.settings
+        today = schedule.local_date(self.now)
+        later = [s.first_day for s in self.runtime.schedules if s.first_day > today]
+        known = facts(
+            schedule, channel=self.channel, today=today, organiser=settings.organiser_name,
+            contact=settings.organiser_contact, support_line=settings.support_line,
+            next_start=min(later) if later else None,
+            starting=first_post_date(schedule, self.now),
+        )
+        try:
+            return load_replies(settings.messages_dir, schedule).render(name, known)
+        except RepliesError as error:
+            # The file was broken after start-up: answer plainly, and tell the organiser.
+            log.error("reply text %s unusable: %s", name, error)
+            alert(self.session, schedule.campaign, "reply_text", str(error), self.now)
+            return fallback(name, known)
+
+
+def handle_inbound(session: Session, runtime: Runtime, inbound: Inbound, now: datetime) -> str | None:
+    """Store the text, act on it, commit, and return the reply (None: Twilio already answered)."""
+    if inbound.message_sid:
+        seen = session.exec(
+            select(InboundMessage).where(InboundMessage.provider_sid == inbound.message_sid)
+        ).first()
+        if seen is not None:
+            # Twilio retried a webhook we already answered: same answer, nothing done twice.
+            return seen.reply_text
+    usable = True
+    try:
+        phone = normalise_number(inbound.sender, runtime.settings.default_region, strict=False)
+    except InvalidNumber:
+        # Kept, so nothing is lost, but nobody can be subscribed or answered at such an address.
+        log.warning("inbound text from an unusable sender %s kept unanswered",
+                    mask(inbound.sender.strip()[:40]))
+        phone, usable = inbound.sender.strip()[:40] or "unknown", False
+    record = _as_received(inbound, phone, "reply", now)
+    session.add(record)
+    session.flush()  # the text is on record before we decide anything about it
+    subscriptions = list(session.exec(
+        select(Subscriber).where(Subscriber.phone == phone, Subscriber.channel == inbound.channel)
+    ).all())
+    chat = Conversation(session, runtime, inbound, phone, now, record, subscriptions)
+    _touch_window(chat)
+    reply = _answer(chat, record.body) if usable else None
+    record.reply_text = reply
+    session.add(record)
+    session.commit()
+    return reply
+
+
+def _as_received(inbound: Inbound, phone: str, kind: str, now: datetime) -> InboundMessage:
+    return InboundMessage(
+        provider_sid=inbound.message_sid, phone=phone, channel=inbound.channel,
+        to=inbound.to[:40] or None, body=inbound.body.replace("\x00", "")[:MAX_STORED_BODY],
+        num_media=inbound.num_media, profile_name=(inbound.profile_name or "")[:80] or None,
+        kind=kind, received_at=now,
+    )
+
+
+def keep_unanswered(session: Session, inbound: Inbound, now: datetime) -> None:
+    """Store a text we failed to handle, as received, so the organiser can still read it."""
+    session.add(_as_received(inbound, inbound.sender.strip()[:40] or "unknown", "unhandled", now))
+    session.commit()
+
+
+def _touch_window(chat: Conversation) -> None:
+    """WhatsApp's 24-hour window opens again with every message a person sends."""
+    for subscriber in chat.subscriptions:
+        subscriber.last_inbound_at = chat.now
+        if chat.inbound.profile_name:
+            subscriber.profile_name = chat.inbound.profile_name[:80]
+        chat.session.add(subscriber)
+
+
+def _answer(chat: Conversation, body: str) -> str | None:
+    keywords = {s.join_keyword for s in chat.runtime.schedules}
+    meaning = classify(body, keywords)
+    kind = meaning.kind
+    if chat.inbound.opt_out_type in ("STOP", "START", "HELP"):
+        # Twilio's Advanced Opt-Out has already decided what this text is.
+        kind = {"STOP": "stop", "START": "join", "HELP": "help"}[chat.inbound.opt_out_type]
+    chat.record.kind = kind
+    if kind == "stop":
+        return _stop(chat)
+    if kind == "join":
+        return _join(chat, meaning.campaign_keyword)
+    if kind == "help":
+        return _help(chat)
+    return _reply(chat)
+
+
+def _twilio_answers_sms(chat: Conversation) -> bool:
+    """On SMS, Twilio's own opt-out handling has already replied to this very text."""
+    settings = chat.runtime.settings
+    if chat.channel != "sms" or settings.provider != "twilio" or not settings.twilio_handles_sms_opt_out:
+        return False
+    # Advanced Opt-Out says so outright; otherwise Twilio only matches a lone default keyword.
+    return bool(chat.inbound.opt_out_type) or twilio_answers(chat.record.body)
+
+
+def _stop(chat: Conversation) -> str | None:
+    known = chat.subscriptions
+    subscriptions = [s for s in known if s.status != "stopped"]
+    schedule = chat.schedule_for(known[0].campaign if known else None)
+    if schedule is None and chat.runtime.schedules:
+        schedule = chat.runtime.schedules[0]
+    reply = None
+    if schedule is not None and not _twilio_answers_sms(chat):
+        # Someone who already stopped is told so again (kindly); only strangers hear "not on
+        # our list".
+        reply = chat.say("stopped" if known else "not_subscribed", schedule)
+    for subscriber in subscriptions:
+        stop_subscriber(chat.session, subscriber, method="keyword", now=chat.now,
+                        text=chat.record.body, message_sid=chat.inbound.message_sid,
+                        confirmation=reply)
+    if subscriptions:
+        chat.record.subscriber_id = subscriptions[0].id
+        chat.record.campaign = subscriptions[0].campaign
+    return reply
+
+
+def _join(chat: Conversation, campaign_keyword: str | None) -> str | None:
+    schedule = None
+    if campaign_keyword:
+        schedule = next(s for s in chat.runtime.schedules if s.join_keyword == campaign_keyword)
+    else:
+        try:
+            schedule = chat.runtime.schedule()
+        except ScheduleError:  # several schedules and no default: ask which
+            words = " or ".join(s.join_keyword for s in chat.runtime.schedules)
+            return f"Which one would you like to join? Reply {words}. Reply STOP to stop."
+    chat.record.campaign = schedule.campaign
+    today = schedule.local_date(chat.now)
+    if today > schedule.last_day or first_post_date(schedule, chat.now) > schedule.last_day:
+        return chat.say("ended", schedule)  # nothing left to send them, so no sign-up
+    if chat.channel not in schedule.channels:
+        return (f"{schedule.title} runs on {' and '.join(schedule.channels)} only, "
+                "so we can't send it here. Reply STOP to stop.")
+    previous = _subscriptions_for(chat, schedule)
+    method = "invite_reply" if previous is not None and previous.status == "invited" else "keyword"
+    result = join(chat.session, schedule, phone=chat.phone, channel=chat.channel, method=method,
+                  now=chat.now, text=chat.record.body, message_sid=chat.inbound.message_sid)
+    chat.record.subscriber_id = result.subscriber.id
+    result.subscriber.last_inbound_at = chat.now
+    if result.outcome == "already":
+        return None if _twilio_answers_sms(chat) else chat.say("already", schedule)
+    if result.outcome == "waiting":
+        return chat.say("full", schedule)
+    reply = chat.say("confirmation", schedule)
+    result.consent.confirmation_sent = reply  # the record keeps the exact words they got
+    catch_up_late_joiner(chat.session, schedule, result.subscriber, chat.now)
+    # Twilio's own START reply on SMS is generic: ours says what comes and how to stop, so it
+    # is sent even then (the CTIA confirmation a recurring programme owes its subscriber).
+    return reply
+
+
+def _subscriptions_for(chat: Conversation, schedule: Schedule) -> Subscriber | None:
+    return next((s for s in chat.subscriptions if s.campaign == schedule.campaign), None)
+
+
+def _help(chat: Conversation) -> str | None:
+    subscriptions = chat.subscriptions
+    schedule = chat.schedule_for(subscriptions[0].campaign if subscriptions else None)
+    schedule = schedule or (chat.runtime.schedules[0] if chat.runtime.schedules else None)
+    if schedule is None or _twilio_answers_sms(chat):
+        return None
+    return chat.say("help", schedule)
+
+
+def _reply(chat: Conversation) -> str | None:
+    """A reply to read: filed against the post it answers; thanked at most once a day."""
+    subscriptions = [s for s in chat.subscriptions if s.status == "active"] or chat.subscriptions
+    if not subscriptions:
+        schedule = chat.schedule_for(None)
+        return chat.say("help", schedule) if schedule else None
+    subscriber = subscriptions[0]
+    chat.record.subscriber_id = subscriber.id
+    chat.record.campaign = subscriber.campaign
+    chat.record.in_reply_to_day = chat.session.exec(
+        select(Delivery.day).where(Delivery.subscriber_id == subscriber.id,
+                                   Delivery.provider_sid != None)  # noqa: E711
+        .order_by(Delivery.day.desc())
+    ).first()
+    schedule = chat.schedule_for(subscriber.campaign)
+    if schedule is None or _thanked_today(chat, schedule):
+        return None
+    return chat.say("thanks", schedule)
+
+
+def _thanked_today(chat: Conversation, schedule: Schedule) -> bool:
+    today = schedule.local_date(chat.now)
+    earlier = chat.session.exec(
+        select(InboundMessage).where(
+            InboundMessage.phone == chat.phone, InboundMessage.channel == chat.channel,
+            InboundMessage.kind == "reply", InboundMessage.reply_text != None,  # noqa: E711
+            InboundMessage.id != chat.record.id,
+        ).order_by(InboundMessage.id.desc())
+    ).all()
+    return any(schedule.local_date(m.received_at) == today for m in earlier)
+

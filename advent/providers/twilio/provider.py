@@ -1,0 +1,199 @@
+"""Twilio: SMS and WhatsApp through the official `twilio` library.
+
+Every way a call to Twilio can fail comes out as a ProviderError (see twilio_errors.py); a send
+that may have reached Twilio says so (`maybe_sent`), and `lookup` can then tell whether it did.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from twilio.base import values
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from advent.config import Settings
+from advent.providers.base import (
+    ErrorAction,
+    OutgoingMessage,
+    ProviderError,
+    SendResult,
+    SentRecord,
+    StatusReport,
+)
+from advent.providers.twilio.errors import NO_TEMPLATE, TWILIO_FAILURES, explain, provider_error
+
+TWILIO_API = "https://api.twilio.com"
+# One page of the newest messages to a number. A friend gets one post a day, so a full page
+# means far more traffic than a campaign makes: then lookup says it cannot tell.
+LOOKUP_LIMIT = 100
+# Twilio's clock and ours differ a little; a day's posts are a day apart, so this is safe.
+CLOCK_SLACK = timedelta(minutes=2)
+
+
+class TwilioApiClient(TwilioHttpClient):
+    """The library's HTTP client with a timeout, aimed at TWILIO_API_BASE_URL.
+
+    twilio-python 9 hard-codes https://api.twilio.com in its generated domain classes and
+    `Client` has no base-URL option (TWILIO_EDGE/REGION only change the host inside twilio.com).
+    Every request, paging included, ends up here as a full URL, so swapping the prefix here is
+    the one small place that lets a local Twilio-compatible double stand in.
+    """
+
+    def __init__(self, base_url: str = TWILIO_API, timeout: float | None = None) -> None:
+        super().__init__(timeout=timeout)
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+        if self.base_url != TWILIO_API and url.startswith(TWILIO_API + "/"):
+            url = self.base_url + url[len(TWILIO_API):]
+        return super().request(method, url, *args, **kwargs)
+
+
+def make_client(settings: Settings, *, use_auth_token: bool = False) -> Client:
+    """A Client for the account: the API key when there is one, else the Auth Token."""
+    http = TwilioApiClient(settings.twilio_api_base_url, settings.twilio_timeout_seconds)
+    if settings.twilio_api_key and settings.twilio_api_secret and not use_auth_token:
+        username, password = settings.twilio_api_key, settings.twilio_api_secret
+    else:
+        username, password = settings.twilio_account_sid, settings.twilio_auth_token
+    return Client(username, password, settings.twilio_account_sid, http_client=http)
+
+
+def _words(text: str | None) -> str:
+    """Letters and digits only: Twilio may swap quotes or spaces (smart encoding) in a body."""
+    return re.sub(r"\W+", "", (text or "").casefold())
+
+
+class TwilioProvider:
+    name = "twilio"
+
+    def __init__(self, client: Client, *, public_base_url: str, sms_from: str = "",
+                 whatsapp_from: str = "", messaging_service_sid: str = "") -> None:
+        self.client = client
+        self.public_base_url = public_base_url.rstrip("/")
+        self.sms_from = sms_from
+        self.whatsapp_from = whatsapp_from
+        self.messaging_service_sid = messaging_service_sid
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TwilioProvider:
+        return cls(make_client(settings), public_base_url=settings.public_base_url,
+                   sms_from=settings.twilio_from, whatsapp_from=settings.twilio_whatsapp_from,
+                   messaging_service_sid=settings.twilio_messaging_service_sid)
+
+    def address(self, message: OutgoingMessage) -> str:
+        return f"whatsapp:{message.to}" if message.channel == "whatsapp" else message.to
+
+    def sender(self, channel: str) -> str:
+        """The From address for a channel; "" when a Messaging Service picks it."""
+        if self.messaging_service_sid:
+            return ""
+        sender = self.whatsapp_from if channel == "whatsapp" else self.sms_from
+        if not sender:
+            setting = "TWILIO_WHATSAPP_FROM" if channel == "whatsapp" else "TWILIO_FROM"
+            raise ProviderError(f"no {channel} sender is set up: set {setting} or "
+                                "TWILIO_MESSAGING_SERVICE_SID", action=ErrorAction.CAMPAIGN_ALERT)
+        return sender
+
+    def status_callback(self, message: OutgoingMessage) -> str:
+        # The delivery id rides along, so a callback that beats the send's answer still matches.
+        return f"{self.public_base_url}/twilio/status?delivery={quote(message.reference)}"
+
+    def _fields(self, message: OutgoingMessage, template: bool) -> dict[str, Any]:
+        fields: dict[str, Any] = {"to": self.address(message),
+                                  "status_callback": self.status_callback(message)}
+        sender = self.sender(message.channel)
+        if sender:
+            fields["from_"] = sender
+        else:
+            fields["messaging_service_sid"] = self.messaging_service_sid
+        if template:
+            # Meta refuses a Body outside the window: only the template and its variables go.
+            fields["content_sid"] = message.template_sid
+            if message.template_variables:
+                fields["content_variables"] = json.dumps(message.template_variables)
+        else:
+            fields["body"] = message.body
+            if message.media_url:
+                fields["media_url"] = [message.media_url]
+        return fields
+
+    def _create(self, message: OutgoingMessage, template: bool) -> SendResult:
+        try:
+            created = self.client.messages.create(**self._fields(message, template))
+        except TWILIO_FAILURES as error:
+            raise provider_error(error) from None
+        return SendResult(sid=created.sid or "", status=created.status or "queued",
+                          used_template=template)
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        if message.channel == "whatsapp" and not message.in_session_window:
+            if not message.template_sid:
+                raise ProviderError(NO_TEMPLATE, action=ErrorAction.NEEDS_TEMPLATE)
+            return self._create(message, template=True)
+        try:
+            return self._create(message, template=False)
+        except ProviderError as error:
+            # Our idea of the window can be wrong (it is Meta's clock that counts): use the
+            # template once instead of giving up on the day.
+            if error.code == "63016" and message.channel == "whatsapp" and message.template_sid:
+                return self._create(message, template=True)
+            raise
+
+    def _is_ours(self, found: Any, message: OutgoingMessage, since: datetime) -> bool:
+        if found.direction not in (None, "outbound-api"):
+            return False  # replies (outbound-reply) and inbound texts are not posts
+        created = found.date_created or found.date_sent
+        if created is not None and created < since - CLOCK_SLACK:
+            return False
+        # Contained, not equal: a trial account puts "Sent from your Twilio trial account - "
+        # in front of every body.
+        ours = _words(message.body)
+        if ours and ours in _words(found.body):
+            return True
+        # A template's body is Twilio's rendering of it, so it cannot be matched word for word.
+        return message.channel == "whatsapp" and bool(message.template_sid)
+
+    def lookup(self, message: OutgoingMessage, since: datetime) -> list[SentRecord] | None:
+        """What Twilio accepted for this message since `since`; None when it cannot tell.
+
+        No DateSent filter: it matches by date only, and a message still queued has no
+        DateSent yet, so filtering on it could hide the very send we are looking for.
+        """
+        try:
+            sender = self.sender(message.channel)
+            listed = self.client.messages.list(
+                to=self.address(message), from_=sender or values.unset,
+                limit=LOOKUP_LIMIT, page_size=LOOKUP_LIMIT)
+        except (ProviderError, *TWILIO_FAILURES):
+            return None
+        ours = [m for m in listed if self._is_ours(m, message, since)]
+        if not ours and len(listed) >= LOOKUP_LIMIT:
+            return None
+        ours.sort(key=lambda m: m.date_created or since)
+        return [SentRecord(sid=m.sid, status=m.status or "queued", to=m.to or message.to,
+                           sent_at=m.date_created) for m in ours]
+
+    def fetch_status(self, sid: str) -> StatusReport | None:
+        try:
+            found = self.client.messages(sid).fetch()
+        except TWILIO_FAILURES:
+            return None
+        code = str(found.error_code) if found.error_code else None
+        return StatusReport(sid=sid, status=found.status or "queued", error_code=code)
+
+    def collect_receipts(self, now: datetime) -> list[StatusReport]:
+        return []  # Twilio pushes status callbacks to /twilio/status
+
+    def acknowledge_receipts(self, reports: list[StatusReport]) -> None:
+        """Nothing to do: a callback is acknowledged by the webhook's 200."""
+
+    def explain(self, code: str | None) -> tuple[ErrorAction, str]:
+        return explain(code)
+

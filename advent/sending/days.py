@@ -1,0 +1,196 @@
+"""A campaign day from start to finish: plan, settle crashed sends, dispatch, and keep a record.
+
+Every day ends up with a DayRun row saying what happened (sent, missed, failed), so no day is
+ever skipped silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlmodel import Session, func, select
+
+from advent.content.posts import ContentError, Post, load_post
+from advent.content.schedules import Schedule
+from advent.organiser.alerts import alert
+from advent.sending.dispatch import Sender, dispatch_day
+from advent.sending.plan import count_by_status, plan_day
+from advent.sending.recovery import recover_stale_claims
+from advent.store.database import insert_ignoring_duplicates
+from advent.store.tables import DayRun, Delivery, OrganiserAlert
+
+UNFINISHED = ("pending", "claimed")
+
+
+@dataclass(frozen=True)
+class DayResult:
+    campaign: str
+    day: date
+    planned: int
+    handled: int
+    counts: dict[str, int]
+    recovered: dict[str, int]
+
+    @property
+    def finished(self) -> bool:
+        return not unfinished(self.counts)
+
+
+def day_run(session: Session, schedule: Schedule, day: date) -> DayRun:
+    """The day's record, created on first use (safely, if two processes race)."""
+    insert_ignoring_duplicates(
+        session, DayRun.__table__,
+        [dict(campaign=schedule.campaign, day=day, status="due", due_at=schedule.send_at(day))],
+        ["campaign", "day"],
+    )
+    return session.exec(
+        select(DayRun).where(DayRun.campaign == schedule.campaign, DayRun.day == day)
+    ).one()
+
+
+def send_day(sender: Sender, schedule: Schedule, day: date, post: Post,
+             wait_for_retries: bool = True) -> DayResult:
+    """Send day `day` of the schedule once to everyone on the list; safe to run again."""
+    session = sender.session
+    run = day_run(session, schedule, day)
+    run.status = "sending"
+    run.started_at = run.started_at or sender.clock()
+    session.add(run)
+    session.commit()
+    planned = plan_day(session, schedule, day, sender.clock())
+    recovered = recover_stale_claims(sender, schedule, day, post)
+    handled = dispatch_day(sender, schedule, day, post, wait_for_retries)
+    counts = close_day(session, schedule, day, sender.clock())
+    return DayResult(schedule.campaign, day, planned, handled, counts, recovered)
+
+
+def unfinished(counts: dict[str, int]) -> int:
+    """Deliveries still to be handed over (or whose hand-over nobody has settled yet)."""
+    return sum(counts.get(status, 0) for status in UNFINISHED)
+
+
+def close_day(session: Session, schedule: Schedule, day: date, now: datetime) -> dict[str, int]:
+    """Write down how the day stands; "sent" once nothing is left to hand over. Returns counts."""
+    counts = count_by_status(session, schedule.campaign, day)
+    run = day_run(session, schedule, day)
+    if not unfinished(counts):
+        run.status = "sent"
+        run.finished_at = now
+        _alert_unknown(session, schedule, day, counts.get("unknown", 0), now)
+    run.note = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nobody on the list"
+    session.add(run)
+    session.commit()
+    return counts
+
+
+def _alert_unknown(session: Session, schedule: Schedule, day: date, unknown: int, now: datetime
+                   ) -> None:
+    # A finished day can still hide posts that never arrived: "unknown" is final for the sender,
+    # so only the organiser can settle it. Once per day: reconcile already names each person it
+    # could not settle, and running the day again must not repeat the alert.
+    if not unknown:
+        return
+    told = session.exec(select(OrganiserAlert.id).where(
+        OrganiserAlert.campaign == schedule.campaign, OrganiserAlert.kind == "unknown_delivery",
+        OrganiserAlert.message.contains(str(day)))).first()
+    if told is None:
+        alert(session, schedule.campaign, "unknown_delivery",
+              f"{schedule.campaign} {day}: the provider could not say whether {unknown} "
+              f"friend(s) got the post; run `advent reconcile` to ask again before sending "
+              f"anything by hand", now)
+
+
+def _mark_day(session: Session, schedule: Schedule, day: date, now: datetime, status: str,
+              why: str, *, alert_kind: str, unless: tuple[str, ...]) -> None:
+    run = day_run(session, schedule, day)
+    if run.status in unless:
+        return
+    run.status = status
+    run.note = why
+    session.add(run)
+    alert(session, schedule.campaign, alert_kind, f"{schedule.campaign} {day}: {why}", now)
+    session.commit()
+
+
+def record_missed(session: Session, schedule: Schedule, day: date, now: datetime, why: str,
+                  *, interrupted: bool = False) -> None:
+    """The send time passed and the post did not go out: say so where the organiser looks.
+
+    A day being sent is left alone, as its sender is still at work; `interrupted` says the
+    caller knows that sender stopped (a crash left the day "sending"), so the day is marked too.
+    """
+    unless = ("sent",) if interrupted else ("sending", "sent")
+    _mark_day(session, schedule, day, now, "missed", why, alert_kind="missed_day", unless=unless)
+
+
+def record_failed(session: Session, schedule: Schedule, day: date, now: datetime, why: str) -> None:
+    """The day could not be sent (no post, a crash): recorded and shown, never silent."""
+    _mark_day(session, schedule, day, now, "failed", why, alert_kind="day_failed", unless=("sent",))
+
+
+def send_scheduled_day(sender: Sender, schedule: Schedule, day: date, messages_dir: Path
+                       ) -> DayResult | None:
+    """The scheduler's entry: load the post, then send; a missing post is recorded, not skipped."""
+    try:
+        post = load_post(messages_dir, schedule, day)
+    except ContentError as error:
+        record_failed(sender.session, schedule, day, sender.clock(), f"post not sent: {error}")
+        return None
+    return send_day(sender, schedule, day, post)
+
+
+def sweep(sender: Sender, schedules: list[Schedule], messages_dir: Path,
+          busy: frozenset[str] = frozenset()) -> list[str]:
+    """Send what is due now on today's post: late joiners, retries whose backoff has passed,
+    WhatsApp posts to re-send as the template, and the rest of a day whose sender stopped.
+    Never waits. `busy`: campaigns a job of this process is sending right now. Returns one line
+    per day that sent something."""
+    lines = []
+    for schedule in schedules:
+        day = schedule.local_date(sender.clock())
+        if not schedule.runs_on(day):
+            continue
+        run = sender.session.exec(
+            select(DayRun).where(DayRun.campaign == schedule.campaign, DayRun.day == day)
+        ).first()
+        sender.session.commit()
+        # A day this process is sending has its dispatcher already (a second one here would
+        # double the rate per sender); a day left "sending" by a process that stopped is
+        # finished here, once its claims are old enough to settle.
+        if run is None or run.status not in ("sent", "sending") or schedule.campaign in busy:
+            continue
+        try:
+            post = load_post(messages_dir, schedule, day)
+        except ContentError:
+            continue  # recorded as failed when the day was sent
+        if run.status == "sending":
+            handled = send_day(sender, schedule, day, post, wait_for_retries=False).handled
+        else:
+            handled = dispatch_day(sender, schedule, day, post, wait_for_retries=False)
+        if handled:
+            lines.append(f"{schedule.campaign} {day}: {handled}")
+    return lines
+
+
+def report_unsent_earlier_days(session: Session, schedule: Schedule, today: date,
+                               now: datetime) -> list[date]:
+    """Deliveries of earlier days still waiting to be sent (handed back by a reconcile, or a
+    WhatsApp re-send found late). They are not sent a day late on their own; the organiser is
+    told, once per day, how many and how to send them."""
+    # Only days recorded as sent: a missed or failed day has its own alert already.
+    waiting = session.exec(
+        select(Delivery.day, func.count())
+        .join(DayRun, (DayRun.campaign == Delivery.campaign) & (DayRun.day == Delivery.day))
+        .where(Delivery.campaign == schedule.campaign, Delivery.day < today,
+               Delivery.status == "pending", DayRun.status == "sent")
+        .group_by(Delivery.day)
+    ).all()
+    for day, count in waiting:
+        alert(session, schedule.campaign, "unsent_deliveries",
+              f"{schedule.campaign} {day}: {count} friend{'s' if count != 1 else ''} did not get "
+              f"this day's post; send it now with `advent send --date {day}` if you still want to",
+              now)
+    session.commit()
+    return [day for day, _ in waiting]

@@ -1,0 +1,1 @@
+"""The store: tables, the database engine and sessions, and the Alembic migrations."""

@@ -1,0 +1,67 @@
+"""Engine and sessions, for SQLite (the default) and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, Table, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, create_engine
+
+
+def make_engine(database_url: str) -> Engine:
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        # pre_ping: a hosted PostgreSQL drops idle connections; find out before using one.
+        return create_engine(database_url, pool_pre_ping=True, hide_parameters=True)
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    # A scheduler, a web worker and a CLI command may share the file: wait for locks, don't fail.
+    # hide_parameters: a logged database error must not print a friend's phone number.
+    engine = create_engine(database_url, hide_parameters=True,
+                           connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # pysqlite's own transaction handling would delay BEGIN; take control (see below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the sender
+        cursor.execute("PRAGMA foreign_keys=ON")  # SQLite ignores foreign keys unless asked
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        # IMMEDIATE takes the write lock up front. A deferred transaction that reads and then
+        # writes fails at once with "database is locked" if another process wrote in between,
+        # and busy_timeout cannot help it; our transactions are short, so waiting is cheap.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+
+def insert_ignoring_duplicates(
+    session: Session, table: Table, rows: list[dict[str, Any]], unique: list[str]
+) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING; returns the number of rows actually added.
+
+    The unique key does the deduplication inside the database, so two planners running at
+    once cannot both add a row, whatever they read beforehand.
+    """
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        raise RuntimeError(f"unsupported database {dialect}; use SQLite or PostgreSQL")
+    # RETURNING counts what was added on both databases; rowcount after an executemany is -1
+    # on psycopg.
+    statement = (insert(table).on_conflict_do_nothing(index_elements=unique)
+                 .returning(*table.primary_key.columns))
+    return len(session.execute(statement, rows).all())
