@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from advent.store.tables import OrganiserAlert
 
@@ -81,3 +81,43 @@ def open_alerts(session: Session, kinds: tuple[str, ...]) -> list[OrganiserAlert
                                      OrganiserAlert.resolved_at == None)  # noqa: E711
         .order_by(OrganiserAlert.id)
     ).all())
+
+
+def state(found: OrganiserAlert) -> str:
+    """new (open, not shown yet), seen (open, shown before) or resolved."""
+    if found.resolved_at is not None:
+        return "resolved"
+    return "new" if found.seen_at is None else "seen"
+
+
+def read_alerts(session: Session, now: datetime, *, everything: bool = False
+                ) -> tuple[list[dict], int]:
+    """What `advent alerts` shows: the new open alerts (or, with `everything`, all of them) as
+    rows, which are marked seen; and how many open alerts shown before are left out. The caller
+    commits."""
+    # Counted before anything is marked: open alerts the organiser has already been shown.
+    left_out = 0 if everything else session.exec(
+        select(func.count()).select_from(OrganiserAlert)
+        .where(OrganiserAlert.resolved_at == None, OrganiserAlert.seen_at != None)  # noqa: E711
+    ).one()
+    query = select(OrganiserAlert).order_by(OrganiserAlert.id)
+    if not everything:
+        query = query.where(OrganiserAlert.resolved_at == None,  # noqa: E711
+                            OrganiserAlert.seen_at == None)  # noqa: E711
+    found = session.exec(query).all()
+    rows = [_row(a) for a in found]
+    for shown in found:
+        shown.seen_at = shown.seen_at or now
+        session.add(shown)
+    return rows, left_out
+
+
+def _when(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment else None
+
+
+def _row(found: OrganiserAlert) -> dict:
+    return {"at": _when(found.created_at), "campaign": found.campaign, "kind": found.kind,
+            "day": found.day.isoformat() if found.day else None, "subject": found.subject,
+            "state": state(found), "seen_at": _when(found.seen_at),
+            "resolved_at": _when(found.resolved_at), "message": found.message}
