@@ -7,6 +7,7 @@ import click
 from advent.cli.common import now, runtime, show_rows
 from advent.organiser.alerts import read_alerts
 from advent.organiser.watch import watch
+from advent.receipts import collect_receipts
 
 
 @click.command(help="Show what needs the organiser's attention: posts not delivered or never "
@@ -20,7 +21,8 @@ def alerts(show_all: bool, as_json: bool) -> None:
     rt = runtime()
     moment = now()
     with rt.session() as session:
-        # Checked here too, so the list is current even when the clock is not running.
+        # Receipts and the watch here too, so the list is current when the clock is not running.
+        collect_receipts(session, rt.provider, moment)
         watch(session, rt.schedules, moment)
         rows, left_out = read_alerts(session, moment, everything=show_all)
         session.commit()
