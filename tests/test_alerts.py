@@ -21,7 +21,7 @@ from advent.providers.simulator import Simulator
 from advent.runtime import Runtime
 from advent.sending.days import record_missed, send_day
 from advent.sending.dispatch import Sender
-from advent.store.tables import OrganiserAlert
+from advent.store.tables import Delivery, OrganiserAlert
 from tests.helpers import DEC_3_SEND, add_people
 
 DEC_3 = date(2026, 12, 3)
@@ -174,3 +174,21 @@ def test_a_missed_day_sent_by_hand_resolves_its_alert(runtime, clock, advent):
     advent("send", "--date", "2026-12-03")
     assert "missed_day (resolved" in advent("alerts", "--all").output
     assert open_of(runtime, "missed_day") == []
+
+
+def test_a_condition_the_tick_checks_is_not_told_again_after_it_was_read(runtime, clock, advent):
+    send_dec_3(runtime, clock, 2)
+    with runtime.session() as session:  # a reconcile found one of day 3's sends went nowhere
+        delivery = session.exec(select(Delivery)).first()
+        delivery.status, delivery.provider_sid = "pending", None
+        session.add(delivery)
+        session.commit()
+    clock.now = DEC_3_SEND + timedelta(days=1, hours=2)
+    ticks(runtime, clock, 2)
+    assert "1 friend did not get this day's post" in advent("alerts").output
+    ticks(runtime, clock, 4)
+    assert "did not get" not in advent("alerts").output
+    assert len(open_of(runtime, "unsent_deliveries")) == 1
+    advent("send", "--date", "2026-12-03")
+    ticks(runtime, clock, 1)
+    assert open_of(runtime, "unsent_deliveries") == []
