@@ -61,11 +61,13 @@ def network(runtime: Runtime, clock, *, throws: list[float], failure_rate: float
     return runtime.provider
 
 
-def send_dec_3(runtime: Runtime, clock, people: int) -> None:
-    """`people` on the list, and 3 December sent at its send time, as the clock would."""
+def send_dec_3(runtime: Runtime, clock, people: int, per_second: float = 1000) -> None:
+    """`people` on the list, and 3 December sent at its send time (at `per_second`), as the
+    clock would."""
     add_people(runtime.session(), runtime.schedule(), people, JOINED)
     clock.now = DEC_3_SEND
-    sender = Sender(runtime.session(), runtime.provider, runtime.settings, clock=clock,
+    paced = runtime.settings.model_copy(update={"send_rate_per_second": per_second})
+    sender = Sender(runtime.session(), runtime.provider, paced, clock=clock,
                     sleep=clock.advance, rng=random.Random(1))
     schedule = runtime.schedule()
     send_day(sender, schedule, DEC_3, load_post(runtime.settings.messages_dir, schedule, DEC_3))
@@ -111,6 +113,18 @@ def test_the_clock_raises_it_once_and_never_again_after_it_was_read(runtime, clo
     rows = json.loads(advent("alerts", "--all", "--json").output)
     assert [(r["day"], r["state"]) for r in rows if r["kind"] == "not_delivered"] == [
         ("2026-12-03", "seen")]
+
+
+def test_new_counts_update_the_open_alert_instead_of_raising_another(runtime, clock, advent):
+    # Both phones are off; the posts go 100 seconds apart, so their receipts come apart too.
+    network(runtime, clock, throws=[0.0], failure_rate=0.5)
+    send_dec_3(runtime, clock, 2, per_second=0.01)
+    assert "1 of 2 not delivered" in advent("alerts").output  # the second is not back yet
+    ticks(runtime, clock, 2)
+    assert "not delivered" not in advent("alerts").output
+    [told] = open_of(runtime, "not_delivered")
+    assert told.message.startswith(f"advent-2026 2026-12-03: 2 of 2 not delivered (2 undelivered: "
+                                   f"{SWITCHED_OFF})")
 
 
 def test_a_receipt_missing_for_hours_raises_one_alert_that_resolves_when_it_comes(
