@@ -180,7 +180,8 @@ def act_on_error(
         mark_invalid(session, subscriber, reason=reason, now=now)
     elif action in (ErrorAction.CAMPAIGN_ALERT, ErrorAction.CONTENT_ALERT):
         alert(session, delivery.campaign, action.value,
-              f"{delivery.campaign} {delivery.day}: {reason}", now)
+              f"{delivery.campaign} {delivery.day}: {reason}", now, day=delivery.day,
+              subject=delivery.error_code)
 
 
 def apply_early_receipts(session: Session, delivery: Delivery, explain: Explain, now: datetime) -> None:

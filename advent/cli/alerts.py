@@ -1,35 +1,41 @@
-"""`advent alerts`: what the organiser must see (missed days, a full list, blocked regions)."""
+"""`advent alerts`: what the organiser must see (posts not delivered, missed days, a full list)."""
 
 from __future__ import annotations
 
 import click
-from sqlmodel import select
 
 from advent.cli.common import now, runtime, show_rows
-from advent.store.tables import OrganiserAlert
+from advent.organiser.alerts import read_alerts
+from advent.organiser.watch import watch
+from advent.receipts import collect_receipts
 
 
-@click.command(help="Show what needs the organiser's attention: missed or failed days, a full "
-                    "list, numbers that cannot receive, set-up problems. Shown alerts are marked "
-                    "seen.")
-@click.option("--all", "show_all", is_flag=True, help="Include alerts already seen.")
+@click.command(help="Show what needs the organiser's attention: posts not delivered or never "
+                    "handed over, receipts that never came, missed or failed days, a full list, "
+                    "numbers that cannot receive, set-up problems. Each alert is shown once; it "
+                    "stays open until its cause clears, and is then resolved.")
+@click.option("--all", "show_all", is_flag=True,
+              help="Every alert, also those shown before and those resolved, marked as such.")
 @click.option("--json", "as_json", is_flag=True, help="JSON, for scripts.")
 def alerts(show_all: bool, as_json: bool) -> None:
     rt = runtime()
+    moment = now()
     with rt.session() as session:
-        query = select(OrganiserAlert).order_by(OrganiserAlert.id)
-        if not show_all:
-            query = query.where(OrganiserAlert.seen_at == None)  # noqa: E711
-        found = session.exec(query).all()
-        moment = now()
-        for alert in found:
-            alert.seen_at = alert.seen_at or moment
-            session.add(alert)
-        rows = [{"at": a.created_at.isoformat(timespec="seconds"), "campaign": a.campaign,
-                 "kind": a.kind, "message": a.message} for a in found]
+        # Receipts and the watch here too, so the list is current when the clock is not running.
+        collect_receipts(session, rt.provider, moment)
+        watch(session, rt.schedules, moment)
+        rows, left_out = read_alerts(session, moment, everything=show_all)
         session.commit()
-    show_rows(rows, as_json=as_json, empty="Nothing needs your attention.",
-              line=lambda row: f"{row['at']}  {row['kind']}: {row['message']}")
+    show_rows(rows, as_json=as_json, empty="Nothing needs your attention.", line=_line)
+    if left_out and not as_json:
+        click.echo(f"Still open, shown before: {left_out} alert{'s' if left_out != 1 else ''} "
+                   "(`advent alerts --all` lists every alert).")
+
+
+def _line(row: dict) -> str:
+    mark = {"new": "", "seen": " (seen)",
+            "resolved": f" (resolved {row['resolved_at']})"}[row["state"]]
+    return f"{row['at']}  {row['kind']}{mark}: {row['message']}"
 
 
 COMMANDS = [alerts]

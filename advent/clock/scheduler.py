@@ -23,6 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from advent.clock.lease import acquire_lease, current_lease, lease_holder
 from advent.content.schedules import Schedule
+from advent.organiser.watch import watch
 from advent.receipts import collect_receipts
 from advent.runtime import Runtime
 from advent.sending.catch_up import (
@@ -111,8 +112,14 @@ def _record_missed_days(runtime: Runtime, now: datetime) -> None:
             report_unsent_earlier_days(session, schedule, schedule.local_date(now), now)
 
 
+def _watch(runtime: Runtime, now: datetime) -> None:
+    with runtime.session() as session:
+        watch(session, runtime.schedules, now)
+
+
 def tick(runtime: Runtime, holder: str, now: datetime) -> bool:
-    """Every 30 s: heartbeat, due receipts, days gone by unrecorded. Never sends, so it is quick.
+    """Every 30 s: heartbeat, due receipts, days gone by unrecorded, alerts raised or resolved.
+    Never sends, so it is quick.
 
     False (and nothing done) when another scheduler holds the clock. Each step has its own
     session and its own guard, so a failing step does not stop the others.
@@ -120,7 +127,8 @@ def tick(runtime: Runtime, holder: str, now: datetime) -> bool:
     with runtime.session() as session:
         if not acquire_lease(session, holder, now):
             return False
-    for what, step in (("collect receipts", _collect), ("record missed days", _record_missed_days)):
+    for what, step in (("collect receipts", _collect), ("record missed days", _record_missed_days),
+                       ("watch the deliveries", _watch)):
         try:
             step(runtime, now)
         except Exception:

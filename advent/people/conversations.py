@@ -82,7 +82,8 @@ class Conversation:
         except RepliesError as error:
             # The file was broken after start-up: answer plainly, and tell the organiser.
             log.error("reply text %s unusable: %s", name, error)
-            alert(self.session, schedule.campaign, "reply_text", str(error), self.now)
+            alert(self.session, schedule.campaign, "reply_text", str(error), self.now,
+                  day=schedule.local_date(self.now), subject=name)
             return fallback(name, known)
 
 

@@ -144,4 +144,5 @@ def mark_invalid(session: Session, subscriber: Subscriber, *, reason: str, now: 
     session.add(subscriber)
     cancel_unsent(session, subscriber, now)
     alert(session, subscriber.campaign, "invalid_number",
-          f"{mask(subscriber.phone)} cannot receive messages: {reason}", now)
+          f"{mask(subscriber.phone)} cannot receive messages: {reason}", now,
+          subject=str(subscriber.id))

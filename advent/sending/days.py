@@ -14,12 +14,12 @@ from sqlmodel import Session, func, select
 
 from advent.content.posts import ContentError, Post, load_post
 from advent.content.schedules import Schedule
-from advent.organiser.alerts import alert
+from advent.organiser.alerts import alert, any_open
 from advent.sending.dispatch import Sender, dispatch_day
 from advent.sending.plan import count_by_status, plan_day
 from advent.sending.recovery import recover_stale_claims
 from advent.store.database import insert_ignoring_duplicates
-from advent.store.tables import DayRun, Delivery, OrganiserAlert
+from advent.store.tables import DayRun, Delivery
 
 UNFINISHED = ("pending", "claimed")
 
@@ -88,18 +88,13 @@ def close_day(session: Session, schedule: Schedule, day: date, now: datetime) ->
 def _alert_unknown(session: Session, schedule: Schedule, day: date, unknown: int, now: datetime
                    ) -> None:
     # A finished day can still hide posts that never arrived: "unknown" is final for the sender,
-    # so only the organiser can settle it. Once per day: reconcile already names each person it
-    # could not settle, and running the day again must not repeat the alert.
-    if not unknown:
-        return
-    told = session.exec(select(OrganiserAlert.id).where(
-        OrganiserAlert.campaign == schedule.campaign, OrganiserAlert.kind == "unknown_delivery",
-        OrganiserAlert.message.contains(str(day)))).first()
-    if told is None:
+    # so only the organiser can settle it. Once per day (the alert's key), and not when an open
+    # alert from reconcile already names each person it could not settle.
+    if unknown and not any_open(session, "unknown_delivery", schedule.campaign, day):
         alert(session, schedule.campaign, "unknown_delivery",
               f"{schedule.campaign} {day}: the provider could not say whether {unknown} "
               f"friend(s) got the post; run `advent reconcile` to ask again before sending "
-              f"anything by hand", now)
+              f"anything by hand", now, day=day)
 
 
 def _mark_day(session: Session, schedule: Schedule, day: date, now: datetime, status: str,
@@ -110,7 +105,7 @@ def _mark_day(session: Session, schedule: Schedule, day: date, now: datetime, st
     run.status = status
     run.note = why
     session.add(run)
-    alert(session, schedule.campaign, alert_kind, f"{schedule.campaign} {day}: {why}", now)
+    alert(session, schedule.campaign, alert_kind, f"{schedule.campaign} {day}: {why}", now, day=day)
     session.commit()
 
 
@@ -191,6 +186,6 @@ def report_unsent_earlier_days(session: Session, schedule: Schedule, today: date
         alert(session, schedule.campaign, "unsent_deliveries",
               f"{schedule.campaign} {day}: {count} friend{'s' if count != 1 else ''} did not get "
               f"this day's post; send it now with `advent send --date {day}` if you still want to",
-              now)
+              now, day=day)
     session.commit()
     return [day for day, _ in waiting]

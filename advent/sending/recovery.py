@@ -74,7 +74,7 @@ def _settle_claim(sender: Sender, schedule: Schedule, post: Post, delivery: Deli
         if len(found) > 1:
             alert(sender.session, delivery.campaign, "duplicate",
                   f"{mask(subscriber.phone)} was sent {delivery.day} {len(found)} times "
-                  "by the provider", now)
+                  "by the provider", now, day=delivery.day, subject=str(subscriber.id))
         record_handover(sender, delivery, SendResult(found[0].sid, found[0].status), now,
                         source="reconcile")
         return "found"
@@ -89,7 +89,7 @@ def _settle_claim(sender: Sender, schedule: Schedule, post: Post, delivery: Deli
         sender.session.add(delivery)
         alert(sender.session, delivery.campaign, "unknown_delivery",
               f"{delivery.day}: could not confirm whether {mask(subscriber.phone)} was sent "
-              "the post; not re-sent", now)
+              "the post; not re-sent", now, day=delivery.day, subject=str(subscriber.id))
         sender.session.commit()
         return "unknown"
     # The provider definitely has nothing: hand the row back to be sent.
