@@ -13,7 +13,10 @@ from advent.cli.checks import doctor
 from advent.config import Settings, load_settings
 from advent.content.schedules import load_schedules
 from advent.organiser.doctor import failed, run_doctor
-from advent.providers.twilio.provider import make_client
+from advent.providers.simulator import Simulator
+from advent.providers.twilio.provider import TwilioProvider
+from advent.store.database import make_engine
+from advent.store.migrate import upgrade
 from tests.conftest import Clock
 from tests.twilio_double import ACCOUNT_SID, API, SMS_FROM, error_json, twilio_settings, twilio_setup
 
@@ -43,7 +46,7 @@ def number(mock: responses.RequestsMock, sms_url: str = INBOUND, **fields: Any) 
 
 def lines(settings: Settings) -> list[str]:
     schedules = load_schedules(settings.schedules_dir)
-    return [f.line() for f in run_doctor(settings, schedules, make_client(settings))]
+    return [f.line() for f in run_doctor(settings, schedules, TwilioProvider.from_settings(settings))]
 
 
 def test_a_wrong_inbound_webhook_says_where_texts_go_and_what_to_set(
@@ -192,8 +195,10 @@ def test_with_the_simulator_only_content_and_schedules_are_checked(
     settings = load_settings(_env_file=None, ADVENT_MESSAGES_DIR=str(project / "messages"),
                              ADVENT_SCHEDULES_DIR=str(project / "schedules"),
                              ADVENT_INSTANCE_DIR=str(project / "instance"))
-    findings = run_doctor(settings, load_schedules(settings.schedules_dir))
-    assert findings[0].line().startswith("ok   provider: the built-in simulator")
+    upgrade(make_engine(settings.database_url))
+    findings = run_doctor(settings, load_schedules(settings.schedules_dir),
+                          Simulator.from_settings(settings))
+    assert findings[1].line().startswith("ok   provider: the built-in simulator")
     assert "ok   content: every day of advent-2026 has a post (24 days)" in [
         f.line() for f in findings]
     assert not failed(findings)  # the simulator needs no template; the reminder is a warning
