@@ -22,6 +22,7 @@ from advent.providers.base import (
     Finding,
     Inbound,
     OutgoingMessage,
+    Phone,
     ProviderError,
     SendResult,
     SentRecord,
@@ -83,7 +84,7 @@ class Simulator:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as db:
             db.executescript(SCHEMA)
-        self.phone = SimulatedPhone(self._connect, lambda: self.clock())
+        self.phone: Phone | None = SimulatedPhone(self._connect, lambda: self.clock())
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Simulator:

@@ -24,6 +24,7 @@ from advent.providers.base import (
     Finding,
     Inbound,
     OutgoingMessage,
+    Phone,
     ProviderError,
     SendResult,
     SentRecord,
@@ -76,7 +77,7 @@ def _words(text: str | None) -> str:
 
 class TwilioProvider:
     name = "twilio"
-    phone = None  # friends text from their own phones
+    phone: Phone | None = None  # friends text from their own phones
     enforces_whatsapp_window = True
 
     def __init__(self, client: Client, *, public_base_url: str, sms_from: str = "",
