@@ -29,7 +29,7 @@ RANK = {
     "pending": 0, "claimed": 1, "unknown": 1, "accepted": 2, "scheduled": 2, "queued": 3,
     "sending": 4, "sent": 5, "delivered": 6, "read": 7,
 }
-FAILURES = {"failed", "undelivered", "canceled"}
+FAILURES = {"failed", "undelivered", "cancelled"}  # the provider says it in our spelling
 # Statuses of ours that no receipt may change: the message was never handed over.
 SETTLED = FAILURES | {"cancelled", "needs_template"}
 DELIVERED = {"delivered", "read"}

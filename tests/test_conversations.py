@@ -234,3 +234,25 @@ def test_strange_form_values_never_cause_a_500(client):
                                                 "NumMedia": "²"}).status_code == 200
     assert client.post("/twilio/status?delivery=" + "9" * 40,
                        data={"MessageSid": "SMx", "MessageStatus": "sent"}).status_code == 200
+
+
+def test_help_after_todays_post_reached_them_counts_only_the_days_still_to_come(
+        client, runtime, sender, schedule, friends):
+    day = date(2026, 12, 3)
+    send_day(sender, schedule, day, load_post(runtime.settings.messages_dir, schedule, day))
+    text = reply_text(text_from(client, friends[0], "HELP"))
+    assert "21 days left" in text  # 4 to 24 December: today's has already arrived
+
+
+def test_help_before_todays_send_counts_today_too(client, clock, friends):
+    clock.now = datetime(2026, 12, 3, 7, 0, tzinfo=UTC)  # the post goes at 08:00
+    assert "22 days left" in reply_text(text_from(client, friends[0], "HELP"))
+
+
+def test_help_after_the_last_post_says_so_instead_of_0_days_left(client, runtime, sender, schedule,
+                                                                friends, clock):
+    day = date(2026, 12, 24)
+    clock.now = datetime(2026, 12, 24, 9, 0, tzinfo=UTC)
+    send_day(sender, schedule, day, load_post(runtime.settings.messages_dir, schedule, day))
+    text = reply_text(text_from(client, friends[0], "HELP"))
+    assert "the last one has gone out" in text and "0 days" not in text

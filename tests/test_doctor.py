@@ -13,7 +13,10 @@ from advent.cli.checks import doctor
 from advent.config import Settings, load_settings
 from advent.content.schedules import load_schedules
 from advent.organiser.doctor import failed, run_doctor
-from advent.providers.twilio.provider import make_client
+from advent.providers.simulator import Simulator
+from advent.providers.twilio.provider import TwilioProvider
+from advent.store.database import make_engine
+from advent.store.migrate import upgrade
 from tests.conftest import Clock
 from tests.twilio_double import ACCOUNT_SID, API, SMS_FROM, error_json, twilio_settings, twilio_setup
 
@@ -43,7 +46,7 @@ def number(mock: responses.RequestsMock, sms_url: str = INBOUND, **fields: Any) 
 
 def lines(settings: Settings) -> list[str]:
     schedules = load_schedules(settings.schedules_dir)
-    return [f.line() for f in run_doctor(settings, schedules, make_client(settings))]
+    return [f.line() for f in run_doctor(settings, schedules, TwilioProvider.from_settings(settings))]
 
 
 def test_a_wrong_inbound_webhook_says_where_texts_go_and_what_to_set(
@@ -192,8 +195,10 @@ def test_with_the_simulator_only_content_and_schedules_are_checked(
     settings = load_settings(_env_file=None, ADVENT_MESSAGES_DIR=str(project / "messages"),
                              ADVENT_SCHEDULES_DIR=str(project / "schedules"),
                              ADVENT_INSTANCE_DIR=str(project / "instance"))
-    findings = run_doctor(settings, load_schedules(settings.schedules_dir))
-    assert findings[0].line().startswith("ok   provider: the built-in simulator")
+    upgrade(make_engine(settings.database_url))
+    findings = run_doctor(settings, load_schedules(settings.schedules_dir),
+                          Simulator.from_settings(settings))
+    assert findings[1].line().startswith("ok   provider: the built-in simulator")
     assert "ok   content: every day of advent-2026 has a post (24 days)" in [
         f.line() for f in findings]
     assert not failed(findings)  # the simulator needs no template; the reminder is a warning
@@ -225,3 +230,45 @@ def test_missing_twilio_settings_are_listed_as_failures(
     assert "--help" not in result.output and "Usage" not in result.output
     help_text = " ".join(CliRunner().invoke(doctor, ["--help"]).output.split())
     assert "Exit status 1 if any check fails" in help_text
+
+
+def _doctor_on(project: Path, database_url: str, monkeypatch: pytest.MonkeyPatch):
+    """`advent doctor` as an organiser runs it: settings from the environment, the simulator."""
+    monkeypatch.chdir(project)  # no .env here
+    env = {"ADVENT_PROVIDER": "simulator", "DATABASE_URL": database_url,
+           "ADVENT_INSTANCE_DIR": str(project / "instance"),
+           "ADVENT_MESSAGES_DIR": str(project / "messages"),
+           "ADVENT_SCHEDULES_DIR": str(project / "schedules")}
+    return CliRunner().invoke(doctor, [], env=env)
+
+
+def test_doctor_says_all_good_when_the_database_is_reachable_and_current(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{project / 'instance' / 'advent.db'}"
+    upgrade(make_engine(url))
+    result = _doctor_on(project, url, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "ok   database: " in result.output and "schema is current (0003)" in result.output
+    assert result.output.rstrip().endswith("All good.")
+
+
+def test_a_database_whose_schema_is_behind_fails_and_says_what_to_run(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{project / 'instance' / 'advent.db'}"
+    upgrade(make_engine(url), "0002")
+    result = _doctor_on(project, url, monkeypatch)
+    assert result.exit_code == 1
+    assert ("is at revision 0002, and this code needs revision 0003; run `advent db upgrade`"
+            in result.output)
+    assert "All good" not in result.output and "Traceback" not in result.output
+
+
+def test_an_unreachable_postgresql_fails_in_one_line(project: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # Port 1 on this machine: nothing listens there, so the connection is refused at once.
+    result = _doctor_on(project, "postgresql://advent:secret@127.0.0.1:1/advent", monkeypatch)
+    assert result.exit_code == 1
+    line = next(line for line in result.output.splitlines() if "database" in line)
+    assert line.startswith("FAIL database: cannot reach postgresql+psycopg://advent:***@127.0.0.1:1")
+    assert "check DATABASE_URL and that the database server is running" in line
+    assert "secret" not in result.output and "All good" not in result.output

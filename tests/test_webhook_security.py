@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import select
 
 from advent import create_app
+from advent.providers.twilio.provider import TwilioProvider
 from advent.runtime import build_runtime
 from advent.store.tables import DeliveryEvent, InboundMessage, Subscriber
 from tests.twilio_double import twilio_settings
@@ -16,10 +17,11 @@ FORM = {"From": "+447911123456", "To": "+15005550006", "Body": "HAPPY", "Message
 
 
 @pytest.fixture
-def twilio_app(project, simulator, runtime):
-    """Twilio settings (so signatures are checked), with the simulator standing in behind."""
-    rt = build_runtime(twilio_settings(project), provider=simulator)
-    rt.clock = simulator.clock
+def twilio_app(project, clock, runtime):
+    """The twilio provider, which checks signatures (no request reaches Twilio's API here)."""
+    settings = twilio_settings(project)
+    rt = build_runtime(settings, provider=TwilioProvider.from_settings(settings))
+    rt.clock = clock
     app = create_app(runtime=rt)
     return app, rt
 

@@ -5,39 +5,41 @@ from __future__ import annotations
 import click
 
 from advent.cli.common import now, runtime, sender_for
-from advent.people.conversations import Inbound, handle_inbound
+from advent.people.conversations import answer_inbound
 from advent.people.phones import InvalidNumber, normalise_number
 from advent.sending.days import sweep
 
 
 @click.command(help="Play a text arriving from NUMBER and print the service's reply, as the "
-                    "phone would show it. Example: advent phone +447911123456 HAPPY")
+                    "phone would show it (on the built-in simulator only). "
+                    "Example: advent phone +447911123456 HAPPY")
 @click.argument("number")
 @click.argument("text", nargs=-1, required=True)
 @click.option("--whatsapp", is_flag=True, help="Send it as a WhatsApp message instead of an SMS.")
 def phone(number: str, text: tuple[str, ...], whatsapp: bool) -> None:
     rt = runtime()
+    handset = rt.provider.phone
+    if handset is None:
+        raise click.ClickException(
+            f"`advent phone` plays a friend's phone on the built-in simulator, and this service "
+            f"sends through {rt.provider.name}: text the service from a real phone instead, or "
+            "set ADVENT_PROVIDER=simulator to rehearse.")
     try:
         e164 = normalise_number(number, rt.settings.default_region)
     except InvalidNumber as error:
         raise click.BadParameter(str(error), param_hint="NUMBER") from None
-    sender = f"whatsapp:{e164}" if whatsapp else e164
-    body = " ".join(text)
+    inbound = handset.text_service(e164, " ".join(text), whatsapp=whatsapp)
     with rt.session() as session:
-        reply = handle_inbound(session, rt, Inbound(sender=sender, body=body), now())
-    if reply:
-        click.echo(f"reply: {reply}")
-        record = getattr(rt.provider, "record_reply", None)
-        if record:
-            record(e164, "whatsapp" if whatsapp else "sms", reply)
+        answer = answer_inbound(session, rt, inbound, now())
+    if answer.text:
+        click.echo(f"reply: {answer.text}")
+        handset.receive_reply(inbound, answer.text)
     else:
-        click.echo("(no reply from the service: Twilio answers this one itself)")
-    if rt.provider.name != "simulator":
-        return  # on a real network, the scheduler's sweep sends what is due, under its lease
-    # On the simulator, a late joiner's post for today goes out now, as the sweep would do.
+        click.echo(f"(no reply: {answer.why_silent or 'the service chose not to answer'})")
+    # A late joiner's post for today goes out now, as the scheduler's sweep would do.
     sent = sweep(sender_for(rt), rt.schedules, rt.settings.messages_dir)
-    for number_sent in sent:
-        click.echo(f"today's post sent ({number_sent})")
+    for line in sent:
+        click.echo(f"sent now ({line})")
 
 
 COMMANDS = [phone]

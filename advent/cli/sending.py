@@ -11,7 +11,7 @@ from advent.cli.common import CAMPAIGN, DATE, day_option, now, runtime, sender_f
 from advent.content.posts import load_post
 from advent.content.schedules import Schedule
 from advent.content.segments import count_segments
-from advent.organiser.stats import day_stats, problems
+from advent.organiser.stats import day_stats, invite_stats, problems
 from advent.people.subscriptions import active_count
 from advent.receipts import collect_receipts
 from advent.sending.days import send_day
@@ -70,19 +70,22 @@ def stats(campaign: str | None, day: date | None, as_json: bool, show_problems: 
     with rt.session() as session:
         collect_receipts(session, rt.provider, now())
         rows = day_stats(session, campaign, day)
+        invites = [] if day else invite_stats(session, campaign)
         found = problems(session, campaign, day) if show_problems else []
     if show_problems:
         _print_problems(found, as_json)
         return
     if as_json:
-        click.echo(json.dumps([row.to_json() for row in rows], indent=2))
+        click.echo(json.dumps([r.to_json() for r in rows] + [i.to_json() for i in invites], indent=2))
         return
-    if not rows:
+    if not rows and not invites:
         click.echo("No deliveries yet.")
     for row in rows:
         parts = ", ".join(f"{n} {s}" for s, n in row.counts.items())
         state = f" [{row.run}]" if row.run else ""
         click.echo(f"{row.campaign} {row.day}{state}: {row.total} deliveries ({parts or 'none'})")
+    for invited in invites:
+        click.echo(invited.line())
 
 
 def _print_problems(found: list, as_json: bool) -> None:
@@ -92,7 +95,9 @@ def _print_problems(found: list, as_json: bool) -> None:
 
 def _problem_line(p: dict) -> str:
     code = f" ({p['code']})" if p["code"] else ""
-    return f"{p['campaign']} {p['day']} {p['number']} {p['channel']}: {p['status']}{code}: {p['reason']}"
+    what = " invite" if p["kind"] == "invite" else ""
+    return (f"{p['campaign']} {p['day']}{what} {p['number']} {p['channel']}: {p['status']}{code}: "
+            f"{p['reason']}")
 
 
 COMMANDS = [send, stats]

@@ -5,12 +5,16 @@ from __future__ import annotations
 import click
 from sqlmodel import select
 
-from advent.cli.common import CAMPAIGN, now, runtime, show_rows
+from advent.cli.common import CAMPAIGN, now, runtime, sender_for, show_rows
 from advent.content.replies import facts, load_replies
 from advent.people.invites import InviteRefused, prepare_invite, remove
 from advent.people.phones import InvalidNumber, mask, normalise_number
-from advent.providers.base import OutgoingMessage, ProviderError
+from advent.receipts import collect_receipts
+from advent.sending.invites import invite_status, send_invites
 from advent.store.tables import ConsentEvent, Subscriber
+
+# How an invite can end without reaching the phone (the delivery's reason says why).
+NOT_SENT = ("failed", "undelivered", "needs_template", "cancelled", "unknown")
 
 
 @click.group(help="See who is on the list, invite someone, or take someone off.")
@@ -88,14 +92,13 @@ def invite(number: str, name: str | None, campaign: str | None, whatsapp: bool) 
                                       cooldown_days=rt.settings.invite_cooldown_days)
         except InviteRefused as why:
             raise click.ClickException(f"Not invited: {why}.") from None
-    try:
-        rt.provider.send(OutgoingMessage(
-            reference=f"invite-{prepared.subscriber.id}", to=phone, channel=channel, body=text,
-            in_session_window=channel != "whatsapp",
-            template_sid=schedule.whatsapp_invite_template_sid,
-            template_variables=schedule.whatsapp_invite_template_variables))
-    except ProviderError as error:
-        raise click.ClickException(f"Invite recorded but not sent: {error.reason}") from None
+    # Through the same sender as the day's posts: claimed once, paced, retried, receipted.
+    sender = sender_for(rt)
+    send_invites(sender, schedule)
+    collect_receipts(sender.session, rt.provider, now())
+    delivery = invite_status(sender, prepared.delivery_id)
+    if delivery.status in NOT_SENT:
+        raise click.ClickException(f"Invite recorded but not sent: {delivery.error_reason}")
     click.echo(f"Invited {mask(phone)} by {channel}: \"{text}\"")
 
 

@@ -128,23 +128,31 @@ def _short_date(day: date) -> str:
     return f"{day.day} {day:%b}"
 
 
+def _days_left(schedule: Schedule, today: date, left: int | None) -> str:
+    if today > schedule.last_day:
+        return "the calendar has finished"
+    if today < schedule.first_day:
+        return f"{schedule.number_of_days} days from {_short_date(schedule.first_day)}"
+    if left is None:
+        left = len([d for d in schedule.days() if d >= today])
+    if left == 0:
+        return "the last one has gone out"
+    return f"{left} day{'s' if left != 1 else ''} left"
+
+
 def facts(schedule: Schedule, *, channel: str, today: date, organiser: str, contact: str,
-          support_line: str, next_start: date | None = None, starting: date | None = None
-          ) -> dict[str, str]:
+          support_line: str, next_start: date | None = None, starting: date | None = None,
+          left: int | None = None) -> dict[str, str]:
     """The values the placeholders stand for, for one schedule, channel and day.
 
     `starting`: the first post this person will get (a late joiner's first/count say exactly
-    what is still to come, not the whole calendar).
+    what is still to come, not the whole calendar). `left`: how many posts are still to come
+    for this person (today's only if it has not reached them yet); without it, every day from
+    today on is counted.
     """
     first = max(starting or schedule.first_day, schedule.first_day)
     send = datetime.combine(schedule.first_day, schedule.send_time, tzinfo=schedule.tz)
-    left = len([d for d in schedule.days() if d >= today])
-    if today > schedule.last_day:
-        days_left = "the calendar has finished"
-    elif today < schedule.first_day:
-        days_left = f"{schedule.number_of_days} days from {_short_date(schedule.first_day)}"
-    else:
-        days_left = f"{left} day{'s' if left != 1 else ''} left"
+    days_left = _days_left(schedule, today, left)
     return {
         "title": schedule.title,
         "organiser": organiser,

@@ -1,4 +1,4 @@
-"""Counts for the organiser: per campaign day, how many deliveries are in each status."""
+"""Counts for the organiser: per campaign day, how many posts are in each status; and invites."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ class DayStats:
 
 
 def day_stats(session: Session, campaign: str | None = None, day: date | None = None) -> list[DayStats]:
-    query = select(Delivery.campaign, Delivery.day, Delivery.status, func.count()).group_by(
-        Delivery.campaign, Delivery.day, Delivery.status)
+    query = select(Delivery.campaign, Delivery.day, Delivery.status, func.count()).where(
+        Delivery.kind == "post").group_by(Delivery.campaign, Delivery.day, Delivery.status)
     runs = select(DayRun)
     if campaign:
         query = query.where(Delivery.campaign == campaign)
@@ -44,6 +44,33 @@ def day_stats(session: Session, campaign: str | None = None, day: date | None = 
             for (c, d), counts in sorted(table.items())]
 
 
+@dataclass(frozen=True)
+class InviteStats:
+    campaign: str
+    total: int
+    counts: dict[str, int]  # by status, receipts applied: queued, sent, delivered, read, failed...
+
+    def line(self) -> str:
+        parts = ", ".join(f"{n} {status}" for status, n in self.counts.items())
+        return f"{self.campaign} invites: {self.total} ({parts})"
+
+    def to_json(self) -> dict:
+        return {"campaign": self.campaign, "kind": "invite", "total": self.total, **self.counts}
+
+
+def invite_stats(session: Session, campaign: str | None = None) -> list[InviteStats]:
+    """Invites per campaign and how far each got, counted apart from the days' posts."""
+    query = select(Delivery.campaign, Delivery.status, func.count()).where(
+        Delivery.kind == "invite").group_by(Delivery.campaign, Delivery.status)
+    if campaign:
+        query = query.where(Delivery.campaign == campaign)
+    table: dict[str, dict[str, int]] = {}
+    for c, status, n in session.exec(query).all():
+        table.setdefault(c, {})[status] = n
+    return [InviteStats(c, sum(counts.values()), dict(sorted(counts.items())))
+            for c, counts in sorted(table.items())]
+
+
 # What the organiser may need to act on; "cancelled" is left out (a STOP is not a problem).
 PROBLEMS = ("failed", "undelivered", "needs_template", "unknown")
 
@@ -52,6 +79,7 @@ PROBLEMS = ("failed", "undelivered", "needs_template", "unknown")
 class Problem:
     campaign: str
     day: date
+    kind: str  # post or invite
     number: str  # masked
     channel: str
     status: str
@@ -59,7 +87,8 @@ class Problem:
     reason: str | None
 
     def to_json(self) -> dict:
-        return {"campaign": self.campaign, "day": self.day.isoformat(), "number": self.number,
+        return {"campaign": self.campaign, "day": self.day.isoformat(), "kind": self.kind,
+                "number": self.number,
                 "channel": self.channel, "status": self.status, "code": self.code,
                 "reason": self.reason}
 
@@ -72,6 +101,6 @@ def problems(session: Session, campaign: str | None = None, day: date | None = N
         query = query.where(Delivery.campaign == campaign)
     if day:
         query = query.where(Delivery.day == day)
-    return [Problem(d.campaign, d.day, mask(d.address.removeprefix("whatsapp:")), d.channel,
+    return [Problem(d.campaign, d.day, d.kind, mask(d.address.removeprefix("whatsapp:")), d.channel,
                     d.status, d.error_code, d.error_reason)
             for d in session.exec(query).all()]

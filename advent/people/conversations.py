@@ -16,32 +16,35 @@ from sqlmodel import Session, select
 from advent.content.replies import RepliesError, facts, fallback, load_replies
 from advent.content.schedules import Schedule, ScheduleError
 from advent.organiser.alerts import alert
-from advent.people.keywords import classify, twilio_answers
+from advent.people.keywords import classify
 from advent.people.phones import InvalidNumber, mask, normalise_number
 from advent.people.subscriptions import join, stop_subscriber
+from advent.providers.base import Inbound
 from advent.runtime import Runtime
 from advent.sending.late_joiners import catch_up_late_joiner, first_post_date
 from advent.store.tables import Delivery, InboundMessage, Subscriber
 
 log = logging.getLogger(__name__)
 
-# Twilio forwards at most 1,600 characters; anything longer is not a text from a phone.
+__all__ = ["Answer", "Inbound", "answer_inbound", "handle_inbound", "keep_unanswered"]
+
+# A network forwards at most 1,600 characters; anything longer is not a text from a phone.
 MAX_STORED_BODY = 4000
+
+# Why the service said nothing, in words for whoever holds the phone (`advent phone`).
+PROVIDER_ANSWERED = "your provider answers this one itself"
+THANKED_TODAY = "the service already thanked this friend today; the text is stored for the organiser"
+NO_SCHEDULE = "no campaign is set up to answer from; add a schedule"
+UNUSABLE_SENDER = "the sender is not a usable phone number; the text is stored for the organiser"
+REPEATED = "the same message arrived again and was already handled"
 
 
 @dataclass(frozen=True)
-class Inbound:
-    sender: str  # "+447911123456" or "whatsapp:+447911123456"
-    body: str
-    to: str = ""
-    message_sid: str | None = None
-    num_media: int = 0
-    profile_name: str | None = None
-    opt_out_type: str | None = None  # Twilio Advanced Opt-Out: STOP, START or HELP
+class Answer:
+    """What the service answered, or why it said nothing."""
 
-    @property
-    def channel(self) -> str:
-        return "whatsapp" if self.sender.strip().lower().startswith("whatsapp:") else "sms"
+    text: str | None
+    why_silent: str | None = None
 
 
 @dataclass
@@ -56,6 +59,11 @@ class Conversation:
     record: InboundMessage
     # This number's subscriptions on this channel (one per campaign), read once per text.
     subscriptions: list[Subscriber]
+    why_silent: str | None = None
+
+    def silent(self, why: str) -> None:
+        """Answer nothing, and remember why (returns None so a branch can `return chat.silent()`)."""
+        self.why_silent = why
 
     @property
     def channel(self) -> str:
@@ -76,6 +84,7 @@ class Conversation:
             contact=settings.organiser_contact, support_line=settings.support_line,
             next_start=min(later) if later else None,
             starting=first_post_date(schedule, self.now),
+            left=posts_to_come(self, schedule) if name == "help" else None,
         )
         try:
             return load_replies(settings.messages_dir, schedule).render(name, known)
@@ -88,14 +97,19 @@ class Conversation:
 
 
 def handle_inbound(session: Session, runtime: Runtime, inbound: Inbound, now: datetime) -> str | None:
-    """Store the text, act on it, commit, and return the reply (None: Twilio already answered)."""
+    """Store the text, act on it, commit, and return the reply (None: say nothing)."""
+    return answer_inbound(session, runtime, inbound, now).text
+
+
+def answer_inbound(session: Session, runtime: Runtime, inbound: Inbound, now: datetime) -> Answer:
+    """Store the text, act on it, commit, and return the reply or why there is none."""
     if inbound.message_sid:
         seen = session.exec(
             select(InboundMessage).where(InboundMessage.provider_sid == inbound.message_sid)
         ).first()
         if seen is not None:
-            # Twilio retried a webhook we already answered: same answer, nothing done twice.
-            return seen.reply_text
+            # The provider retried a webhook we already answered: same answer, nothing done twice.
+            return Answer(seen.reply_text, None if seen.reply_text else REPEATED)
     usable = True
     try:
         phone = normalise_number(inbound.sender, runtime.settings.default_region, strict=False)
@@ -112,11 +126,11 @@ def handle_inbound(session: Session, runtime: Runtime, inbound: Inbound, now: da
     ).all())
     chat = Conversation(session, runtime, inbound, phone, now, record, subscriptions)
     _touch_window(chat)
-    reply = _answer(chat, record.body) if usable else None
+    reply = _answer(chat, record.body) if usable else chat.silent(UNUSABLE_SENDER)
     record.reply_text = reply
     session.add(record)
     session.commit()
-    return reply
+    return Answer(reply, None if reply else chat.why_silent)
 
 
 def _as_received(inbound: Inbound, phone: str, kind: str, now: datetime) -> InboundMessage:
@@ -147,9 +161,9 @@ def _answer(chat: Conversation, body: str) -> str | None:
     keywords = {s.join_keyword for s in chat.runtime.schedules}
     meaning = classify(body, keywords)
     kind = meaning.kind
-    if chat.inbound.opt_out_type in ("STOP", "START", "HELP"):
-        # Twilio's Advanced Opt-Out has already decided what this text is.
-        kind = {"STOP": "stop", "START": "join", "HELP": "help"}[chat.inbound.opt_out_type]
+    if chat.inbound.provider_kind in ("stop", "join", "help"):
+        # The provider's own opt-out handling has already decided what this text is.
+        kind = chat.inbound.provider_kind
     chat.record.kind = kind
     if kind == "stop":
         return _stop(chat)
@@ -160,13 +174,12 @@ def _answer(chat: Conversation, body: str) -> str | None:
     return _reply(chat)
 
 
-def _twilio_answers_sms(chat: Conversation) -> bool:
-    """On SMS, Twilio's own opt-out handling has already replied to this very text."""
-    settings = chat.runtime.settings
-    if chat.channel != "sms" or settings.provider != "twilio" or not settings.twilio_handles_sms_opt_out:
-        return False
-    # Advanced Opt-Out says so outright; otherwise Twilio only matches a lone default keyword.
-    return bool(chat.inbound.opt_out_type) or twilio_answers(chat.record.body)
+def _provider_answers(chat: Conversation) -> bool:
+    """The provider's own opt-out handling has already replied to this very text."""
+    if chat.runtime.provider.answers_itself(chat.inbound):
+        chat.silent(PROVIDER_ANSWERED)
+        return True
+    return False
 
 
 def _stop(chat: Conversation) -> str | None:
@@ -176,7 +189,9 @@ def _stop(chat: Conversation) -> str | None:
     if schedule is None and chat.runtime.schedules:
         schedule = chat.runtime.schedules[0]
     reply = None
-    if schedule is not None and not _twilio_answers_sms(chat):
+    if schedule is None:
+        chat.silent(NO_SCHEDULE)
+    elif not _provider_answers(chat):
         # Someone who already stopped is told so again (kindly); only strangers hear "not on
         # our list".
         reply = chat.say("stopped" if known else "not_subscribed", schedule)
@@ -214,7 +229,7 @@ def _join(chat: Conversation, campaign_keyword: str | None) -> str | None:
     chat.record.subscriber_id = result.subscriber.id
     result.subscriber.last_inbound_at = chat.now
     if result.outcome == "already":
-        return None if _twilio_answers_sms(chat) else chat.say("already", schedule)
+        return None if _provider_answers(chat) else chat.say("already", schedule)
     if result.outcome == "waiting":
         return chat.say("full", schedule)
     reply = chat.say("confirmation", schedule)
@@ -233,7 +248,9 @@ def _help(chat: Conversation) -> str | None:
     subscriptions = chat.subscriptions
     schedule = chat.schedule_for(subscriptions[0].campaign if subscriptions else None)
     schedule = schedule or (chat.runtime.schedules[0] if chat.runtime.schedules else None)
-    if schedule is None or _twilio_answers_sms(chat):
+    if schedule is None:
+        return chat.silent(NO_SCHEDULE)
+    if _provider_answers(chat):
         return None
     return chat.say("help", schedule)
 
@@ -243,18 +260,20 @@ def _reply(chat: Conversation) -> str | None:
     subscriptions = [s for s in chat.subscriptions if s.status == "active"] or chat.subscriptions
     if not subscriptions:
         schedule = chat.schedule_for(None)
-        return chat.say("help", schedule) if schedule else None
+        return chat.say("help", schedule) if schedule else chat.silent(NO_SCHEDULE)
     subscriber = subscriptions[0]
     chat.record.subscriber_id = subscriber.id
     chat.record.campaign = subscriber.campaign
     chat.record.in_reply_to_day = chat.session.exec(
-        select(Delivery.day).where(Delivery.subscriber_id == subscriber.id,
+        select(Delivery.day).where(Delivery.subscriber_id == subscriber.id, Delivery.kind == "post",
                                    Delivery.provider_sid != None)  # noqa: E711
         .order_by(Delivery.day.desc())
     ).first()
     schedule = chat.schedule_for(subscriber.campaign)
-    if schedule is None or _thanked_today(chat, schedule):
-        return None
+    if schedule is None:
+        return chat.silent(NO_SCHEDULE)
+    if _thanked_today(chat, schedule):
+        return chat.silent(THANKED_TODAY)
     return chat.say("thanks", schedule)
 
 
@@ -269,3 +288,22 @@ def _thanked_today(chat: Conversation, schedule: Schedule) -> bool:
     ).all()
     return any(schedule.local_date(m.received_at) == today for m in earlier)
 
+
+
+def posts_to_come(chat: Conversation, schedule: Schedule) -> int:
+    """Posts this person has still to get: every later day, and today's if it has not reached
+    them yet (someone not on the list: if joining now would bring it)."""
+    today = schedule.local_date(chat.now)
+    later = len([d for d in schedule.days() if d > today])
+    if not schedule.runs_on(today):
+        return later
+    subscriber = next((s for s in chat.subscriptions if s.campaign == schedule.campaign
+                       and s.status == "active"), None)
+    if subscriber is None:
+        return later + (first_post_date(schedule, chat.now) == today)
+    todays = chat.session.exec(select(Delivery.status).where(
+        Delivery.subscriber_id == subscriber.id, Delivery.campaign == schedule.campaign,
+        Delivery.day == today, Delivery.kind == "post")).first()
+    if todays is None:  # not planned yet: it comes at the send time
+        return later + (chat.now < schedule.send_at(today))
+    return later + (todays in ("pending", "claimed"))

@@ -1,19 +1,21 @@
 """Organiser invites (double opt-in) and removals.
 
 An invite asks; it never subscribes. The person is on the list only once they reply with a join
-word. No second invite within the cooldown, and none ever to someone who said STOP.
+word. No second invite within the cooldown, and none ever to someone who said STOP. An invite
+is a delivery (kind "invite", its text on the row), sent by `advent.sending.invites` like a post.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from advent.content.schedules import Schedule
+from advent.people.phones import address
 from advent.people.subscriptions import cancel_unsent, find_subscriber, record_consent
-from advent.store.tables import Subscriber
+from advent.store.tables import Delivery, Subscriber
 
 
 class InviteRefused(Exception):
@@ -24,11 +26,13 @@ class InviteRefused(Exception):
 class Invite:
     subscriber: Subscriber
     text: str
+    delivery_id: int  # the invite's delivery row, pending until it is sent
 
 
 def prepare_invite(session: Session, schedule: Schedule, *, phone: str, channel: str,
                    name: str | None, text: str, now: datetime, cooldown_days: int) -> Invite:
-    """Record the invite (before it is sent, so a crash cannot lead to a second one)."""
+    """Record the invite and its delivery (before it is sent, so a crash cannot lead to a second
+    one); the day is the schedule's local date now."""
     if channel not in schedule.channels:
         raise InviteRefused(f"{schedule.campaign} runs on {', '.join(schedule.channels)}, "
                             f"not {channel}")
@@ -46,6 +50,9 @@ def prepare_invite(session: Session, schedule: Schedule, *, phone: str, channel:
     else:
         subscriber = Subscriber(phone=phone, channel=channel, campaign=schedule.campaign,
                                 status="invited", created_at=now)
+    day = schedule.local_date(now)
+    if subscriber.id is not None and _invited_on(session, subscriber, day):
+        raise InviteRefused(f"already invited on {day}; at most one invite a day")
     subscriber.status = "invited"
     subscriber.invited_at = now
     subscriber.name = (name or subscriber.name or "")[:80] or None
@@ -53,8 +60,21 @@ def prepare_invite(session: Session, schedule: Schedule, *, phone: str, channel:
     session.flush()
     record_consent(session, subscriber, kind="invite", method="organiser", now=now,
                    confirmation=text)
+    delivery = Delivery(subscriber_id=subscriber.id, campaign=schedule.campaign, day=day,
+                        kind="invite", body=text, channel=channel, address=address(phone, channel),
+                        status="pending", created_at=now, updated_at=now)
+    session.add(delivery)
     session.commit()
-    return Invite(subscriber, text)
+    assert delivery.id is not None
+    return Invite(subscriber, text, delivery.id)
+
+
+def _invited_on(session: Session, subscriber: Subscriber, day: date) -> bool:
+    # One invite row per person and day (the delivery's unique key): a cooldown of 0 days
+    # still cannot send two in one day.
+    return session.exec(select(Delivery.id).where(
+        Delivery.subscriber_id == subscriber.id, Delivery.campaign == subscriber.campaign,
+        Delivery.day == day, Delivery.kind == "invite")).first() is not None
 
 
 def remove(session: Session, subscriber: Subscriber, now: datetime) -> None:

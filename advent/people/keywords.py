@@ -58,17 +58,3 @@ def classify(text: str, campaign_keywords: frozenset[str] | set[str] = frozenset
         return Classified("join", first, campaign_keyword=second if second in keywords else None)
     return Classified("reply")
 
-
-# Twilio's default opt-out handling on long codes and toll-free numbers: these single words,
-# alone in the message, get Twilio's own automatic reply.
-TWILIO_OPT_IN_WORDS = frozenset({"START", "YES", "UNSTOP"})
-TWILIO_DEFAULT_WORDS = STOP_WORDS | HELP_WORDS | TWILIO_OPT_IN_WORDS
-
-
-def twilio_answers(text: str) -> bool:
-    """True when Twilio's default handling has already replied to this SMS itself.
-
-    Twilio matches a keyword only as the whole message ("STOP", not "Stop please"); anything
-    else reaches us unanswered, and we must answer it.
-    """
-    return (text or "").strip().upper() in TWILIO_DEFAULT_WORDS

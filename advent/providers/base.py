@@ -6,10 +6,14 @@ error codes and maps them to an `ErrorAction` the rest of the service acts on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from advent.config import Settings
 
 
 class ErrorAction(StrEnum):
@@ -32,6 +36,7 @@ class OutgoingMessage:
     to: str  # E.164
     channel: str  # "sms" or "whatsapp"
     body: str
+    kind: str = "post"  # or "invite": a network that keeps a record can tell them apart
     media_url: str | None = None
     template_sid: str | None = None
     template_variables: dict[str, str] = field(default_factory=dict)
@@ -68,6 +73,75 @@ class StatusReport:
     raw: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Inbound:
+    """A text a person sent us, as the service reads it whichever network carried it."""
+
+    sender: str  # "+447911123456" or "whatsapp:+447911123456"
+    body: str
+    to: str = ""
+    message_sid: str | None = None
+    num_media: int = 0
+    profile_name: str | None = None
+    # The network already read this text as "stop", "join" or "help" (e.g. an opt-out
+    # feature of the provider's own); None when it left the reading to us.
+    provider_kind: str | None = None
+
+    @property
+    def channel(self) -> str:
+        return "whatsapp" if self.sender.strip().lower().startswith("whatsapp:") else "sms"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of `advent doctor`: what was checked, in plain words, and how it went."""
+
+    level: str  # "ok", "warn" (worth knowing, not fatal) or "FAIL"
+    text: str
+
+    def line(self) -> str:
+        return f"{self.level:<4} {self.text}"
+
+
+def ok(text: str) -> Finding:
+    return Finding("ok", text)
+
+
+def warn(text: str) -> Finding:
+    return Finding("warn", text)
+
+
+def fail(text: str) -> Finding:
+    return Finding("FAIL", text)
+
+
+@dataclass(frozen=True)
+class PhoneMessage:
+    """Something a simulated phone received: a post, an invite, or the service's answer."""
+
+    kind: str  # post, invite or reply
+    channel: str
+    body: str
+    media_url: str | None = None
+
+
+class Phone(Protocol):
+    """A friend's phone on a simulated network: text the service, read what came back.
+
+    Only a simulated network has one (`Provider.phone`); on a real network friends use their
+    own phones.
+    """
+
+    def text_service(self, number: str, body: str, *, whatsapp: bool = False) -> Inbound:
+        """The phone sends `body`; returns the text as the service receives it."""
+
+    def receive_reply(self, inbound: Inbound, text: str) -> None:
+        """The service's answer to `inbound`, given in the same breath, arrives on the phone."""
+
+    def messages_to(self, number: str) -> list[PhoneMessage]:
+        """Everything the phone at `number` received, oldest first."""
+
+
 class ProviderError(Exception):
     """A send or lookup the provider refused or could not complete."""
 
@@ -94,6 +168,10 @@ class ProviderError(Exception):
 
 class Provider(Protocol):
     name: str
+    # The simulated phones, on a simulated network; None on a real one.
+    phone: Phone | None
+    # True when WhatsApp's 24-hour rule is enforced (a day without a template never arrives).
+    enforces_whatsapp_window: bool
 
     def send(self, message: OutgoingMessage) -> SendResult:
         """Hand one message to the network; raise ProviderError when it is refused."""
@@ -112,3 +190,23 @@ class Provider(Protocol):
 
     def explain(self, code: str | None) -> tuple[ErrorAction, str]:
         """The action and a plain-English reason for an error code seen in a receipt."""
+
+    def answers_itself(self, inbound: Inbound) -> bool:
+        """True when the network has already answered this text itself (so we must not)."""
+
+    def setup_findings(self, settings: Settings) -> list[Finding]:
+        """What `advent doctor` should say about this provider's set-up."""
+
+    def verify_webhook(self, url: str, form: Mapping[str, str], headers: Mapping[str, str]
+                       ) -> bool:
+        """True when a webhook request really comes from this provider."""
+
+    def read_inbound(self, form: Mapping[str, str]) -> Inbound:
+        """An inbound-text webhook's form, as an Inbound."""
+
+    def read_status(self, form: Mapping[str, str], reference: str | None,
+                    headers: Mapping[str, str]) -> StatusReport | None:
+        """A status webhook's form as a receipt in our spelling; None when it says nothing."""
+
+    def webhook_answer(self, text: str | None) -> tuple[str, str]:
+        """The body and content type that answers an inbound webhook with `text` (or nothing)."""

@@ -16,6 +16,7 @@ from advent.content.posts import ContentError, Post, load_post
 from advent.content.schedules import Schedule
 from advent.organiser.alerts import alert, any_open
 from advent.sending.dispatch import Sender, dispatch_day
+from advent.sending.invites import send_invites
 from advent.sending.plan import count_by_status, plan_day
 from advent.sending.recovery import recover_stale_claims
 from advent.store.database import insert_ignoring_duplicates
@@ -139,11 +140,14 @@ def send_scheduled_day(sender: Sender, schedule: Schedule, day: date, messages_d
 def sweep(sender: Sender, schedules: list[Schedule], messages_dir: Path,
           busy: frozenset[str] = frozenset()) -> list[str]:
     """Send what is due now on today's post: late joiners, retries whose backoff has passed,
-    WhatsApp posts to re-send as the template, and the rest of a day whose sender stopped.
-    Never waits. `busy`: campaigns a job of this process is sending right now. Returns one line
-    per day that sent something."""
+    WhatsApp posts to re-send as the template, and the rest of a day whose sender stopped; and
+    invites left waiting. Never waits. `busy`: campaigns a job of this process is sending right
+    now. Returns one line per day that sent something."""
     lines = []
     for schedule in schedules:
+        # Invites a retry or a crash left waiting, whatever the day (often before the calendar).
+        if invited := send_invites(sender, schedule, wait_for_retries=False):
+            lines.append(f"{schedule.campaign} invites: {invited}")
         day = schedule.local_date(sender.clock())
         if not schedule.runs_on(day):
             continue
@@ -179,7 +183,7 @@ def report_unsent_earlier_days(session: Session, schedule: Schedule, today: date
         select(Delivery.day, func.count())
         .join(DayRun, (DayRun.campaign == Delivery.campaign) & (DayRun.day == Delivery.day))
         .where(Delivery.campaign == schedule.campaign, Delivery.day < today,
-               Delivery.status == "pending", DayRun.status == "sent")
+               Delivery.kind == "post", Delivery.status == "pending", DayRun.status == "sent")
         .group_by(Delivery.day)
     ).all()
     for day, count in waiting:

@@ -38,6 +38,9 @@ from advent.store.tables import Delivery, DeliveryEvent, Subscriber, utcnow
 log = logging.getLogger(__name__)
 
 WHATSAPP_WINDOW = timedelta(hours=24)
+# Who may still receive each kind of delivery when its turn comes: a post goes to people on the
+# list, an invite only to someone still invited (not since stopped, joined or removed).
+RECEIVES = {"post": "active", "invite": "invited"}
 
 
 @dataclass
@@ -57,9 +60,19 @@ class Sender:
 
 
 
-def outgoing(delivery: Delivery, subscriber: Subscriber, post: Post, schedule: Schedule,
+def outgoing(delivery: Delivery, subscriber: Subscriber, post: Post | None, schedule: Schedule,
              now: datetime) -> OutgoingMessage:
     last = subscriber.last_inbound_at
+    if delivery.kind == "invite":
+        # An invite's text is on its row; on WhatsApp only the approved invite template may
+        # open the conversation.
+        return OutgoingMessage(
+            reference=str(delivery.id), to=subscriber.phone, channel=delivery.channel,
+            body=delivery.body or "", kind="invite",
+            template_sid=schedule.whatsapp_invite_template_sid,
+            template_variables=schedule.whatsapp_invite_template_variables,
+            in_session_window=last is not None and now - last < WHATSAPP_WINDOW)
+    assert post is not None, "a post's delivery is sent with its post"
     return OutgoingMessage(
         reference=str(delivery.id),
         to=subscriber.phone,
@@ -205,10 +218,11 @@ def settle_error(sender: Sender, delivery: Delivery, message: OutgoingMessage,
     sender.session.commit()
 
 
-def _next_due(sender: Sender, schedule: Schedule, day: date, now: datetime) -> int | None:
+def _next_due(sender: Sender, schedule: Schedule, day: date, now: datetime, kind: str = "post"
+              ) -> int | None:
     due = sender.session.exec(
         select(Delivery.id)
-        .where(Delivery.campaign == schedule.campaign, Delivery.day == day,
+        .where(Delivery.campaign == schedule.campaign, Delivery.day == day, Delivery.kind == kind,
                Delivery.status == "pending",
                or_(Delivery.next_attempt_at == None, Delivery.next_attempt_at <= now))  # noqa: E711
         .order_by(Delivery.id).limit(1)
@@ -217,30 +231,32 @@ def _next_due(sender: Sender, schedule: Schedule, day: date, now: datetime) -> i
     return due
 
 
-def _earliest_retry(sender: Sender, schedule: Schedule, day: date) -> datetime | None:
+def _earliest_retry(sender: Sender, schedule: Schedule, day: date, kind: str = "post"
+                    ) -> datetime | None:
     moment = sender.session.exec(
         select(func.min(Delivery.next_attempt_at)).where(
-            Delivery.campaign == schedule.campaign, Delivery.day == day,
+            Delivery.campaign == schedule.campaign, Delivery.day == day, Delivery.kind == kind,
             Delivery.status == "pending")
     ).first()
     sender.session.commit()
     return moment
 
 
-def dispatch_day(sender: Sender, schedule: Schedule, day: date, post: Post,
-                 wait_for_retries: bool = True) -> int:
+def dispatch_day(sender: Sender, schedule: Schedule, day: date, post: Post | None,
+                 wait_for_retries: bool = True, kind: str = "post") -> int:
     """Send every pending delivery of the day that this dispatcher can claim; returns how many.
 
     With `wait_for_retries`, it also sleeps until deliveries waiting on a backoff are due.
+    `kind`: the day's posts, or its invites (whose text is on each row, so `post` is None).
     """
     limiter = RateLimiter(sender.settings.send_rate_per_second, sender.sleep)
     total = count_by_status(sender.session, schedule.campaign, day).get("pending", 0)
     handled = 0
     while True:
         now = sender.clock()
-        delivery_id = _next_due(sender, schedule, day, now)
+        delivery_id = _next_due(sender, schedule, day, now, kind)
         if delivery_id is None:
-            retry_at = _earliest_retry(sender, schedule, day) if wait_for_retries else None
+            retry_at = _earliest_retry(sender, schedule, day, kind) if wait_for_retries else None
             if retry_at is None:
                 return handled
             sender.sleep(max(0.0, (retry_at - now).total_seconds()))
@@ -249,7 +265,7 @@ def dispatch_day(sender: Sender, schedule: Schedule, day: date, post: Post,
             continue
         delivery = sender.session.get(Delivery, delivery_id, populate_existing=True)
         subscriber = sender.session.get(Subscriber, delivery.subscriber_id, populate_existing=True)
-        if subscriber.status != "active":
+        if subscriber.status != RECEIVES[kind]:
             # They said STOP (or were removed) after this row was planned; a retry or a
             # re-send must not reach them.
             _finish(sender, delivery, "cancelled", None, now,

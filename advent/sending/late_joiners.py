@@ -37,7 +37,7 @@ def catch_up_late_joiner(session: Session, schedule: Schedule, subscriber: Subsc
     add_deliveries(session, [subscriber], schedule.campaign, today, now)
     delivery = session.exec(select(Delivery).where(
         Delivery.subscriber_id == subscriber.id, Delivery.campaign == schedule.campaign,
-        Delivery.day == today)).one()
+        Delivery.day == today, Delivery.kind == "post")).one()
     if delivery.status == "cancelled":
         # They said STOP before today's post reached them and have come back: send it after all.
         delivery.status = "pending"

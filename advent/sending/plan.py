@@ -49,7 +49,7 @@ def plan_day(session: Session, schedule: Schedule, day: date, now: datetime) -> 
 def count_by_status(session: Session, campaign: str, day: date) -> dict[str, int]:
     rows = session.exec(
         select(Delivery.status, func.count()).where(
-            Delivery.campaign == campaign, Delivery.day == day
+            Delivery.campaign == campaign, Delivery.day == day, Delivery.kind == "post"
         ).group_by(Delivery.status)
     ).all()
     return dict(rows)

@@ -39,13 +39,14 @@ def _take_over(sender: Sender, delivery: Delivery) -> bool:
     return result.rowcount == 1
 
 
-def recover_stale_claims(sender: Sender, schedule: Schedule, day: date, post: Post) -> dict[str, int]:
-    """Settle every claim on this day older than the claim timeout; returns counts by outcome."""
+def recover_stale_claims(sender: Sender, schedule: Schedule, day: date, post: Post | None,
+                         kind: str = "post") -> dict[str, int]:
+    """Settle every claim of `kind` on this day older than the claim timeout; returns counts."""
     now = sender.clock()
     cutoff = now - timedelta(seconds=sender.settings.claim_timeout_seconds)
     stale = sender.session.exec(
         select(Delivery).where(
-            Delivery.campaign == schedule.campaign, Delivery.day == day,
+            Delivery.campaign == schedule.campaign, Delivery.day == day, Delivery.kind == kind,
             Delivery.status == "claimed", Delivery.claimed_at <= cutoff,
         )
     ).all()
@@ -61,7 +62,7 @@ def recover_stale_claims(sender: Sender, schedule: Schedule, day: date, post: Po
     return outcomes
 
 
-def _settle_claim(sender: Sender, schedule: Schedule, post: Post, delivery: Delivery,
+def _settle_claim(sender: Sender, schedule: Schedule, post: Post | None, delivery: Delivery,
                   subscriber: Subscriber) -> str:
     now = sender.clock()
     message = outgoing(delivery, subscriber, post, schedule, now)

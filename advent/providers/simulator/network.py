@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import sqlite3
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,12 +19,18 @@ from pathlib import Path
 from advent.config import Settings
 from advent.providers.base import (
     ErrorAction,
+    Finding,
+    Inbound,
     OutgoingMessage,
+    Phone,
     ProviderError,
     SendResult,
     SentRecord,
     StatusReport,
+    ok,
 )
+from advent.providers.simulator.phone import SimulatedPhone
+from advent.providers.twilio import webhooks
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sent (
@@ -56,6 +62,8 @@ def _iso(moment: datetime) -> str:
 
 class Simulator:
     name = "simulator"
+    # Simulated phones take any text at any time; the 24-hour rule is WhatsApp's, not ours.
+    enforces_whatsapp_window = False
 
     def __init__(
         self,
@@ -76,6 +84,7 @@ class Simulator:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as db:
             db.executescript(SCHEMA)
+        self.phone: Phone | None = SimulatedPhone(self._connect, lambda: self.clock())
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Simulator:
@@ -107,8 +116,8 @@ class Simulator:
             # One transaction: the message and its future receipts are recorded together or not at all.
             db.execute("BEGIN IMMEDIATE")
             db.execute(
-                "INSERT INTO sent VALUES (?, ?, ?, ?, 'post', ?, ?, ?, ?)",
-                (sid, message.reference, message.to, message.channel, message.body,
+                "INSERT INTO sent VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (sid, message.reference, message.to, message.channel, message.kind, message.body,
                  message.media_url, template, _iso(now)),
             )
             for n, status in enumerate(steps, start=1):
@@ -122,14 +131,6 @@ class Simulator:
         finally:
             db.close()
         return SendResult(sid=sid, status="queued", used_template=template is not None)
-
-    def record_reply(self, to: str, channel: str, body: str) -> None:
-        """A reply the service gave in the same breath (TwiML), as the phone received it."""
-        with closing(self._connect()) as db:
-            db.execute(
-                "INSERT INTO sent VALUES (?, NULL, ?, ?, 'reply', ?, NULL, NULL, ?)",
-                ("SM" + uuid.uuid4().hex, to, channel, body, _iso(self.clock())),
-            )
 
     def lookup(self, message: OutgoingMessage, since: datetime) -> list[SentRecord] | None:
         # The network remembers everything it accepted, so the answer is always definite.
@@ -190,7 +191,30 @@ class Simulator:
     def explain(self, code: str | None) -> tuple[ErrorAction, str]:
         return CODES.get(code or "", (ErrorAction.GIVE_UP, f"simulated network error {code}"))
 
-    # The phone side: what each simulated phone received.
+    def answers_itself(self, inbound: Inbound) -> bool:
+        return False  # the simulated network has no opt-out handling of its own
+
+    def setup_findings(self, settings: Settings) -> list[Finding]:
+        return [ok(f"provider: the built-in simulator (ADVENT_PROVIDER=simulator) keeps its "
+                   f"network in {self.path}; nothing reaches a real phone")]
+
+    # Webhooks: the simulator delivers receipts itself (collect_receipts), but its webhooks take
+    # the same form fields as Twilio's, unsigned, so a rehearsal can post to them by hand.
+    def verify_webhook(self, url: str, form: Mapping[str, str], headers: Mapping[str, str]
+                       ) -> bool:
+        return True
+
+    def read_inbound(self, form: Mapping[str, str]) -> Inbound:
+        return webhooks.inbound_from_form(form)
+
+    def read_status(self, form: Mapping[str, str], reference: str | None,
+                    headers: Mapping[str, str]) -> StatusReport | None:
+        return webhooks.status_from_form(form, reference, headers)
+
+    def webhook_answer(self, text: str | None) -> tuple[str, str]:
+        return webhooks.twiml(text)
+
+    # What each simulated phone received (tests and the exactly-once proof read these).
     def received_by(self, number: str) -> list[dict[str, str]]:
         db = self._connect()
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -20,12 +21,16 @@ from twilio.rest import Client
 from advent.config import Settings
 from advent.providers.base import (
     ErrorAction,
+    Finding,
+    Inbound,
     OutgoingMessage,
+    Phone,
     ProviderError,
     SendResult,
     SentRecord,
     StatusReport,
 )
+from advent.providers.twilio import webhooks
 from advent.providers.twilio.errors import NO_TEMPLATE, TWILIO_FAILURES, explain, provider_error
 
 TWILIO_API = "https://api.twilio.com"
@@ -72,10 +77,15 @@ def _words(text: str | None) -> str:
 
 class TwilioProvider:
     name = "twilio"
+    phone: Phone | None = None  # friends text from their own phones
+    enforces_whatsapp_window = True
 
     def __init__(self, client: Client, *, public_base_url: str, sms_from: str = "",
-                 whatsapp_from: str = "", messaging_service_sid: str = "") -> None:
+                 whatsapp_from: str = "", messaging_service_sid: str = "",
+                 auth_token: str = "", handles_sms_opt_out: bool = True) -> None:
         self.client = client
+        self.auth_token = auth_token  # signs webhooks, even when an API key sends
+        self.handles_sms_opt_out = handles_sms_opt_out
         self.public_base_url = public_base_url.rstrip("/")
         self.sms_from = sms_from
         self.whatsapp_from = whatsapp_from
@@ -85,7 +95,9 @@ class TwilioProvider:
     def from_settings(cls, settings: Settings) -> TwilioProvider:
         return cls(make_client(settings), public_base_url=settings.public_base_url,
                    sms_from=settings.twilio_from, whatsapp_from=settings.twilio_whatsapp_from,
-                   messaging_service_sid=settings.twilio_messaging_service_sid)
+                   messaging_service_sid=settings.twilio_messaging_service_sid,
+                   auth_token=settings.twilio_auth_token,
+                   handles_sms_opt_out=settings.twilio_handles_sms_opt_out)
 
     def address(self, message: OutgoingMessage) -> str:
         return f"whatsapp:{message.to}" if message.channel == "whatsapp" else message.to
@@ -186,7 +198,8 @@ class TwilioProvider:
         except TWILIO_FAILURES:
             return None
         code = str(found.error_code) if found.error_code else None
-        return StatusReport(sid=sid, status=found.status or "queued", error_code=code)
+        status = found.status or "queued"
+        return StatusReport(sid=sid, status=webhooks.OUR_STATUS.get(status, status), error_code=code)
 
     def collect_receipts(self, now: datetime) -> list[StatusReport]:
         return []  # Twilio pushes status callbacks to /twilio/status
@@ -197,3 +210,26 @@ class TwilioProvider:
     def explain(self, code: str | None) -> tuple[ErrorAction, str]:
         return explain(code)
 
+
+    def answers_itself(self, inbound: Inbound) -> bool:
+        return webhooks.answers_itself(inbound, handles_sms_opt_out=self.handles_sms_opt_out)
+
+    def setup_findings(self, settings: Settings) -> list[Finding]:
+        # Imported here: the REST checks are only for `advent doctor`, never for a send.
+        from advent.providers.twilio.checks import twilio_findings
+
+        return twilio_findings(settings, self.client)
+
+    def verify_webhook(self, url: str, form: Mapping[str, str], headers: Mapping[str, str]
+                       ) -> bool:
+        return webhooks.signature_ok(self.auth_token, url, form, headers)
+
+    def read_inbound(self, form: Mapping[str, str]) -> Inbound:
+        return webhooks.inbound_from_form(form)
+
+    def read_status(self, form: Mapping[str, str], reference: str | None,
+                    headers: Mapping[str, str]) -> StatusReport | None:
+        return webhooks.status_from_form(form, reference, headers)
+
+    def webhook_answer(self, text: str | None) -> tuple[str, str]:
+        return webhooks.twiml(text)

@@ -1,0 +1,52 @@
+"""Invites go out like posts: a delivery row first, then claim, pace, hand-over and receipts.
+
+The row is written when the organiser invites (see `advent.people.invites`); here it is handed
+to the provider by the same dispatcher as a day's posts, so an invite is retried, reconciled,
+receipted and counted like any post, and never sent twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import and_, or_
+from sqlmodel import select
+
+from advent.content.schedules import Schedule
+from advent.sending.dispatch import Sender, dispatch_day
+from advent.sending.recovery import recover_stale_claims
+from advent.store.tables import Delivery
+
+
+def _days_with_invites_to_send(sender: Sender, schedule: Schedule) -> list[date]:
+    cutoff = sender.clock() - timedelta(seconds=sender.settings.claim_timeout_seconds)
+    days = sender.session.exec(
+        select(Delivery.day).where(
+            Delivery.campaign == schedule.campaign, Delivery.kind == "invite",
+            or_(Delivery.status == "pending",
+                # a claim a crash left behind: settled by asking the provider first
+                and_(Delivery.status == "claimed", Delivery.claimed_at <= cutoff)),
+        ).distinct().order_by(Delivery.day)
+    ).all()
+    sender.session.commit()
+    return list(days)
+
+
+def send_invites(sender: Sender, schedule: Schedule, wait_for_retries: bool = True) -> int:
+    """Hand every invite of the campaign that is due to the provider; returns how many.
+
+    With `wait_for_retries`, it also waits for invites the provider asked us to try again later.
+    """
+    handled = 0
+    for day in _days_with_invites_to_send(sender, schedule):
+        recover_stale_claims(sender, schedule, day, None, kind="invite")
+        handled += dispatch_day(sender, schedule, day, None, wait_for_retries, kind="invite")
+    return handled
+
+
+def invite_status(sender: Sender, delivery_id: int) -> Delivery:
+    """The invite's row as it stands now (after its hand-over and any receipts)."""
+    delivery = sender.session.get(Delivery, delivery_id, populate_existing=True)
+    sender.session.commit()
+    assert delivery is not None and delivery.kind == "invite", f"no invite {delivery_id}"
+    return delivery
