@@ -18,7 +18,8 @@ FORM = {"From": "+447911123456", "To": "+15005550006", "Body": "HAPPY", "Message
 @pytest.fixture
 def twilio_app(project, simulator, runtime):
     """Twilio settings (so signatures are checked), with the simulator standing in behind."""
-    rt = build_runtime(twilio_settings(project), provider=simulator)
+    rt = build_runtime(twilio_settings(project, DATABASE_URL=runtime.settings.database_url),
+                       provider=simulator)
     rt.clock = simulator.clock
     app = create_app(runtime=rt)
     return app, rt

@@ -94,6 +94,8 @@ class ProviderError(Exception):
 
 class Provider(Protocol):
     name: str
+    # True when nothing reaches a real phone: such a provider keeps its own database.
+    rehearsal: bool
 
     def send(self, message: OutgoingMessage) -> SendResult:
         """Hand one message to the network; raise ProviderError when it is refused."""

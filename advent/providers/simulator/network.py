@@ -56,6 +56,7 @@ def _iso(moment: datetime) -> str:
 
 class Simulator:
     name = "simulator"
+    rehearsal = True  # nobody real is texted: drama numbers are fine, data stays out of a live list
 
     def __init__(
         self,

@@ -72,6 +72,7 @@ def _words(text: str | None) -> str:
 
 class TwilioProvider:
     name = "twilio"
+    rehearsal = False
 
     def __init__(self, client: Client, *, public_base_url: str, sms_from: str = "",
                  whatsapp_from: str = "", messaging_service_sid: str = "") -> None:
