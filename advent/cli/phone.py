@@ -18,7 +18,7 @@ from advent.sending.days import sweep
 def phone(number: str, text: tuple[str, ...], whatsapp: bool) -> None:
     rt = runtime()
     try:
-        e164 = normalise_number(number, rt.settings.default_region)
+        e164 = normalise_number(number, rt.settings.default_region, allow_drama_numbers=rt.provider.rehearsal)
     except InvalidNumber as error:
         raise click.BadParameter(str(error), param_hint="NUMBER") from None
     sender = f"whatsapp:{e164}" if whatsapp else e164
