@@ -6,9 +6,15 @@ start-up with one message naming each bad key, never a traceback.
 
 from __future__ import annotations
 
+import difflib
+import os
+import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+import phonenumbers
+from dotenv import dotenv_values
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -86,6 +92,16 @@ class Settings(BaseSettings):
             raise ValueError("must start with https:// (or http:// for local use)")
         return value.rstrip("/")
 
+    @field_validator("default_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        region = value.strip().upper()
+        if region in phonenumbers.SUPPORTED_REGIONS:
+            return region
+        # "UK" is what most people type; phonenumbers (like ISO 3166) says GB.
+        hint = "GB for the United Kingdom" if region == "UK" else "e.g. GB, IE or US"
+        raise ValueError(f"not a region code phonenumbers knows; use a two-letter ISO code, {hint}")
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
@@ -101,7 +117,10 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _fill_defaults_and_check_twilio(self) -> Settings:
         if not self.database_url:
-            self.database_url = f"sqlite:///{self.instance_dir / 'advent.db'}"
+            # A rehearsal keeps its own file, so going live never inherits its test numbers
+            # or the days it tried out (see README, "Going live").
+            name = "rehearsal.db" if self.provider == "simulator" else "advent.db"
+            self.database_url = f"sqlite:///{self.instance_dir / name}"
         if self.simulator_path is None:
             self.simulator_path = self.instance_dir / "phone-network.db"
         if self.provider == "twilio":
@@ -146,8 +165,54 @@ def _describe(error: ValidationError) -> str:
     return "\n".join(lines)
 
 
+def setting_names() -> list[str]:
+    """Every environment name a setting is read from."""
+    return [str(field.validation_alias) for field in Settings.model_fields.values()]
+
+
+def unknown_setting_warnings(names: Iterable[str]) -> list[str]:
+    """One sentence per name that looks like a setting of ours but is not one.
+
+    Every ADVENT_* name is ours; another name is only mentioned when it is a near miss of a
+    real one (DATABSE_URL), since the environment holds plenty of other programs' settings.
+    """
+    known = setting_names()
+    # Names are matched without regard to case, as pydantic-settings reads them; overrides in
+    # code may also use the field names.
+    accepted = {name.upper() for name in known} | {name.upper() for name in Settings.model_fields}
+    found = []
+    for name in dict.fromkeys(names):
+        if name.upper() in accepted:
+            continue
+        close = difflib.get_close_matches(name.upper(), known, n=1, cutoff=0.75)
+        if close:
+            found.append(f"{name} is not a setting advent knows, so it is ignored; "
+                         f"did you mean {close[0]}?")
+        elif name.upper().startswith("ADVENT_"):
+            found.append(f"{name} is not a setting advent knows, so it is ignored; "
+                         "see the README's Configuration table for the names")
+    return found
+
+
+_warned: set[str] = set()
+
+
+def _warn_about_unknown_names(environ: Mapping[str, str], env_file: Any,
+                              overrides: Mapping[str, Any]) -> None:
+    names = [name for name in environ if name.upper().startswith("ADVENT_")]
+    if env_file is not None and Path(env_file).is_file():
+        names += [name for name in dotenv_values(env_file) if name]
+    names += [name for name in overrides if not name.startswith("_")]
+    for warning in unknown_setting_warnings(names):
+        # Once per process: settings are read by several layers, the warning is worth one line.
+        if warning not in _warned:
+            _warned.add(warning)
+            print(f"advent: warning: {warning}", file=sys.stderr)
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment and `.env`, with `overrides` (by setting name) on top."""
+    _warn_about_unknown_names(os.environ, overrides.get("_env_file", ".env"), overrides)
     try:
         return Settings(**overrides)
     except ValidationError as error:

@@ -21,8 +21,9 @@ from advent.content.schedules import (
 )
 from advent.providers import make_provider
 from advent.providers.base import Provider
-from advent.store.database import make_engine
+from advent.store.database import describe_location, make_engine, require_reachable
 from advent.store.migrate import require_current_schema
+from advent.store.stamps import LIVE, REHEARSAL, require_kind
 from advent.store.tables import utcnow
 
 log = logging.getLogger(__name__)
@@ -56,14 +57,19 @@ class Runtime:
 
 def build_runtime(settings: Settings | None = None, *, check_schema: bool = True,
                   provider: Provider | None = None) -> Runtime:
-    """Raises ConfigError, ScheduleError or SchemaOutOfDate with a message for a person."""
+    """Raises one of startup.SETUP_ERRORS with a message for a person."""
     settings = settings or load_settings()
-    db = make_engine(settings.database_url)
+    db = make_engine(settings.database_url, settings.instance_dir)
+    require_reachable(db)
+    provider = provider or make_provider(settings)
     if check_schema:
         require_current_schema(db)
+        with Session(db) as session:
+            kind = REHEARSAL if provider.rehearsal else LIVE
+            require_kind(session, kind, describe_location(db.url), utcnow())
     schedules = load_schedules(settings.schedules_dir)
     default_schedule(schedules, settings.default_schedule)  # a bad name fails at start-up
-    runtime = Runtime(settings, db, provider or make_provider(settings), schedules)
+    runtime = Runtime(settings, db, provider, schedules)
     for schedule in schedules:
         # A broken reply text is told now, loudly, but never stops the service: STOP handling
         # and the daily post matter more, and each reply falls back to a plain text of ours.

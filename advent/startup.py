@@ -13,9 +13,12 @@ from advent.config import ConfigError
 from advent.content.posts import ContentError
 from advent.content.replies import RepliesError
 from advent.content.schedules import ScheduleError
+from advent.store.database import DatabaseUnavailable
 from advent.store.migrate import SchemaOutOfDate
+from advent.store.stamps import WrongDatabase
 
-SETUP_ERRORS = (ConfigError, ScheduleError, SchemaOutOfDate, ContentError, RepliesError)
+SETUP_ERRORS = (ConfigError, ScheduleError, SchemaOutOfDate, ContentError, RepliesError,
+                DatabaseUnavailable, WrongDatabase)
 
 
 @contextmanager

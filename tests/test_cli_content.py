@@ -83,7 +83,7 @@ def test_folders_come_from_dot_env_in_the_working_folder(
     write_dot_env(workdir, project)
     result = runner.invoke(main, ["content", "check"])
     assert result.exit_code == 1, result.output
-    assert "error: mood: unknown front matter field" in result.output
+    assert "error: advent-2026 day 07: mood: unknown front matter field" in result.output
 
 
 def test_folder_options_override_dot_env(runner: CliRunner, project: Path, workdir: Path) -> None:
@@ -124,8 +124,8 @@ def test_broken_post_exits_non_zero_naming_file_and_problem(
     result = check(runner, project)
     assert result.exit_code == 1
     assert "advent-2026 day 07" in result.output
-    assert "error: mood: unknown front matter field" in result.output
-    assert "error: no post: expected " in result.output and "11.md" in result.output
+    assert "error: advent-2026 day 07: mood: unknown front matter field" in result.output
+    assert "error: advent-2026 day 11: no post: expected " in result.output and "11.md" in result.output
     assert "24 posts checked (9 reply texts too), 2 errors," in result.output
 
 
@@ -192,5 +192,5 @@ def test_schedule_template_variables_with_a_gap_are_an_error_naming_the_file(
     ), encoding="utf-8")
     result = check(runner, project)
     assert result.exit_code == 1, result.output
-    assert "advent-2026.toml  not counted\n  error: whatsapp_template_variables: no '2';" in result.output
+    assert "error: advent-2026.toml: whatsapp_template_variables: no '2';" in result.output
     assert "24 posts checked (9 reply texts too), 1 error," in result.output

@@ -37,8 +37,8 @@ def test_send_twice_sends_once_and_stats_count_each_status(advent, runtime, sche
     people = add_people(runtime.session(), schedule, 3, datetime(2026, 11, 30, tzinfo=UTC))
     first = advent("send", "--date", "2026-12-05")
     second = advent("send", "--date", "2026-12-05")
-    assert "3 newly planned, 3 handed over" in first.output
-    assert "0 newly planned, 0 handed over" in second.output
+    assert "3 newly planned, 3 people handed over now" in first.output
+    assert "0 newly planned, 0 people handed over now" in second.output
     assert simulator.posts_received() == {p.phone: 1 for p in people}
     clock.advance(60)
     rows = json.loads(advent("stats", "--json").output)

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_defaults_run_on_the_simulator_and_sqlite_in_instance():
     settings = load_settings(_env_file=None)
     assert settings.provider == "simulator"
-    assert settings.database_url == "sqlite:///instance/advent.db"
+    assert settings.database_url == "sqlite:///instance/rehearsal.db"
     assert str(settings.messages_dir) == "messages" and str(settings.schedules_dir) == "schedules"
 
 
@@ -82,3 +82,65 @@ def test_a_join_keyword_that_already_means_stop_is_refused(project):
     with pytest.raises(ScheduleError) as caught:
         load_schedules(project / "schedules")
     assert "join_keyword: 'stop' already means STOP, HELP or JOIN" in str(caught.value)
+
+
+TWILIO = dict(TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN="token", TWILIO_FROM="+15005550006")
+
+
+def test_the_simulator_and_a_real_provider_keep_separate_default_databases():
+    rehearsal = load_settings(_env_file=None)
+    live = load_settings(_env_file=None, ADVENT_PROVIDER="twilio", **TWILIO)
+    assert rehearsal.database_url.endswith("instance/rehearsal.db")
+    assert live.database_url.endswith("instance/advent.db")
+
+
+def test_a_misspelt_setting_is_warned_about_naming_the_real_one(monkeypatch, capsys):
+    monkeypatch.setenv("ADVENT_PROVDER", "twilio")
+    settings = load_settings(_env_file=None)
+    assert settings.provider == "simulator"  # still ignored, but no longer silently
+    err = capsys.readouterr().err
+    assert "ADVENT_PROVDER is not a setting advent knows" in err
+    assert "did you mean ADVENT_PROVIDER?" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_misspelt_key_in_dot_env_is_warned_about(tmp_path, capsys):
+    env_file = tmp_path / ".env"
+    env_file.write_text("ADVENT_ORGANISER_NAM=Sam\nDATABSE_URL=sqlite:///x.db\nFLASK_DEBUG=1\n")
+    load_settings(_env_file=env_file)
+    err = capsys.readouterr().err
+    assert "ADVENT_ORGANISER_NAM is not a setting" in err and "ADVENT_ORGANISER_NAME?" in err
+    assert "did you mean DATABASE_URL?" in err
+    assert "FLASK_DEBUG" not in err  # other programs' settings are none of our business
+
+
+def test_an_unknown_advent_name_with_no_near_miss_points_at_the_readme(monkeypatch, capsys):
+    monkeypatch.setenv("ADVENT_COLOUR_SCHEME", "blue")
+    load_settings(_env_file=None)
+    assert "ADVENT_COLOUR_SCHEME is not a setting" in capsys.readouterr().err
+
+
+def test_real_settings_in_any_case_give_no_warning(monkeypatch, capsys):
+    monkeypatch.setenv("advent_send_rate", "2")
+    assert load_settings(_env_file=None, database_url="").send_rate_per_second == 2
+    assert capsys.readouterr().err == ""
+
+
+def test_region_uk_is_refused_suggesting_gb():
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None, ADVENT_DEFAULT_REGION="UK")
+    message = str(caught.value)
+    assert "ADVENT_DEFAULT_REGION" in message and "GB for the United Kingdom" in message
+
+
+def test_a_lower_case_region_is_accepted():
+    assert load_settings(_env_file=None, ADVENT_DEFAULT_REGION="ie").default_region == "IE"
+
+
+def test_a_bad_region_stops_the_command_with_exit_2(tmp_path):
+    env = {**os.environ, "ADVENT_DEFAULT_REGION": "UK", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "advent.cli", "stats"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "ADVENT_DEFAULT_REGION" in result.stderr and "GB" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout

@@ -8,6 +8,8 @@ from sqlmodel import select
 from advent import create_app
 from advent.providers.twilio.provider import TwilioProvider
 from advent.runtime import build_runtime
+from advent.store.database import make_engine
+from advent.store.migrate import upgrade
 from advent.store.tables import DeliveryEvent, InboundMessage, Subscriber
 from tests.twilio_double import twilio_settings
 from tests.webhook_helpers import PUBLIC as BASE
@@ -17,9 +19,10 @@ FORM = {"From": "+447911123456", "To": "+15005550006", "Body": "HAPPY", "Message
 
 
 @pytest.fixture
-def twilio_app(project, clock, runtime):
+def twilio_app(project, clock):
     """The twilio provider, which checks signatures (no request reaches Twilio's API here)."""
     settings = twilio_settings(project)
+    upgrade(make_engine(settings.database_url))
     rt = build_runtime(settings, provider=TwilioProvider.from_settings(settings))
     rt.clock = clock
     app = create_app(runtime=rt)

@@ -59,7 +59,7 @@ class TwilioSetup:
 
 
 def twilio_setup(project: Path, clock: Callable[[], datetime], **extra: str) -> TwilioSetup:
-    """A migrated database, a runtime and an sender that send through the twilio provider."""
+    """A migrated database, a runtime and a sender that send through the twilio provider."""
     settings = twilio_settings(project, **extra)
     upgrade(make_engine(settings.database_url))
     provider = TwilioProvider.from_settings(settings)

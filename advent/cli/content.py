@@ -9,6 +9,7 @@ import click
 
 from advent.config import load_settings
 from advent.content.check import PostReport, check_campaign, check_schedule_templates
+from advent.content.findings import findings, place
 from advent.content.replies_check import check_replies
 from advent.content.schedules import ScheduleError, load_schedules
 
@@ -23,27 +24,26 @@ def _plural(count: int, word: str) -> str:
 
 
 def _headline(report: PostReport) -> str:
-    if report.reply:
-        where = f"{report.campaign} reply {report.reply}"
-    elif report.day:
-        where = f"{report.campaign} day {report.day:02d}"
-    else:
-        where = report.path.name
+    where = place(report)
     if report.encoding is None:
-        return f"{where}  not counted"
-    return (
-        f"{where}  {report.encoding}  {_plural(report.segments, 'segment')}  "
-        f"{_plural(report.characters, 'char')}"
-    )
+        line = f"{where}  not counted"
+    else:
+        line = (f"{where}  {report.encoding}  {_plural(report.segments, 'segment')}  "
+                f"{_plural(report.characters, 'char')}")
+    # The problems themselves are listed once, below the table, so a repeated one is one line.
+    if report.errors:
+        line += f"  ({_plural(len(report.errors), 'error')}, see below)"
+    return line
 
 
 def _print_human(reports: list[PostReport]) -> None:
     for report in reports:
         click.echo(_headline(report))
-        for error in report.errors:
-            click.echo(f"  error: {error}")
-        for warning in report.warnings:
-            click.echo(f"  warning: {warning}")
+    found = findings(reports)
+    if found:
+        click.echo("")
+    for finding in found:
+        click.echo(finding.describe())
     errors = sum(len(report.errors) for report in reports)
     warnings = sum(len(report.warnings) for report in reports)
     # Reports on a schedule file or a broken replies file are neither posts nor reply texts.

@@ -25,7 +25,7 @@ def phone(number: str, text: tuple[str, ...], whatsapp: bool) -> None:
             f"sends through {rt.provider.name}: text the service from a real phone instead, or "
             "set ADVENT_PROVIDER=simulator to rehearse.")
     try:
-        e164 = normalise_number(number, rt.settings.default_region)
+        e164 = normalise_number(number, rt.settings.default_region, allow_drama_numbers=rt.provider.rehearsal)
     except InvalidNumber as error:
         raise click.BadParameter(str(error), param_hint="NUMBER") from None
     inbound = handset.text_service(e164, " ".join(text), whatsapp=whatsapp)

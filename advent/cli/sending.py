@@ -14,7 +14,10 @@ from advent.content.segments import count_segments
 from advent.organiser.stats import day_stats, invite_stats, problems
 from advent.people.subscriptions import active_count
 from advent.receipts import collect_receipts
+from advent.runtime import Runtime
 from advent.sending.days import send_day
+from advent.sending.plan import count_by_status
+from advent.sending.progress import next_day_to_send, people_handed_over, waiting_for_retry
 
 
 def _campaign_day(campaign: str | None, day: date | None) -> tuple[Schedule, date]:
@@ -46,15 +49,45 @@ def send(campaign: str | None, day: date | None, dry_run: bool) -> None:
         click.echo(post.text)
         click.echo("\nDry run: nothing sent.")
         return
+    with rt.session() as session:
+        before = people_handed_over(session, schedule.campaign, chosen)
     sender = sender_for(rt, progress=True)
     result = send_day(sender, schedule, chosen, post)
     collect_receipts(sender.session, rt.provider, now())
-    summary = ", ".join(f"{n} {s}" for s, n in sorted(result.counts.items())) or "nobody on the list"
-    click.echo(f"{schedule.campaign} {chosen}: {result.planned} newly planned, "
-               f"{result.handled} handed over now; {summary}.")
-    if not result.finished:
-        click.echo("Some deliveries are still waiting for a retry; run `advent send` again later, "
+    _print_sent(rt, schedule, chosen, result.planned, before)
+
+
+def _print_sent(rt: Runtime, schedule: Schedule, day: date, planned: int, before: int) -> None:
+    # People, not attempts: a post refused as busy and tried again is still one person.
+    with rt.session() as session:
+        handed = people_handed_over(session, schedule.campaign, day) - before
+        waiting = waiting_for_retry(session, schedule.campaign, day)
+        counts = count_by_status(session, schedule.campaign, day)
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nobody on the list"
+    click.echo(f"{schedule.campaign} {day}: {planned} newly planned, "
+               f"{_people(handed)} handed over now, {waiting} waiting for a retry; {summary}.")
+    if waiting:
+        click.echo(f"{_people(waiting)} still waiting for a retry: run `advent send` again later, "
                    "or leave it to the scheduler.")
+
+
+def _people(count: int) -> str:
+    return "1 person" if count == 1 else f"{count} people"
+
+
+@click.command("next-day", help="Print the next day of the campaign still to be sent (YYYY-MM-DD), "
+                                "from today on; `scripts/dev.py start` suggests it.")
+@CAMPAIGN
+def next_day(campaign: str | None) -> None:
+    rt = runtime()
+    schedule = rt.schedule(campaign)
+    with rt.session() as session:
+        found = next_day_to_send(session, schedule, schedule.local_date(now()))
+    if found is None:
+        click.echo(f"{schedule.campaign} has no day left to send ({schedule.first_day} to "
+                   f"{schedule.last_day}); add a schedule for the next campaign", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo(found.isoformat())
 
 
 @click.command(help="Deliveries per day and how many are in each status (queued, sent, "
@@ -100,4 +133,4 @@ def _problem_line(p: dict) -> str:
             f"{p['reason']}")
 
 
-COMMANDS = [send, stats]
+COMMANDS = [send, next_day, stats]

@@ -24,7 +24,8 @@ def subscribers() -> None:
 
 def _number(raw: str) -> str:
     try:
-        return normalise_number(raw, runtime().settings.default_region)
+        return normalise_number(raw, runtime().settings.default_region,
+                                allow_drama_numbers=runtime().provider.rehearsal)
     except InvalidNumber as error:
         raise click.BadParameter(str(error), param_hint="NUMBER") from None
 

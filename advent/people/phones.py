@@ -14,12 +14,23 @@ class InvalidNumber(ValueError):
     """A phone number that cannot be used; the message says why."""
 
 
-def normalise_number(raw: str, region: str = "GB", *, strict: bool = True) -> str:
+# Ofcom keeps 07700 900000 to 900999 for drama: never anyone's phone, and the numbers a
+# tester types first. phonenumbers calls them invalid, as they are on a real network.
+DRAMA_NUMBERS = re.compile(r"^\+447700900\d{3}$")
+
+
+def is_drama_number(e164: str) -> bool:
+    return bool(DRAMA_NUMBERS.match(e164))
+
+
+def normalise_number(raw: str, region: str = "GB", *, strict: bool = True,
+                     allow_drama_numbers: bool = False) -> str:
     """E.164 for a number typed by a person or sent by a provider ("whatsapp:+44...").
 
     `strict` (numbers the organiser types) asks phonenumbers whether the number is assigned;
     numbers the network hands us only need to be possible, because a new range a friend's
-    carrier uses may be newer than phonenumbers' metadata.
+    carrier uses may be newer than phonenumbers' metadata. `allow_drama_numbers` accepts the
+    UK's drama range too: only for a provider that reaches no real phone (the simulator).
     """
     text = (raw or "").strip().removeprefix("whatsapp:").strip()
     if not text:
@@ -28,13 +39,16 @@ def normalise_number(raw: str, region: str = "GB", *, strict: bool = True) -> st
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as error:
         raise InvalidNumber(f"{text!r} is not a phone number ({error}); use the +44... form") from None
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if allow_drama_numbers and is_drama_number(e164):
+        return e164
     usable = phonenumbers.is_valid_number if strict else phonenumbers.is_possible_number
     if not usable(parsed):
         raise InvalidNumber(
             f"{text!r} is not a valid phone number for region {region}; "
             "check the digits or write it with its country code, e.g. +447911123456"
         )
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return e164
 
 
 def mask(phone: str) -> str:

@@ -172,6 +172,8 @@ class Provider(Protocol):
     phone: Phone | None
     # True when WhatsApp's 24-hour rule is enforced (a day without a template never arrives).
     enforces_whatsapp_window: bool
+    # True when nothing reaches a real phone: such a provider keeps its own database.
+    rehearsal: bool
 
     def send(self, message: OutgoingMessage) -> SendResult:
         """Hand one message to the network; raise ProviderError when it is refused."""

@@ -5,18 +5,53 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, event
+from sqlalchemy import URL, Engine, Table, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
 
-def make_engine(database_url: str) -> Engine:
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or created; the message says where and what to do."""
+
+
+def describe_location(database_url: str | URL) -> str:
+    """Where the database is, fit to print: a SQLite file's path, or the URL without password."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return url.database or "memory"
+    # Shown as the organiser wrote it (no driver name), and never with the password.
+    return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
+
+
+def _sqlite_folder(database: str, instance_dir: Path | None) -> None:
+    """Make the instance folder on first use; anywhere else, the folder must exist already.
+
+    A typo in DATABASE_URL (one slash too many) would otherwise create folders at the root of
+    the disk and keep the list somewhere nobody looks.
+    """
+    folder = Path(database).parent
+    if folder.is_dir():
+        return
+    inside = instance_dir is not None and folder.resolve().is_relative_to(instance_dir.resolve())
+    if inside:
+        folder.mkdir(parents=True, exist_ok=True)
+        return
+    raise DatabaseUnavailable(
+        f"the database would be {Path(database).resolve()}, but the folder {folder.resolve()} does not "
+        "exist; create that folder first if this is where you want it, or unset DATABASE_URL to "
+        "keep the database in the instance folder"
+    )
+
+
+def make_engine(database_url: str, instance_dir: Path | None = None) -> Engine:
+    """An engine for `database_url`; a SQLite file's folder is only created inside `instance_dir`."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         # pre_ping: a hosted PostgreSQL drops idle connections; find out before using one.
         return create_engine(database_url, pool_pre_ping=True, hide_parameters=True)
     if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        _sqlite_folder(url.database, instance_dir)
     # A scheduler, a web worker and a CLI command may share the file: wait for locks, don't fail.
     # hide_parameters: a logged database error must not print a friend's phone number.
     engine = create_engine(database_url, hide_parameters=True,
@@ -41,6 +76,22 @@ def make_engine(database_url: str) -> Engine:
 
     return engine
 
+
+def require_reachable(engine: Engine) -> None:
+    """Connect once, so a database that cannot be reached is one sentence, not a traceback."""
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        password = engine.url.password
+        if password:  # drivers rarely echo it, but never risk printing it
+            reason = reason.replace(str(password), "***")
+        raise DatabaseUnavailable(
+            f"could not connect to the database at {describe_location(engine.url)} ({reason}); "
+            "check DATABASE_URL (host, port, name, user, password) and that the server is running "
+            "and reachable from here"
+        ) from None
 
 
 def insert_ignoring_duplicates(

@@ -64,6 +64,7 @@ class Simulator:
     name = "simulator"
     # Simulated phones take any text at any time; the 24-hour rule is WhatsApp's, not ours.
     enforces_whatsapp_window = False
+    rehearsal = True  # nobody real is texted: drama numbers are fine, data stays out of a live list
 
     def __init__(
         self,

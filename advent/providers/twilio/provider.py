@@ -79,6 +79,7 @@ class TwilioProvider:
     name = "twilio"
     phone: Phone | None = None  # friends text from their own phones
     enforces_whatsapp_window = True
+    rehearsal = False
 
     def __init__(self, client: Client, *, public_base_url: str, sms_from: str = "",
                  whatsapp_from: str = "", messaging_service_sid: str = "",
