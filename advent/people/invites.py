@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from advent.content.schedules import Schedule
-from advent.people.subscriptions import cancel_unsent, find_subscriber, record_consent
+from advent.people.subscriptions import cancel_unsent, find_subscriber
+from advent.states import subscribers
+from advent.states.subscribers import SubscriberStatus
 from advent.store.tables import Subscriber
 
 
@@ -34,10 +36,10 @@ def prepare_invite(session: Session, schedule: Schedule, *, phone: str, channel:
                             f"not {channel}")
     subscriber = find_subscriber(session, phone, channel, schedule.campaign)
     if subscriber is not None:
-        if subscriber.status == "stopped":
+        if subscriber.status == SubscriberStatus.STOPPED:
             raise InviteRefused("this person said STOP; they can rejoin themselves, "
                                 "but we never invite them again")
-        if subscriber.status in ("active", "waiting"):
+        if subscriber.status in (SubscriberStatus.ACTIVE, SubscriberStatus.WAITING):
             raise InviteRefused(f"already on the list ({subscriber.status})")
         last = subscriber.invited_at
         if last is not None and now - last < timedelta(days=cooldown_days):
@@ -45,23 +47,15 @@ def prepare_invite(session: Session, schedule: Schedule, *, phone: str, channel:
                                 f"{cooldown_days} days (ADVENT_INVITE_COOLDOWN_DAYS)")
     else:
         subscriber = Subscriber(phone=phone, channel=channel, campaign=schedule.campaign,
-                                status="invited", created_at=now)
-    subscriber.status = "invited"
-    subscriber.invited_at = now
+                                created_at=now)
     subscriber.name = (name or subscriber.name or "")[:80] or None
-    session.add(subscriber)
-    session.flush()
-    record_consent(session, subscriber, kind="invite", method="organiser", now=now,
-                   confirmation=text)
+    subscribers.invite(session, subscriber, text=text, now=now)
     session.commit()
     return Invite(subscriber, text)
 
 
 def remove(session: Session, subscriber: Subscriber, now: datetime) -> None:
     """The organiser takes someone off the list: recorded like any opt-out, nothing deleted."""
-    subscriber.status = "removed"
-    subscriber.stopped_at = now
-    session.add(subscriber)
+    subscribers.remove(session, subscriber, now)
     cancel_unsent(session, subscriber, now)
-    record_consent(session, subscriber, kind="opt_out", method="organiser", now=now)
     session.commit()
