@@ -17,8 +17,6 @@ from advent.states.machine import Table, TransitionRefused
 from advent.store.database import insert_ignoring_duplicates
 from advent.store.tables import DayRun
 
-__all__ = ["DayRunStatus", "TransitionRefused"]
-
 
 class DayRunStatus(StrEnum):
     DUE = "due"  # recorded, not started

@@ -21,11 +21,10 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlmodel import Session
 
-from advent.states.machine import Table, TransitionRefused
+from advent.states.machine import Table
+from advent.states.machine import TransitionRefused as TransitionRefused  # what a refused move raises
 from advent.store.database import insert_ignoring_duplicates
 from advent.store.tables import Delivery, DeliveryEvent
-
-__all__ = ["DeliveryStatus", "TransitionRefused"]
 
 
 class DeliveryStatus(StrEnum):

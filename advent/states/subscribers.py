@@ -13,10 +13,9 @@ from enum import StrEnum
 
 from sqlmodel import Session
 
-from advent.states.machine import Table, TransitionRefused
+from advent.states.machine import Table
+from advent.states.machine import TransitionRefused as TransitionRefused  # what a refused move raises
 from advent.store.tables import ConsentEvent, Subscriber
-
-__all__ = ["SubscriberStatus", "TransitionRefused"]
 
 
 class SubscriberStatus(StrEnum):
