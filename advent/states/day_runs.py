@@ -28,7 +28,7 @@ class DayRunStatus(StrEnum):
 
 R = DayRunStatus
 
-MOVES: dict[R | None, frozenset[R]] = {
+MOVES: dict[str | None, frozenset[R]] = {
     None: frozenset({R.DUE}),
     R.DUE: frozenset({R.SENDING, R.MISSED, R.FAILED}),
     # Sending again: the sweep finishes a day whose sender stopped, `advent send` re-runs it.
@@ -42,7 +42,7 @@ MOVES: dict[R | None, frozenset[R]] = {
     R.FAILED: frozenset({R.SENDING, R.SENT, R.MISSED, R.FAILED}),
 }
 
-_REASONS: dict[tuple[R | None, R], str] = {
+_REASONS: dict[tuple[str | None, str], str] = {
     (R.SENT, R.MISSED): "it was sent; a sent day is never marked missed afterwards",
     (R.SENT, R.FAILED): "it was sent; a sent day is never marked failed afterwards",
     (R.DUE, R.SENT): "nothing was sent yet; a day is sent only by sending it",

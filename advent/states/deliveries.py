@@ -72,7 +72,7 @@ def _reported_after(current: D) -> frozenset[D]:
 # A send that ended without the provider's id: retry later, give up, need a template, or ask.
 _ATTEMPT_ENDS = frozenset({D.PENDING, D.UNKNOWN, D.FAILED, D.NEEDS_TEMPLATE})
 
-MOVES: dict[D | None, frozenset[D]] = {
+MOVES: dict[str | None, frozenset[D]] = {
     None: frozenset({D.PENDING}),  # planned
     D.PENDING: frozenset({D.CLAIMED, D.CANCELLED}),
     # Claimed: handed over (any report), ended without an id, or cancelled (they said STOP).
@@ -91,8 +91,8 @@ MOVES: dict[D | None, frozenset[D]] = {
 }
 
 
-def _reasons() -> dict[tuple[D | None, D], str]:
-    reasons: dict[tuple[D | None, D], str] = {}
+def _reasons() -> dict[tuple[str | None, str], str]:
+    reasons: dict[tuple[str | None, str], str] = {}
     for current in map(D, RANK):
         for target in map(D, RANK):
             if RANK[target] <= RANK[current] and current not in (D.PENDING, D.CLAIMED, D.UNKNOWN):

@@ -22,21 +22,22 @@ class Table(Generic[S]):
     """The allowed moves of one machine: from each state (None: no row yet) to its next ones."""
 
     machine: str  # in the organiser's words: "a delivery", "a subscriber", "a day"
-    moves: Mapping[S | None, frozenset[S]]
+    # Keyed by str as well as S: a status read back from the database is a plain string.
+    moves: Mapping[str | None, frozenset[S]]
     # Why a particular move is refused, where "it may only go to ..." would not explain it.
-    reasons: Mapping[tuple[S | None, S], str] = field(default_factory=dict)
+    reasons: Mapping[tuple[str | None, str], str] = field(default_factory=dict)
 
-    def allows(self, current: S | None, target: S) -> bool:
+    def allows(self, current: str | None, target: str) -> bool:
         return target in self.moves.get(current, frozenset())
 
-    def check(self, current: S | None, target: S) -> None:
+    def check(self, current: str | None, target: str) -> None:
         """Raise TransitionRefused unless the table allows `current` -> `target`."""
         if self.allows(current, target):
             return
         raise TransitionRefused(f"{self.machine} cannot go from {_name(current)} to "
                                 f"{_name(target)}: {self.why_not(current, target)}")
 
-    def why_not(self, current: S | None, target: S) -> str:
+    def why_not(self, current: str | None, target: str) -> str:
         if (current, target) in self.reasons:
             return self.reasons[(current, target)]
         onward = sorted(self.moves.get(current, frozenset()))
@@ -44,7 +45,7 @@ class Table(Generic[S]):
             return f"{_name(current)} is final"
         return f"from {_name(current)} it may only go to {', '.join(onward)}"
 
-    def pairs(self) -> list[tuple[S | None, S]]:
+    def pairs(self) -> list[tuple[str | None, S]]:
         """Every allowed move, for tests and documentation."""
         return sorted(((a, b) for a, targets in self.moves.items() for b in targets),
                       key=lambda pair: (str(pair[0]), str(pair[1])))

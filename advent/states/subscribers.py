@@ -33,7 +33,7 @@ S = SubscriberStatus
 # list when it is full.
 _JOIN = frozenset({S.ACTIVE, S.WAITING})
 
-MOVES: dict[S | None, frozenset[S]] = {
+MOVES: dict[str | None, frozenset[S]] = {
     None: _JOIN | {S.INVITED},
     S.ACTIVE: frozenset({S.STOPPED, S.INVALID, S.REMOVED}),
     S.WAITING: _JOIN | {S.STOPPED, S.INVALID, S.REMOVED},
@@ -43,7 +43,7 @@ MOVES: dict[S | None, frozenset[S]] = {
     S.REMOVED: _JOIN | {S.INVITED, S.STOPPED},
 }
 
-_REASONS: dict[tuple[S | None, S], str] = {
+_REASONS: dict[tuple[str | None, str], str] = {
     (S.STOPPED, S.INVITED): "they said STOP; they can rejoin themselves, but we never invite them again",
     (S.ACTIVE, S.INVITED): "they are already on the list",
     (S.WAITING, S.INVITED): "they are already on the waiting list",
