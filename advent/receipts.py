@@ -1,7 +1,8 @@
 """Receipts: status reports about deliveries, from Twilio's callbacks or the simulator alike.
 
-The one rule: a delivery's status only moves forward. Callbacks arrive out of order and twice;
-a late "sent" must never hide a "delivered", and a failure is final.
+Every report is stored as received, then applied through the delivery state machine
+(advent.states.deliveries), whose one rule is that a status only moves forward: callbacks
+arrive out of order and twice, a late "sent" must never hide a "delivered", a failure is final.
 """
 
 from __future__ import annotations
@@ -18,39 +19,13 @@ from sqlmodel import Session, select
 from advent.organiser.alerts import alert
 from advent.people.subscriptions import mark_invalid, stop_subscriber
 from advent.providers.base import ErrorAction, Provider, StatusReport
+from advent.states import deliveries
+from advent.states.deliveries import RANK, awaiting_answer
 from advent.store.tables import Delivery, DeliveryEvent, Subscriber
 
 log = logging.getLogger(__name__)
 
 Explain = Callable[[str | None], tuple[ErrorAction, str]]
-
-# Forward-only order of the provider's statuses (accepted/scheduled come before queued).
-RANK = {
-    "pending": 0, "claimed": 1, "unknown": 1, "accepted": 2, "scheduled": 2, "queued": 3,
-    "sending": 4, "sent": 5, "delivered": 6, "read": 7,
-}
-FAILURES = {"failed", "undelivered", "cancelled"}  # the provider says it in our spelling
-# Statuses of ours that no receipt may change: the message was never handed over.
-SETTLED = FAILURES | {"cancelled", "needs_template"}
-DELIVERED = {"delivered", "read"}
-# Handed to the provider (or perhaps handed), with no answer stored yet.
-AWAITING_ANSWER = ("claimed", "unknown")
-
-
-def awaiting_answer(delivery: Delivery) -> bool:
-    """True while a send's answer (the provider's id) is still to come for this delivery."""
-    return delivery.provider_sid is None and delivery.status in AWAITING_ANSWER
-
-
-def next_status(current: str, reported: str) -> str | None:
-    """The delivery's new status after a report, or None when the report changes nothing."""
-    if current in SETTLED or (reported not in RANK and reported not in FAILURES):
-        return None
-    if reported in FAILURES:
-        # Twilio treats delivered as final for SMS; a failure after it is noise.
-        return None if current in DELIVERED else reported
-    return reported if RANK[reported] > RANK.get(current, -1) else None
-
 
 @dataclass(frozen=True)
 class ReceiptOutcome:
@@ -110,61 +85,42 @@ def record_receipt(
     if _is_duplicate(session, report):
         return ReceiptOutcome(duplicate=True)
     delivery = _find_delivery(session, report)
-    session.add(
-        DeliveryEvent(
-            delivery_id=delivery.id if delivery else None,
-            provider_sid=report.sid,
-            status=report.status,
-            error_code=report.error_code,
-            source=source,
-            idempotency_token=report.idempotency_token,
-            applied=delivery is not None,
-            payload=json.dumps(report.raw) if report.raw else None,
-            received_at=now,
-        )
+    event = DeliveryEvent(
+        delivery_id=delivery.id if delivery else None,
+        provider_sid=report.sid,
+        status=report.status,
+        error_code=report.error_code,
+        source=source,
+        idempotency_token=report.idempotency_token,
+        applied=delivery is not None,
+        payload=json.dumps(report.raw) if report.raw else None,
+        received_at=now,
     )
+    session.add(event)
     if delivery is None:
         # Kept unapplied: apply_early_receipts picks it up once the send's answer is stored.
         log.info("receipt for unknown message %s (%s) kept", report.sid, report.status)
         return ReceiptOutcome()
-    changed = apply_status(session, delivery, report.status, report.error_code, explain, now)
+    changed = apply_status(session, delivery, event, explain, now)
     return ReceiptOutcome(matched=True, changed=changed)
 
 
-def apply_status(
-    session: Session,
-    delivery: Delivery,
-    status: str,
-    error_code: str | None,
-    explain: Explain,
-    now: datetime,
-) -> bool:
-    new = next_status(delivery.status, status)
+def apply_status(session: Session, delivery: Delivery, report: DeliveryEvent, explain: Explain,
+                 now: datetime) -> bool:
+    """Apply one stored report to its delivery; False when it changes nothing (not forward)."""
+    new = deliveries.next_status(delivery.status, report.status)
     if new is None:
         return False
-    delivery.status = new
-    delivery.updated_at = now
-    if new in FAILURES:
-        action, reason = explain(error_code)
-        delivery.error_code = error_code
-        delivery.error_reason = reason
-        if action is ErrorAction.NEEDS_TEMPLATE and not delivery.template_only:
-            send_again_as_template(delivery, reason, now)
-        else:
-            act_on_error(session, delivery, action, reason, now)
-    session.add(delivery)
+    if new not in deliveries.FAILURES:
+        deliveries.apply_receipt(session, delivery, report, new, now)
+        return True
+    action, reason = explain(report.error_code)
+    deliveries.apply_receipt(session, delivery, report, new, now, reason=reason)
+    if action is ErrorAction.NEEDS_TEMPLATE and not delivery.template_only:
+        deliveries.resend_as_template(session, delivery, reason, now)
+    else:
+        act_on_error(session, delivery, action, reason, now)
     return True
-
-
-def send_again_as_template(delivery: Delivery, reason: str, now: datetime) -> None:
-    """WhatsApp refused the free-form text, so nobody received it: hand the row back once, to be
-    sent as the approved template (the engine records needs_template if there is none)."""
-    delivery.status = "pending"
-    delivery.template_only = True
-    delivery.provider_sid = None  # the refused message stays in the delivery's events
-    delivery.claim_token = None
-    delivery.next_attempt_at = None
-    delivery.error_reason = f"{reason}; sending it again as the approved template"
 
 
 def act_on_error(
@@ -197,7 +153,7 @@ def apply_early_receipts(session: Session, delivery: Delivery, explain: Explain,
         event.delivery_id = delivery.id
         event.applied = True
         session.add(event)
-        apply_status(session, delivery, event.status, event.error_code, explain, now)
+        apply_status(session, delivery, event, explain, now)
 
 
 def collect_receipts(session: Session, provider: Provider, now: datetime) -> int:

@@ -8,9 +8,9 @@ import pytest
 from sqlmodel import select
 
 from advent.content.posts import load_post
-from advent.receipts import next_status
 from advent.sending.days import send_day
 from advent.sending.plan import plan_day
+from advent.states.deliveries import next_status
 from advent.store.tables import Delivery, DeliveryEvent
 from tests.helpers import add_people
 

@@ -11,6 +11,7 @@ from advent.people.invites import InviteRefused, prepare_invite, remove
 from advent.people.phones import InvalidNumber, mask, normalise_number
 from advent.receipts import collect_receipts
 from advent.sending.invites import invite_status, send_invites
+from advent.states.subscribers import SubscriberStatus
 from advent.store.tables import ConsentEvent, Subscriber
 
 # How an invite can end without reaching the phone (the delivery's reason says why).
@@ -113,7 +114,7 @@ def remove_command(number: str, campaign: str | None) -> None:
         query = select(Subscriber).where(Subscriber.phone == phone)
         if campaign:
             query = query.where(Subscriber.campaign == rt.schedule(campaign).campaign)
-        found = [s for s in session.exec(query).all() if s.status != "removed"]
+        found = [s for s in session.exec(query).all() if s.status != SubscriberStatus.REMOVED]
         if not found:
             raise click.ClickException(f"{mask(phone)} is not on any list.")
         for subscriber in found:

@@ -8,6 +8,7 @@ from datetime import date
 from sqlmodel import Session, func, select
 
 from advent.people.phones import mask
+from advent.states.deliveries import DeliveryStatus as D
 from advent.store.tables import DayRun, Delivery
 
 
@@ -72,7 +73,7 @@ def invite_stats(session: Session, campaign: str | None = None) -> list[InviteSt
 
 
 # What the organiser may need to act on; "cancelled" is left out (a STOP is not a problem).
-PROBLEMS = ("failed", "undelivered", "needs_template", "unknown")
+PROBLEMS = (D.FAILED, D.UNDELIVERED, D.NEEDS_TEMPLATE, D.UNKNOWN)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from advent.people.subscriptions import join, stop_subscriber
 from advent.providers.base import Inbound
 from advent.runtime import Runtime
 from advent.sending.late_joiners import catch_up_late_joiner, first_post_date
+from advent.states.subscribers import SubscriberStatus
 from advent.store.tables import Delivery, InboundMessage, Subscriber
 
 log = logging.getLogger(__name__)
@@ -185,7 +186,7 @@ def _provider_answers(chat: Conversation) -> bool:
 
 def _stop(chat: Conversation) -> str | None:
     known = chat.subscriptions
-    subscriptions = [s for s in known if s.status != "stopped"]
+    subscriptions = [s for s in known if s.status != SubscriberStatus.STOPPED]
     schedule = chat.schedule_for(known[0].campaign if known else None)
     if schedule is None and chat.runtime.schedules:
         schedule = chat.runtime.schedules[0]
@@ -224,7 +225,8 @@ def _join(chat: Conversation, campaign_keyword: str | None) -> str | None:
         return (f"{schedule.title} runs on {' and '.join(schedule.channels)} only, "
                 "so we can't send it here. Reply STOP to stop.")
     previous = _subscriptions_for(chat, schedule)
-    method = "invite_reply" if previous is not None and previous.status == "invited" else "keyword"
+    invited = previous is not None and previous.status == SubscriberStatus.INVITED
+    method = "invite_reply" if invited else "keyword"
     result = join(chat.session, schedule, phone=chat.phone, channel=chat.channel, method=method,
                   now=chat.now, text=chat.record.body, message_sid=chat.inbound.message_sid)
     chat.record.subscriber_id = result.subscriber.id
@@ -258,7 +260,8 @@ def _help(chat: Conversation) -> str | None:
 
 def _reply(chat: Conversation) -> str | None:
     """A reply to read: filed against the post it answers; thanked at most once a day."""
-    subscriptions = [s for s in chat.subscriptions if s.status == "active"] or chat.subscriptions
+    subscriptions = ([s for s in chat.subscriptions if s.status == SubscriberStatus.ACTIVE]
+                     or chat.subscriptions)
     if not subscriptions:
         schedule = chat.schedule_for(None)
         return chat.say("help", schedule) if schedule else chat.silent(NO_SCHEDULE)

@@ -14,7 +14,9 @@ from sqlmodel import Session, select
 
 from advent.content.schedules import Schedule
 from advent.people.phones import address
-from advent.people.subscriptions import cancel_unsent, find_subscriber, record_consent
+from advent.people.subscriptions import cancel_unsent, find_subscriber
+from advent.states import deliveries, subscribers
+from advent.states.subscribers import SubscriberStatus
 from advent.store.tables import Delivery, Subscriber
 
 
@@ -38,10 +40,10 @@ def prepare_invite(session: Session, schedule: Schedule, *, phone: str, channel:
                             f"not {channel}")
     subscriber = find_subscriber(session, phone, channel, schedule.campaign)
     if subscriber is not None:
-        if subscriber.status == "stopped":
+        if subscriber.status == SubscriberStatus.STOPPED:
             raise InviteRefused("this person said STOP; they can rejoin themselves, "
                                 "but we never invite them again")
-        if subscriber.status in ("active", "waiting"):
+        if subscriber.status in (SubscriberStatus.ACTIVE, SubscriberStatus.WAITING):
             raise InviteRefused(f"already on the list ({subscriber.status})")
         last = subscriber.invited_at
         if last is not None and now - last < timedelta(days=cooldown_days):
@@ -49,39 +51,37 @@ def prepare_invite(session: Session, schedule: Schedule, *, phone: str, channel:
                                 f"{cooldown_days} days (ADVENT_INVITE_COOLDOWN_DAYS)")
     else:
         subscriber = Subscriber(phone=phone, channel=channel, campaign=schedule.campaign,
-                                status="invited", created_at=now)
+                                created_at=now)
     day = schedule.local_date(now)
     if subscriber.id is not None and _invited_on(session, subscriber, day):
         raise InviteRefused(f"already invited on {day}; at most one invite a day")
-    subscriber.status = "invited"
-    subscriber.invited_at = now
     subscriber.name = (name or subscriber.name or "")[:80] or None
-    session.add(subscriber)
+    subscribers.invite(session, subscriber, text=text, now=now)
     session.flush()
-    record_consent(session, subscriber, kind="invite", method="organiser", now=now,
-                   confirmation=text)
-    delivery = Delivery(subscriber_id=subscriber.id, campaign=schedule.campaign, day=day,
-                        kind="invite", body=text, channel=channel, address=address(phone, channel),
-                        status="pending", created_at=now, updated_at=now)
-    session.add(delivery)
+    deliveries.insert_pending(session, [dict(
+        subscriber_id=subscriber.id, campaign=schedule.campaign, day=day, kind="invite", body=text,
+        channel=channel, address=address(phone, channel), used_template=False, template_only=False,
+        created_at=now, updated_at=now)])
+    delivery = _invite_of(session, subscriber, day)
     session.commit()
-    assert delivery.id is not None
+    assert delivery is not None and delivery.id is not None
     return Invite(subscriber, text, delivery.id)
 
 
-def _invited_on(session: Session, subscriber: Subscriber, day: date) -> bool:
+def _invite_of(session: Session, subscriber: Subscriber, day: date) -> Delivery | None:
     # One invite row per person and day (the delivery's unique key): a cooldown of 0 days
     # still cannot send two in one day.
-    return session.exec(select(Delivery.id).where(
+    return session.exec(select(Delivery).where(
         Delivery.subscriber_id == subscriber.id, Delivery.campaign == subscriber.campaign,
-        Delivery.day == day, Delivery.kind == "invite")).first() is not None
+        Delivery.day == day, Delivery.kind == "invite")).first()
+
+
+def _invited_on(session: Session, subscriber: Subscriber, day: date) -> bool:
+    return _invite_of(session, subscriber, day) is not None
 
 
 def remove(session: Session, subscriber: Subscriber, now: datetime) -> None:
     """The organiser takes someone off the list: recorded like any opt-out, nothing deleted."""
-    subscriber.status = "removed"
-    subscriber.stopped_at = now
-    session.add(subscriber)
+    subscribers.remove(session, subscriber, now)
     cancel_unsent(session, subscriber, now)
-    record_consent(session, subscriber, kind="opt_out", method="organiser", now=now)
     session.commit()

@@ -26,6 +26,8 @@ from advent.sending.days import (
 )
 from advent.sending.dispatch import Sender
 from advent.sending.plan import count_by_status
+from advent.states.day_runs import DayRunStatus
+from advent.states.deliveries import DeliveryStatus
 from advent.store.tables import DayRun
 
 log = logging.getLogger(__name__)
@@ -105,7 +107,8 @@ def record_missed_days(session: Session, schedule: Schedule, before: date, now: 
     runs = {r.day: r.status for r in session.exec(select(DayRun).where(
         DayRun.campaign == schedule.campaign, DayRun.day < before))}
     session.commit()
-    missed = [d for d in schedule.days() if d < before and runs.get(d, "due") == "due"]
+    missed = [d for d in schedule.days()
+              if d < before and runs.get(d, DayRunStatus.DUE) == DayRunStatus.DUE]
     for day in missed:
         record_missed(session, schedule, day, now,
                       f"there is no record of sending it: the scheduler was not running at "
@@ -129,7 +132,7 @@ def settle_interrupted_day(session: Session, schedule: Schedule, day: date, now:
     name = f"day {schedule.day_number(day)}" if schedule.runs_on(day) else f"the post of {day}"
     if total:
         # A claimed row may have reached the phone; `advent send` asks the provider first.
-        mid_send = counts.get("claimed", 0)
+        mid_send = counts.get(DeliveryStatus.CLAIMED, 0)
         checked = (f" ({mid_send} of them mid-send, checked with the provider before any "
                    f"re-send)" if mid_send else "")
         why = (f"{left} of {total} friends did not get {name} {when}: the scheduler stopped "
@@ -146,7 +149,7 @@ def record_interrupted_days(session: Session, schedule: Schedule, before: date, 
     """Days before `before` still "sending": their send time passed a day or more ago, so the
     sender stopped. Call only while holding the clock (no scheduler of ours is sending them)."""
     days = session.exec(select(DayRun.day).where(
-        DayRun.campaign == schedule.campaign, DayRun.day < before, DayRun.status == "sending"
+        DayRun.campaign == schedule.campaign, DayRun.day < before, DayRun.status == DayRunStatus.SENDING
     ).order_by(DayRun.day)).all()
     session.commit()
     return [f"{schedule.campaign} {day}: "
@@ -161,7 +164,7 @@ def _send_late(runtime: Runtime, schedule: Schedule, day: date, now: datetime) -
     if after is None:
         return "not sent"
     outcome = f"{after.status} ({after.note})"
-    if after.status == "sending":  # claims the stopped scheduler left are too fresh to settle
+    if after.status == DayRunStatus.SENDING:  # claims the stopped scheduler left are too fresh to settle
         outcome += (f"; the reconcile job settles the stopped scheduler's last sends within "
                     f"minutes, then finish the day with `advent send --date {day}`")
     return outcome
@@ -171,8 +174,8 @@ def _catch_up_day(runtime: Runtime, schedule: Schedule, day: date, now: datetime
     """The most recent send time, if it passed while no scheduler was running."""
     with runtime.session() as session:
         run = _run_of(session, schedule, day)
-    status = run.status if run else "due"
-    if status not in ("due", "sending"):
+    status = run.status if run else DayRunStatus.DUE
+    if status not in (DayRunStatus.DUE, DayRunStatus.SENDING):
         return None
     late = now - schedule.send_at(day)
     prefix = f"{schedule.campaign} {day}: due at {send_time_text(schedule)}"
@@ -180,7 +183,7 @@ def _catch_up_day(runtime: Runtime, schedule: Schedule, day: date, now: datetime
     if late <= timedelta(minutes=minutes):
         outcome = _send_late(runtime, schedule, day, now)
         return f"{prefix}, sent {int(late.total_seconds() // 60)} minutes late: {outcome}"
-    if status == "due":
+    if status == DayRunStatus.DUE:
         why = (f"the scheduler was not running at {send_time_text(schedule)} and the grace "
                f"window ({minutes} minutes) had passed; send it by hand with "
                f"`advent send --date {day}` if you still want to")

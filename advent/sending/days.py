@@ -19,10 +19,12 @@ from advent.sending.dispatch import Sender, dispatch_day
 from advent.sending.invites import send_invites
 from advent.sending.plan import count_by_status, plan_day
 from advent.sending.recovery import recover_stale_claims
-from advent.store.database import insert_ignoring_duplicates
+from advent.states import day_runs
+from advent.states.day_runs import DayRunStatus
+from advent.states.deliveries import DeliveryStatus
 from advent.store.tables import DayRun, Delivery
 
-UNFINISHED = ("pending", "claimed")
+UNFINISHED = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)
 
 
 @dataclass(frozen=True)
@@ -41,14 +43,7 @@ class DayResult:
 
 def day_run(session: Session, schedule: Schedule, day: date) -> DayRun:
     """The day's record, created on first use (safely, if two processes race)."""
-    insert_ignoring_duplicates(
-        session, DayRun.__table__,
-        [dict(campaign=schedule.campaign, day=day, status="due", due_at=schedule.send_at(day))],
-        ["campaign", "day"],
-    )
-    return session.exec(
-        select(DayRun).where(DayRun.campaign == schedule.campaign, DayRun.day == day)
-    ).one()
+    return day_runs.ensure(session, schedule.campaign, day, schedule.send_at(day))
 
 
 def send_day(sender: Sender, schedule: Schedule, day: date, post: Post,
@@ -56,9 +51,7 @@ def send_day(sender: Sender, schedule: Schedule, day: date, post: Post,
     """Send day `day` of the schedule once to everyone on the list; safe to run again."""
     session = sender.session
     run = day_run(session, schedule, day)
-    run.status = "sending"
-    run.started_at = run.started_at or sender.clock()
-    session.add(run)
+    day_runs.start(session, run, sender.clock())
     session.commit()
     planned = plan_day(session, schedule, day, sender.clock())
     recovered = recover_stale_claims(sender, schedule, day, post)
@@ -76,12 +69,13 @@ def close_day(session: Session, schedule: Schedule, day: date, now: datetime) ->
     """Write down how the day stands; "sent" once nothing is left to hand over. Returns counts."""
     counts = count_by_status(session, schedule.campaign, day)
     run = day_run(session, schedule, day)
-    if not unfinished(counts):
-        run.status = "sent"
-        run.finished_at = now
-        _alert_unknown(session, schedule, day, counts.get("unknown", 0), now)
-    run.note = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nobody on the list"
-    session.add(run)
+    note = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nobody on the list"
+    if unfinished(counts):
+        run.note = note
+        session.add(run)
+    else:
+        day_runs.finish(session, run, now, note)
+        _alert_unknown(session, schedule, day, counts.get(DeliveryStatus.UNKNOWN, 0), now)
     session.commit()
     return counts
 
@@ -98,14 +92,12 @@ def _alert_unknown(session: Session, schedule: Schedule, day: date, unknown: int
               f"anything by hand", now, day=day)
 
 
-def _mark_day(session: Session, schedule: Schedule, day: date, now: datetime, status: str,
-              why: str, *, alert_kind: str, unless: tuple[str, ...]) -> None:
+def _mark_day(session: Session, schedule: Schedule, day: date, now: datetime, status: DayRunStatus,
+              why: str, *, alert_kind: str, unless: tuple[DayRunStatus, ...]) -> None:
     run = day_run(session, schedule, day)
     if run.status in unless:
         return
-    run.status = status
-    run.note = why
-    session.add(run)
+    day_runs.give_up(session, run, status, why)
     alert(session, schedule.campaign, alert_kind, f"{schedule.campaign} {day}: {why}", now, day=day)
     session.commit()
 
@@ -117,13 +109,15 @@ def record_missed(session: Session, schedule: Schedule, day: date, now: datetime
     A day being sent is left alone, as its sender is still at work; `interrupted` says the
     caller knows that sender stopped (a crash left the day "sending"), so the day is marked too.
     """
-    unless = ("sent",) if interrupted else ("sending", "sent")
-    _mark_day(session, schedule, day, now, "missed", why, alert_kind="missed_day", unless=unless)
+    unless = (DayRunStatus.SENT,) if interrupted else (DayRunStatus.SENDING, DayRunStatus.SENT)
+    _mark_day(session, schedule, day, now, DayRunStatus.MISSED, why, alert_kind="missed_day",
+              unless=unless)
 
 
 def record_failed(session: Session, schedule: Schedule, day: date, now: datetime, why: str) -> None:
     """The day could not be sent (no post, a crash): recorded and shown, never silent."""
-    _mark_day(session, schedule, day, now, "failed", why, alert_kind="day_failed", unless=("sent",))
+    _mark_day(session, schedule, day, now, DayRunStatus.FAILED, why, alert_kind="day_failed",
+              unless=(DayRunStatus.SENT,))
 
 
 def send_scheduled_day(sender: Sender, schedule: Schedule, day: date, messages_dir: Path
@@ -158,13 +152,14 @@ def sweep(sender: Sender, schedules: list[Schedule], messages_dir: Path,
         # A day this process is sending has its dispatcher already (a second one here would
         # double the rate per sender); a day left "sending" by a process that stopped is
         # finished here, once its claims are old enough to settle.
-        if run is None or run.status not in ("sent", "sending") or schedule.campaign in busy:
+        if run is None or run.status not in (DayRunStatus.SENT, DayRunStatus.SENDING) \
+                or schedule.campaign in busy:
             continue
         try:
             post = load_post(messages_dir, schedule, day)
         except ContentError:
             continue  # recorded as failed when the day was sent
-        if run.status == "sending":
+        if run.status == DayRunStatus.SENDING:
             handled = send_day(sender, schedule, day, post, wait_for_retries=False).handled
         else:
             handled = dispatch_day(sender, schedule, day, post, wait_for_retries=False)
@@ -183,7 +178,8 @@ def report_unsent_earlier_days(session: Session, schedule: Schedule, today: date
         select(Delivery.day, func.count())
         .join(DayRun, (DayRun.campaign == Delivery.campaign) & (DayRun.day == Delivery.day))
         .where(Delivery.campaign == schedule.campaign, Delivery.day < today,
-               Delivery.kind == "post", Delivery.status == "pending", DayRun.status == "sent")
+               Delivery.kind == "post", Delivery.status == DeliveryStatus.PENDING,
+               DayRun.status == DayRunStatus.SENT)
         .group_by(Delivery.day)
     ).all()
     for day, count in waiting:

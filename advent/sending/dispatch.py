@@ -11,36 +11,31 @@ from __future__ import annotations
 import logging
 import random
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_
 from sqlmodel import Session, func, select
 
 from advent.config import Settings
 from advent.content.posts import Post
 from advent.content.schedules import Schedule
 from advent.providers.base import ErrorAction, OutgoingMessage, Provider, ProviderError, SendResult
-from advent.receipts import (
-    AWAITING_ANSWER,
-    FAILURES,
-    act_on_error,
-    apply_early_receipts,
-    awaiting_answer,
-    next_status,
-)
+from advent.receipts import act_on_error, apply_early_receipts
 from advent.sending.pace import RateLimiter
 from advent.sending.plan import count_by_status
-from advent.store.tables import Delivery, DeliveryEvent, Subscriber, utcnow
+from advent.states import deliveries
+from advent.states.deliveries import DeliveryStatus, awaiting_answer
+from advent.states.subscribers import SubscriberStatus
+from advent.store.tables import Delivery, Subscriber, utcnow
 
 log = logging.getLogger(__name__)
 
 WHATSAPP_WINDOW = timedelta(hours=24)
 # Who may still receive each kind of delivery when its turn comes: a post goes to people on the
 # list, an invite only to someone still invited (not since stopped, joined or removed).
-RECEIVES = {"post": "active", "invite": "invited"}
+RECEIVES = {"post": SubscriberStatus.ACTIVE, "invite": SubscriberStatus.INVITED}
 
 
 @dataclass
@@ -54,10 +49,6 @@ class Sender:
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
     progress: Callable[[int, int], None] | None = None
-
-
-
-
 
 
 def outgoing(delivery: Delivery, subscriber: Subscriber, post: Post | None, schedule: Schedule,
@@ -88,23 +79,6 @@ def outgoing(delivery: Delivery, subscriber: Subscriber, post: Post | None, sche
     )
 
 
-def _claim(sender: Sender, delivery_id: int, now: datetime) -> str | None:
-    """Take one pending row for this dispatcher; None if another got there first."""
-    token = uuid.uuid4().hex
-    result = sender.session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id == delivery_id,
-            Delivery.status == "pending",
-            or_(Delivery.next_attempt_at == None, Delivery.next_attempt_at <= now),  # noqa: E711
-        )
-        .values(status="claimed", claim_token=token, claimed_at=now, updated_at=now,
-                attempts=Delivery.attempts + 1)
-    )
-    sender.session.commit()
-    return token if result.rowcount == 1 else None
-
-
 def record_handover(sender: Sender, delivery: Delivery, result: SendResult, now: datetime,
                     source: str = "sender") -> None:
     """Store the provider's id and first status, then any receipts that beat us here."""
@@ -112,24 +86,8 @@ def record_handover(sender: Sender, delivery: Delivery, result: SendResult, now:
     # delivery's id may have moved it on while the provider was answering us.
     delivery = sender.session.get(Delivery, delivery.id, populate_existing=True,
                                   with_for_update=True)
-    sender.session.add(DeliveryEvent(
-        delivery_id=delivery.id, provider_sid=result.sid, status=result.status, source=source,
-        applied=True, received_at=now,
-    ))
-    moved_on = delivery.provider_sid is None and not awaiting_answer(delivery)
-    if not moved_on:
-        # (When moved_on, a receipt already settled this message, e.g. WhatsApp refused it and
-        # the row waits to go again as a template: keep that decision.)
-        delivery.provider_sid = delivery.provider_sid or result.sid
-        delivery.used_template = result.used_template
-        delivery.handed_over_at = delivery.handed_over_at or now
-        delivery.status = next_status(delivery.status, result.status) or delivery.status
-        if delivery.status in AWAITING_ANSWER:
-            delivery.status = "queued"
-        if delivery.status not in FAILURES:
-            delivery.error_code = delivery.error_reason = None
-        delivery.updated_at = now
-        sender.session.add(delivery)
+    deliveries.mark_handed_over(sender.session, delivery, result.sid, result.status,
+                                result.used_template, now, source)
     sender.session.flush()
     apply_early_receipts(sender.session, delivery, sender.provider.explain, now)
     sender.session.commit()
@@ -158,19 +116,11 @@ def backoff_seconds(sender: Sender, attempts: int) -> float:
     return sender.rng.uniform(0, ceiling)
 
 
-def _finish(sender: Sender, delivery: Delivery, status: str, error: ProviderError | None,
+def _finish(sender: Sender, delivery: Delivery, status: DeliveryStatus, error: ProviderError | None,
             now: datetime, reason: str | None = None) -> None:
-    delivery.status = status
-    delivery.error_code = error.code if error else None
-    delivery.error_reason = reason or (error.reason if error else None)
-    delivery.claim_token = None
-    delivery.updated_at = now
-    sender.session.add(delivery)
-    sender.session.add(DeliveryEvent(
-        delivery_id=delivery.id, provider_sid=delivery.provider_sid, status=status,
-        error_code=delivery.error_code, source="sender", applied=True, received_at=now,
-        payload=delivery.error_reason,
-    ))
+    deliveries.finish_attempt(sender.session, delivery, status, now,
+                              error_code=error.code if error else None,
+                              reason=reason or (error.reason if error else None))
 
 
 def still_unsettled(sender: Sender, delivery: Delivery) -> Delivery | None:
@@ -198,7 +148,7 @@ def settle_error(sender: Sender, delivery: Delivery, message: OutgoingMessage,
         return
     if error.maybe_sent:
         if found is None:
-            _finish(sender, delivery, "unknown", error, now,
+            _finish(sender, delivery, DeliveryStatus.UNKNOWN, error, now,
                     f"the provider could not say whether it was sent ({error.reason}); "
                     "run `advent reconcile` before sending again")
             sender.session.commit()
@@ -206,14 +156,14 @@ def settle_error(sender: Sender, delivery: Delivery, message: OutgoingMessage,
     if error.action is ErrorAction.RETRY:
         if delivery.attempts < sender.settings.send_max_attempts:
             delivery.next_attempt_at = now + timedelta(seconds=backoff_seconds(sender, delivery.attempts))
-            _finish(sender, delivery, "pending", error, now)
+            _finish(sender, delivery, DeliveryStatus.PENDING, error, now)
         else:
-            _finish(sender, delivery, "failed", error, now,
+            _finish(sender, delivery, DeliveryStatus.FAILED, error, now,
                     f"gave up after {delivery.attempts} attempts: {error.reason}")
     elif error.action is ErrorAction.NEEDS_TEMPLATE:
-        _finish(sender, delivery, "needs_template", error, now)
+        _finish(sender, delivery, DeliveryStatus.NEEDS_TEMPLATE, error, now)
     else:
-        _finish(sender, delivery, "failed", error, now)
+        _finish(sender, delivery, DeliveryStatus.FAILED, error, now)
         act_on_error(sender.session, delivery, error.action, error.reason, now)
     sender.session.commit()
 
@@ -223,7 +173,7 @@ def _next_due(sender: Sender, schedule: Schedule, day: date, now: datetime, kind
     due = sender.session.exec(
         select(Delivery.id)
         .where(Delivery.campaign == schedule.campaign, Delivery.day == day, Delivery.kind == kind,
-               Delivery.status == "pending",
+               Delivery.status == DeliveryStatus.PENDING,
                or_(Delivery.next_attempt_at == None, Delivery.next_attempt_at <= now))  # noqa: E711
         .order_by(Delivery.id).limit(1)
     ).first()
@@ -236,7 +186,7 @@ def _earliest_retry(sender: Sender, schedule: Schedule, day: date, kind: str = "
     moment = sender.session.exec(
         select(func.min(Delivery.next_attempt_at)).where(
             Delivery.campaign == schedule.campaign, Delivery.day == day, Delivery.kind == kind,
-            Delivery.status == "pending")
+            Delivery.status == DeliveryStatus.PENDING)
     ).first()
     sender.session.commit()
     return moment
@@ -250,7 +200,7 @@ def dispatch_day(sender: Sender, schedule: Schedule, day: date, post: Post | Non
     `kind`: the day's posts, or its invites (whose text is on each row, so `post` is None).
     """
     limiter = RateLimiter(sender.settings.send_rate_per_second, sender.sleep)
-    total = count_by_status(sender.session, schedule.campaign, day).get("pending", 0)
+    total = count_by_status(sender.session, schedule.campaign, day).get(DeliveryStatus.PENDING, 0)
     handled = 0
     while True:
         now = sender.clock()
@@ -261,14 +211,14 @@ def dispatch_day(sender: Sender, schedule: Schedule, day: date, post: Post | Non
                 return handled
             sender.sleep(max(0.0, (retry_at - now).total_seconds()))
             continue
-        if _claim(sender, delivery_id, now) is None:
+        if deliveries.claim(sender.session, delivery_id, now) is None:
             continue
         delivery = sender.session.get(Delivery, delivery_id, populate_existing=True)
         subscriber = sender.session.get(Subscriber, delivery.subscriber_id, populate_existing=True)
         if subscriber.status != RECEIVES[kind]:
             # They said STOP (or were removed) after this row was planned; a retry or a
             # re-send must not reach them.
-            _finish(sender, delivery, "cancelled", None, now,
+            _finish(sender, delivery, DeliveryStatus.CANCELLED, None, now,
                     f"not sent: the subscriber is {subscriber.status}")
             sender.session.commit()
             continue

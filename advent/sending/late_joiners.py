@@ -13,6 +13,8 @@ from sqlmodel import Session, select
 
 from advent.content.schedules import Schedule
 from advent.sending.plan import add_deliveries
+from advent.states import deliveries
+from advent.states.deliveries import DeliveryStatus
 from advent.store.tables import Delivery, Subscriber
 
 
@@ -38,10 +40,8 @@ def catch_up_late_joiner(session: Session, schedule: Schedule, subscriber: Subsc
     delivery = session.exec(select(Delivery).where(
         Delivery.subscriber_id == subscriber.id, Delivery.campaign == schedule.campaign,
         Delivery.day == today, Delivery.kind == "post")).one()
-    if delivery.status == "cancelled":
+    if delivery.status == DeliveryStatus.CANCELLED and delivery.provider_sid is None:
         # They said STOP before today's post reached them and have come back: send it after all.
-        delivery.status = "pending"
-        delivery.error_reason = None
-        delivery.updated_at = now
-        session.add(delivery)
-    return delivery.status == "pending"
+        # (One the provider cancelled after taking it keeps its record.)
+        deliveries.uncancel(session, delivery, now)
+    return delivery.status == DeliveryStatus.PENDING

@@ -12,7 +12,8 @@ from sqlmodel import Session, func, select
 
 from advent.content.schedules import Schedule
 from advent.people.phones import address
-from advent.store.database import insert_ignoring_duplicates
+from advent.states import deliveries
+from advent.states.subscribers import SubscriberStatus
 from advent.store.tables import Delivery, Subscriber
 
 
@@ -22,20 +23,18 @@ def add_deliveries(session: Session, subscribers: list[Subscriber], campaign: st
     (the unique key decides, inside the database). Returns how many were added."""
     rows = [
         {"subscriber_id": s.id, "campaign": campaign, "day": day, "channel": s.channel,
-         "address": address(s.phone, s.channel), "kind": "post", "status": "pending", "attempts": 0,
+         "address": address(s.phone, s.channel), "kind": "post",
          "used_template": False, "template_only": False, "created_at": now, "updated_at": now}
         for s in subscribers
     ]
-    return insert_ignoring_duplicates(
-        session, Delivery.__table__, rows, ["subscriber_id", "campaign", "day", "kind"]
-    )
+    return deliveries.insert_pending(session, rows)
 
 
 def plan_day(session: Session, schedule: Schedule, day: date, now: datetime) -> int:
     """One pending delivery per active subscriber; re-planning adds nothing. Returns rows added."""
     query = select(Subscriber).where(
         Subscriber.campaign == schedule.campaign,
-        Subscriber.status == "active",
+        Subscriber.status == SubscriberStatus.ACTIVE,
         Subscriber.channel.in_(schedule.channels),
     )
     if schedule.late_joiners == "tomorrow":

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, and_, or_, true, update
+from sqlalchemy import ColumnElement, and_, or_, true
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -26,10 +26,12 @@ from advent.providers.base import StatusReport
 from advent.receipts import record_receipt
 from advent.sending.dispatch import Sender
 from advent.sending.recovery import recover_stale_claims
+from advent.states import deliveries
+from advent.states.deliveries import DeliveryStatus as D
 from advent.store.tables import Delivery
 
 # Handed over, no final word yet. "unknown" rows with an id are asked too: the id proves it went.
-WAITING = ("accepted", "scheduled", "queued", "sending", "sent", "unknown")
+WAITING = (D.ACCEPTED, D.SCHEDULED, D.QUEUED, D.SENDING, D.SENT, D.UNKNOWN)
 # After a week a status will not change any more (SMS can stay "sent" for good without a DLR).
 MAX_AGE = timedelta(days=7)
 
@@ -100,12 +102,16 @@ def refresh_statuses(sender: Sender, summary: StuckSummary, campaign: str | None
             summary.unchanged += 1
 
 
+def _claimed_before(sender: Sender) -> datetime:
+    """Claims older than this are longer than a live send could take."""
+    return sender.clock() - timedelta(seconds=sender.settings.claim_timeout_seconds)
+
+
 def _stale(sender: Sender) -> ColumnElement[bool]:
     """Claimed without an id, or unknown without one, for longer than a live send could take."""
-    cutoff = sender.clock() - timedelta(seconds=sender.settings.claim_timeout_seconds)
-    lost = or_(Delivery.status == "claimed",
-               and_(Delivery.status == "unknown", Delivery.provider_sid.is_(None)))
-    return and_(lost, Delivery.claimed_at <= cutoff)
+    lost = or_(Delivery.status == D.CLAIMED,
+               and_(Delivery.status == D.UNKNOWN, Delivery.provider_sid.is_(None)))
+    return and_(lost, Delivery.claimed_at <= _claimed_before(sender))
 
 
 def _days_with_lost_sends(sender: Sender, campaign: str | None) -> list[tuple[str, date]]:
@@ -115,17 +121,6 @@ def _days_with_lost_sends(sender: Sender, campaign: str | None) -> list[tuple[st
     ).all()
     sender.session.commit()
     return [(name, day) for name, day in rows]
-
-
-def _reopen_unknown(sender: Sender, campaign: str, day: date) -> None:
-    """Put "unknown" sends back as stale claims, so recover_stale_claims asks the provider again."""
-    sender.session.execute(
-        update(Delivery)
-        .where(_stale(sender), Delivery.status == "unknown", Delivery.campaign == campaign,
-               Delivery.day == day)
-        .values(status="claimed", claim_token="reconcile", updated_at=sender.clock())
-    )
-    sender.session.commit()
 
 
 def settle_lost_sends(sender: Sender, schedules: list[Schedule], messages_dir: Path,
@@ -143,7 +138,8 @@ def settle_lost_sends(sender: Sender, schedules: list[Schedule], messages_dir: P
         except ContentError as error:
             summary.problems.append(f"{name} {day}: cannot check interrupted sends: {error}")
             continue
-        _reopen_unknown(sender, name, day)
+        # "unknown" sends go back as stale claims, so recover_stale_claims asks the provider again.
+        deliveries.reopen_unknown(sender.session, name, day, _claimed_before(sender), sender.clock())
         summary.lost_sends.update(recover_stale_claims(sender, schedule, day, post))
 
 

@@ -21,6 +21,8 @@ from advent.organiser.alerts import alert
 from advent.people.phones import mask
 from advent.providers.base import ProviderError, SendResult
 from advent.sending.dispatch import Sender, outgoing, record_handover, still_unsettled
+from advent.states import deliveries
+from advent.states.deliveries import DeliveryStatus
 from advent.store.tables import Delivery, Subscriber
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,7 @@ def _take_over(sender: Sender, delivery: Delivery) -> bool:
     now = sender.clock()
     result = sender.session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery.id, Delivery.status == "claimed",
+        .where(Delivery.id == delivery.id, Delivery.status == DeliveryStatus.CLAIMED,
                Delivery.claim_token == delivery.claim_token)
         .values(claim_token=uuid.uuid4().hex, updated_at=now)
     )
@@ -47,7 +49,7 @@ def recover_stale_claims(sender: Sender, schedule: Schedule, day: date, post: Po
     stale = sender.session.exec(
         select(Delivery).where(
             Delivery.campaign == schedule.campaign, Delivery.day == day, Delivery.kind == kind,
-            Delivery.status == "claimed", Delivery.claimed_at <= cutoff,
+            Delivery.status == DeliveryStatus.CLAIMED, Delivery.claimed_at <= cutoff,
         )
     ).all()
     sender.session.commit()
@@ -83,21 +85,15 @@ def _settle_claim(sender: Sender, schedule: Schedule, post: Post | None, deliver
     if delivery is None:
         return "found"  # a receipt named it while we asked: it went out
     if found is None:
-        delivery.status = "unknown"
-        delivery.error_reason = ("a send was interrupted and the provider cannot say whether it "
-                                 "went out; check the provider's log before re-sending")
-        delivery.updated_at = now
-        sender.session.add(delivery)
+        deliveries.mark_unknown(sender.session, delivery,
+                                "a send was interrupted and the provider cannot say whether it "
+                                "went out; check the provider's log before re-sending", now)
         alert(sender.session, delivery.campaign, "unknown_delivery",
               f"{delivery.day}: could not confirm whether {mask(subscriber.phone)} was sent "
               "the post; not re-sent", now, day=delivery.day, subject=str(subscriber.id))
         sender.session.commit()
         return "unknown"
     # The provider definitely has nothing: hand the row back to be sent.
-    delivery.status = "pending"
-    delivery.claim_token = None
-    delivery.next_attempt_at = None
-    delivery.updated_at = now
-    sender.session.add(delivery)
+    deliveries.hand_back(sender.session, delivery, now)
     sender.session.commit()
     return "resend"

@@ -57,6 +57,7 @@ class Subscriber(SQLModel, table=True):
     campaign: str = Field(max_length=60, index=True)
     # active: on the list; stopped: said STOP; invited: asked, not yet joined;
     # waiting: the list was full; invalid: the provider says the number cannot receive; removed.
+    # Changed only by advent.states.subscribers (SubscriberStatus).
     status: str = Field(max_length=12, index=True)
     name: str | None = Field(default=None, max_length=80)
     profile_name: str | None = Field(default=None, max_length=80)
@@ -69,7 +70,8 @@ class Subscriber(SQLModel, table=True):
 
 
 class ConsentEvent(SQLModel, table=True):
-    """Every opt-in, opt-out and invite, kept for good: who agreed to what, when and how."""
+    """Every change to a subscriber (opt-in, opt-out, invite, invalid number), kept for good:
+    who agreed to what, when and how."""
 
     __tablename__ = "consent_event"
 
@@ -78,7 +80,7 @@ class ConsentEvent(SQLModel, table=True):
     phone: str = Field(max_length=20, index=True)
     channel: str = Field(max_length=10)
     campaign: str = Field(max_length=60)
-    kind: str = Field(max_length=12, description="opt_in, opt_out, invite, waiting")
+    kind: str = Field(max_length=12, description="opt_in, opt_out, invite, waiting, invalid")
     method: str = Field(max_length=20, description="keyword, invite_reply, organiser, provider_error")
     text_received: str | None = Field(default=None, sa_column=Column(Text))
     message_sid: str | None = Field(default=None, max_length=64)
@@ -105,6 +107,7 @@ class Delivery(SQLModel, table=True):
     body: str | None = Field(default=None, sa_column=Column(Text))
     channel: str = Field(max_length=10)
     address: str = Field(max_length=40)
+    # Changed only by advent.states.deliveries (DeliveryStatus); a new row is pending.
     status: str = Field(max_length=16, default="pending")
     attempts: int = Field(default=0)
     claim_token: str | None = Field(default=None, max_length=40)
@@ -123,7 +126,8 @@ class Delivery(SQLModel, table=True):
 
 
 class DeliveryEvent(SQLModel, table=True):
-    """Every status report about a delivery, as received; kept even when it changes nothing."""
+    """Every status report about a delivery, as received (kept even when it changes nothing),
+    and every change our own code made to its status (claimed, retried, cancelled, ...)."""
 
     __tablename__ = "delivery_event"
 
@@ -133,7 +137,8 @@ class DeliveryEvent(SQLModel, table=True):
     # As reported: Twilio's longest is partially_delivered (19 characters).
     status: str = Field(max_length=32)
     error_code: str | None = Field(default=None, max_length=20)
-    source: str = Field(max_length=12, description="twilio, simulator, sender, reconcile")
+    source: str = Field(max_length=12, description="twilio, simulator, sender, reconcile, "
+                        "subscriber, late_joiner, receipt")
     idempotency_token: str | None = Field(default=None, max_length=120, unique=True)
     # False until the event has been applied to its delivery (a receipt can beat the send's answer).
     applied: bool = Field(default=False)
@@ -171,7 +176,8 @@ class DayRun(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     campaign: str = Field(max_length=60)
     day: date
-    status: str = Field(max_length=12, description="sending, sent, missed, failed")
+    # Changed only by advent.states.day_runs (DayRunStatus).
+    status: str = Field(max_length=12, description="due, sending, sent, missed, failed")
     due_at: datetime | None = _moment()
     started_at: datetime | None = _moment()
     finished_at: datetime | None = _moment()
