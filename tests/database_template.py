@@ -3,16 +3,20 @@
 Running every Alembic migration for every test cost about half the suite's time; a copy of a
 file migrated once costs a few milliseconds, and each test still gets a real SQLite file of its
 own. `tests/conftest.py` builds the template once; the runtime fixture and `twilio_setup` copy it.
+Also here: taking a test's database away, as an unreachable database would be.
 """
 
 from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from advent.runtime import Runtime
 from advent.store.database import make_engine
 from advent.store.migrate import require_current_schema, upgrade
 
@@ -60,3 +64,21 @@ def install_migrated_database(database_url: str) -> None:
         # A WAL file without its database would be replayed into the copy.
         stale.unlink(missing_ok=True)
     shutil.copyfile(_template, target)
+
+
+@contextmanager
+def database_away(runtime: Runtime, aside: Path) -> Iterator[None]:
+    """The SQLite file replaced by a folder (SQLite cannot open it), then put back."""
+    path = Path(make_url(runtime.settings.database_url).database or "")
+    runtime.db.dispose()  # the last connection closing folds the WAL into the file
+    aside.mkdir()
+    moved = list(path.parent.glob(path.name + "*"))  # the file and its -wal/-shm, if any
+    for found in moved:
+        shutil.move(found, aside / found.name)
+    path.mkdir()
+    try:
+        yield
+    finally:
+        path.rmdir()
+        for found in moved:
+            shutil.move(aside / found.name, found)
