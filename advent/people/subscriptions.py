@@ -107,7 +107,7 @@ def join(
 
 def cancel_unsent(session: Session, subscriber: Subscriber, now: datetime) -> int:
     """Cancel deliveries not yet handed to the provider; returns how many."""
-    result = session.execute(
+    result = session.exec(
         update(Delivery)
         .where(Delivery.subscriber_id == subscriber.id, Delivery.status == "pending")
         .values(status="cancelled", updated_at=now, error_reason="the person said STOP")

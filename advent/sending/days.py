@@ -41,7 +41,7 @@ class DayResult:
 def day_run(session: Session, schedule: Schedule, day: date) -> DayRun:
     """The day's record, created on first use (safely, if two processes race)."""
     insert_ignoring_duplicates(
-        session, DayRun.__table__,
+        session, DayRun.__table__,  # type: ignore[attr-defined]
         [dict(campaign=schedule.campaign, day=day, status="due", due_at=schedule.send_at(day))],
         ["campaign", "day"],
     )

@@ -78,7 +78,7 @@ def outgoing(delivery: Delivery, subscriber: Subscriber, post: Post, schedule: S
 def _claim(sender: Sender, delivery_id: int, now: datetime) -> str | None:
     """Take one pending row for this dispatcher; None if another got there first."""
     token = uuid.uuid4().hex
-    result = sender.session.execute(
+    result = sender.session.exec(
         update(Delivery)
         .where(
             Delivery.id == delivery_id,
@@ -97,8 +97,8 @@ def record_handover(sender: Sender, delivery: Delivery, result: SendResult, now:
     """Store the provider's id and first status, then any receipts that beat us here."""
     # Read the row afresh (and lock it where the database can): a receipt carrying this
     # delivery's id may have moved it on while the provider was answering us.
-    delivery = sender.session.get(Delivery, delivery.id, populate_existing=True,
-                                  with_for_update=True)
+    delivery = sender.session.get_one(Delivery, delivery.id, populate_existing=True,
+                                      with_for_update=True)
     sender.session.add(DeliveryEvent(
         delivery_id=delivery.id, provider_sid=result.sid, status=result.status, source=source,
         applied=True, received_at=now,
@@ -163,8 +163,8 @@ def _finish(sender: Sender, delivery: Delivery, status: str, error: ProviderErro
 def still_unsettled(sender: Sender, delivery: Delivery) -> Delivery | None:
     """The row afresh (locked where the database can), or None when a receipt has settled it
     meanwhile: then a write from what we read before the provider call would undo that."""
-    current = sender.session.get(Delivery, delivery.id, populate_existing=True,
-                                 with_for_update=True)
+    current = sender.session.get_one(Delivery, delivery.id, populate_existing=True,
+                                     with_for_update=True)
     if awaiting_answer(current):
         return current
     sender.session.commit()
@@ -247,8 +247,8 @@ def dispatch_day(sender: Sender, schedule: Schedule, day: date, post: Post,
             continue
         if _claim(sender, delivery_id, now) is None:
             continue
-        delivery = sender.session.get(Delivery, delivery_id, populate_existing=True)
-        subscriber = sender.session.get(Subscriber, delivery.subscriber_id, populate_existing=True)
+        delivery = sender.session.get_one(Delivery, delivery_id, populate_existing=True)
+        subscriber = sender.session.get_one(Subscriber, delivery.subscriber_id, populate_existing=True)
         if subscriber.status != "active":
             # They said STOP (or were removed) after this row was planned; a retry or a
             # re-send must not reach them.

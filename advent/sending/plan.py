@@ -27,7 +27,7 @@ def add_deliveries(session: Session, subscribers: list[Subscriber], campaign: st
         for s in subscribers
     ]
     return insert_ignoring_duplicates(
-        session, Delivery.__table__, rows, ["subscriber_id", "campaign", "day", "kind"]
+        session, Delivery.__table__, rows, ["subscriber_id", "campaign", "day", "kind"]  # type: ignore[attr-defined]
     )
 
 
