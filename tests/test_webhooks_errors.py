@@ -65,7 +65,7 @@ def test_a_receipt_while_the_database_is_away_gets_503_and_its_retry_is_applied(
         assert client.post("/twilio/status", data=form).status_code == 503
     assert client.post("/twilio/status", data=form).status_code == 200
     with runtime.session() as session:
-        assert session.get(Delivery, sent_today.id).status == "delivered"  # type: ignore[union-attr]
+        assert session.get_one(Delivery, sent_today.id).status == "delivered"
         stored = session.exec(select(DeliveryEvent.status)
                               .where(DeliveryEvent.provider_sid == sent_today.provider_sid)).all()
     assert list(stored).count("delivered") == 1  # the refused attempt left nothing half-written
