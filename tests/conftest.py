@@ -14,8 +14,7 @@ from advent.config import Settings, load_settings
 from advent.providers.simulator import Simulator
 from advent.runtime import Runtime, build_runtime
 from advent.sending.dispatch import Sender
-from advent.store.database import make_engine
-from advent.store.migrate import upgrade
+from tests.database_template import build_template, install_migrated_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +32,12 @@ class Clock:
         from datetime import timedelta
 
         self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The schema migrated once per session; each test gets a copy (see database_template)."""
+    return build_template(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture
@@ -71,8 +76,10 @@ def simulator(settings: Settings, clock: Clock) -> Simulator:
 
 @pytest.fixture
 def runtime(settings: Settings, simulator: Simulator) -> Runtime:
-    upgrade(make_engine(settings.database_url))
-    made = build_runtime(settings, provider=simulator)
+    install_migrated_database(settings.database_url)
+    # The copy is the session's template, checked at head once (test_migrations checks the
+    # migrations themselves); reading the migration scripts again per test cost ~20 ms each.
+    made = build_runtime(settings, provider=simulator, check_schema=False)
     made.clock = simulator.clock
     return made
 

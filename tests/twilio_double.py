@@ -25,8 +25,7 @@ from advent.config import Settings, load_settings
 from advent.providers.twilio.provider import TwilioProvider
 from advent.runtime import Runtime, build_runtime
 from advent.sending.dispatch import Sender
-from advent.store.database import make_engine
-from advent.store.migrate import upgrade
+from tests.database_template import install_migrated_database
 
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "test-auth-token-not-real"
@@ -61,9 +60,9 @@ class TwilioSetup:
 def twilio_setup(project: Path, clock: Callable[[], datetime], **extra: str) -> TwilioSetup:
     """A migrated database, a runtime and a sender that send through the twilio provider."""
     settings = twilio_settings(project, **extra)
-    upgrade(make_engine(settings.database_url))
+    install_migrated_database(settings.database_url)
     provider = TwilioProvider.from_settings(settings)
-    runtime = build_runtime(settings, provider=provider)
+    runtime = build_runtime(settings, provider=provider, check_schema=False)  # a fresh copy at head
 
     def sleep(seconds: float) -> None:  # waiting for a retry moves the test's clock instead
         advance = getattr(clock, "advance", None)

@@ -44,7 +44,7 @@ def list_command(campaign: str | None, as_json: bool, full_numbers: bool) -> Non
         if campaign:
             query = query.where(Subscriber.campaign == campaign)
         people = session.exec(query).all()
-        history: dict[int, list[ConsentEvent]] = {p.id: [] for p in people}
+        history: dict[int | None, list[ConsentEvent]] = {p.id: [] for p in people}
         for event in session.exec(select(ConsentEvent).where(
                 ConsentEvent.subscriber_id.in_(list(history))).order_by(ConsentEvent.id)):
             history[event.subscriber_id].append(event)

@@ -236,6 +236,7 @@ def _join(chat: Conversation, campaign_keyword: str | None) -> str | None:
     if result.outcome == "waiting":
         return chat.say("full", schedule)
     reply = chat.say("confirmation", schedule)
+    assert result.consent is not None  # every sign-up records its consent
     result.consent.confirmation_sent = reply  # the record keeps the exact words they got
     catch_up_late_joiner(chat.session, schedule, result.subscriber, chat.now)
     # Twilio's own START reply on SMS is generic: ours says what comes and how to stop, so it

@@ -84,8 +84,8 @@ def record_handover(sender: Sender, delivery: Delivery, result: SendResult, now:
     """Store the provider's id and first status, then any receipts that beat us here."""
     # Read the row afresh (and lock it where the database can): a receipt carrying this
     # delivery's id may have moved it on while the provider was answering us.
-    delivery = sender.session.get(Delivery, delivery.id, populate_existing=True,
-                                  with_for_update=True)
+    delivery = sender.session.get_one(Delivery, delivery.id, populate_existing=True,
+                                      with_for_update=True)
     deliveries.mark_handed_over(sender.session, delivery, result.sid, result.status,
                                 result.used_template, now, source)
     sender.session.flush()
@@ -126,8 +126,8 @@ def _finish(sender: Sender, delivery: Delivery, status: DeliveryStatus, error: P
 def still_unsettled(sender: Sender, delivery: Delivery) -> Delivery | None:
     """The row afresh (locked where the database can), or None when a receipt has settled it
     meanwhile: then a write from what we read before the provider call would undo that."""
-    current = sender.session.get(Delivery, delivery.id, populate_existing=True,
-                                 with_for_update=True)
+    current = sender.session.get_one(Delivery, delivery.id, populate_existing=True,
+                                     with_for_update=True)
     if awaiting_answer(current):
         return current
     sender.session.commit()
@@ -213,8 +213,8 @@ def dispatch_day(sender: Sender, schedule: Schedule, day: date, post: Post | Non
             continue
         if deliveries.claim(sender.session, delivery_id, now) is None:
             continue
-        delivery = sender.session.get(Delivery, delivery_id, populate_existing=True)
-        subscriber = sender.session.get(Subscriber, delivery.subscriber_id, populate_existing=True)
+        delivery = sender.session.get_one(Delivery, delivery_id, populate_existing=True)
+        subscriber = sender.session.get_one(Subscriber, delivery.subscriber_id, populate_existing=True)
         if subscriber.status != RECEIVES[kind]:
             # They said STOP (or were removed) after this row was planned; a retry or a
             # re-send must not reach them.

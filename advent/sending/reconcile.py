@@ -80,6 +80,7 @@ def refresh_statuses(sender: Sender, summary: StuckSummary, campaign: str | None
     sender.session.commit()
     for delivery in stuck:
         summary.asked += 1
+        assert delivery.provider_sid is not None  # the query asked only for rows with one
         fetched = sender.provider.fetch_status(delivery.provider_sid)
         if fetched is None:
             summary.unanswered += 1

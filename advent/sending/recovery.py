@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 def _take_over(sender: Sender, delivery: Delivery) -> bool:
     """Re-claim a stale row, so that two recovering processes never both settle it."""
     now = sender.clock()
-    result = sender.session.execute(
+    result = sender.session.exec(
         update(Delivery)
         .where(Delivery.id == delivery.id, Delivery.status == DeliveryStatus.CLAIMED,
                Delivery.claim_token == delivery.claim_token)
@@ -57,8 +57,8 @@ def recover_stale_claims(sender: Sender, schedule: Schedule, day: date, post: Po
     for delivery in stale:
         if not _take_over(sender, delivery):
             continue
-        delivery = sender.session.get(Delivery, delivery.id, populate_existing=True)
-        subscriber = sender.session.get(Subscriber, delivery.subscriber_id)
+        delivery = sender.session.get_one(Delivery, delivery.id, populate_existing=True)
+        subscriber = sender.session.get_one(Subscriber, delivery.subscriber_id)
         sender.session.commit()  # never hold the database while asking the provider
         outcomes[_settle_claim(sender, schedule, post, delivery, subscriber)] += 1
     return outcomes

@@ -108,7 +108,7 @@ def insert_ignoring_duplicates(
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same API
     else:
         raise RuntimeError(f"unsupported database {dialect}; use SQLite or PostgreSQL")
     # RETURNING counts what was added on both databases; rowcount after an executemany is -1

@@ -89,6 +89,7 @@ class Simulator:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Simulator:
+        assert settings.simulator_path is not None  # Settings fills it in from the instance folder
         return cls(
             settings.simulator_path,
             delay_seconds=settings.simulator_delay_seconds,

@@ -9,6 +9,7 @@ table as `markdown_table()` renders it, and a test keeps the two in step.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import requests
 from twilio.base.exceptions import (
@@ -121,7 +122,7 @@ def markdown_table() -> str:
 
 
 # Twilio's refusals: the classic error body, or the RFC 9457 one some newer APIs send.
-Refusal = TwilioRestException | TwilioServiceException
+Refusal: TypeAlias = TwilioRestException | TwilioServiceException
 
 
 def _rest_row(error: Refusal) -> TwilioError:

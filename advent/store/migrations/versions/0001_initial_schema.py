@@ -6,7 +6,7 @@ Create Date: 2026-11-26 13:56:56.340746
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes  # the submodule the columns below name
 from alembic import op
 
 import advent.store.tables

@@ -6,7 +6,7 @@ Create Date: 2026-11-30 16:20:00
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes  # the submodule the columns below name
 from alembic import op
 
 import advent.store.tables

@@ -1,0 +1,89 @@
+"""What Twilio gets from the webhooks when something is wrong on our side: never a 500.
+
+The database away: 503, so Twilio reports it and retries, and the retry is answered once the
+database is back. A bug of ours: the text is kept for the organiser, with an empty answer.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlmodel import select
+
+from advent.content.posts import load_post
+from advent.content.schedules import Schedule
+from advent.runtime import Runtime
+from advent.sending.days import send_day
+from advent.sending.dispatch import Sender
+from advent.store.tables import Delivery, DeliveryEvent, InboundMessage, Subscriber
+from tests.database_template import database_away
+from tests.helpers import FRIENDS
+from tests.webhook_helpers import reply_text, text_from
+
+DAY = date(2026, 12, 3)
+
+
+@pytest.fixture
+def sent_today(sender: Sender, schedule: Schedule, friends: list[str]) -> Delivery:
+    """3 December's post, handed to the simulator for the first friend."""
+    send_day(sender, schedule, DAY, load_post(sender.settings.messages_dir, schedule, DAY))
+    delivery = sender.session.exec(select(Delivery).where(Delivery.provider_sid != None)  # noqa: E711
+                                   .order_by(Delivery.id)).first()
+    sender.session.commit()  # release the database for the webhook
+    assert delivery is not None
+    return delivery
+
+
+def _inbound(runtime: Runtime) -> list[InboundMessage]:
+    with runtime.session() as session:
+        return list(session.exec(select(InboundMessage)).all())
+
+
+def test_a_text_while_the_database_is_away_gets_503_and_its_retry_is_answered(
+    client: FlaskClient, runtime: Runtime, tmp_path: Path
+) -> None:
+    with database_away(runtime, tmp_path / "aside"):
+        response = text_from(client, FRIENDS[0], "HAPPY", sid="SMaway")
+        assert response.status_code == 503
+        # No TwiML: any reply we sent would promise a subscription that was never stored.
+        assert b"<Message>" not in response.data
+    retried = text_from(client, FRIENDS[0], "HAPPY", sid="SMaway")
+    assert retried.status_code == 200
+    assert "you're in" in reply_text(retried)
+    with runtime.session() as session:
+        assert session.exec(select(Subscriber.phone)).all() == [FRIENDS[0]]
+
+
+def test_a_receipt_while_the_database_is_away_gets_503_and_its_retry_is_applied(
+    client: FlaskClient, runtime: Runtime, sent_today: Delivery, tmp_path: Path
+) -> None:
+    form = {"MessageSid": sent_today.provider_sid or "", "MessageStatus": "delivered"}
+    with database_away(runtime, tmp_path / "aside"):
+        assert client.post("/twilio/status", data=form).status_code == 503
+    assert client.post("/twilio/status", data=form).status_code == 200
+    with runtime.session() as session:
+        assert session.get_one(Delivery, sent_today.id).status == "delivered"
+        stored = session.exec(select(DeliveryEvent.status)
+                              .where(DeliveryEvent.provider_sid == sent_today.provider_sid)).all()
+    assert list(stored).count("delivered") == 1  # the refused attempt left nothing half-written
+
+
+def test_a_text_we_fail_to_answer_is_kept_for_the_organiser_and_twilio_gets_an_empty_answer(
+    client: FlaskClient, runtime: Runtime, schedule: Schedule
+) -> None:
+    # The organiser's reply texts, checked at start-up, replaced afterwards by a folder of the
+    # same name: reading them fails in a way the conversation code does not expect.
+    replies = runtime.settings.messages_dir / schedule.content / "replies.toml"
+    replies.unlink()
+    replies.mkdir()
+    response = text_from(client, FRIENDS[0], "HAPPY", sid="SMbug")
+    assert response.status_code == 200
+    assert reply_text(response) == ""
+    kept = _inbound(runtime)
+    assert [(m.phone, m.body, m.kind, m.provider_sid) for m in kept] == [
+        (FRIENDS[0], "HAPPY", "unhandled", "SMbug")]
+    with runtime.session() as session:  # half a sign-up is not left behind
+        assert session.exec(select(Subscriber)).all() == []
