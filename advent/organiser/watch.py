@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, func, select
 
 from advent.content.schedules import Schedule
@@ -81,8 +82,9 @@ def _handed_over() -> ColumnElement[bool]:
 
 def _by_day(session: Session, *conditions: ColumnElement[bool]) -> dict[tuple[str, date], Counts]:
     """Posts matching the conditions, counted per campaign day by status and reason."""
-    rows = session.exec(
-        select(Delivery.campaign, Delivery.day, Delivery.status, Delivery.error_reason, func.count())
+    # SQLAlchemy's own select: sqlmodel's is typed for at most four columns.
+    rows = session.execute(
+        sa_select(Delivery.campaign, Delivery.day, Delivery.status, Delivery.error_reason, func.count())
         .join(DayRun, (DayRun.campaign == Delivery.campaign) & (DayRun.day == Delivery.day),
               isouter=True)
         .where(Delivery.kind == "post", *conditions)

@@ -62,9 +62,10 @@ class Conversation:
     subscriptions: list[Subscriber]
     why_silent: str | None = None
 
-    def silent(self, why: str) -> None:
+    def silent(self, why: str) -> str | None:
         """Answer nothing, and remember why (returns None so a branch can `return chat.silent()`)."""
         self.why_silent = why
+        return None
 
     @property
     def channel(self) -> str:

@@ -76,6 +76,7 @@ def join(
 
 def cancel_unsent(session: Session, subscriber: Subscriber, now: datetime) -> int:
     """Cancel deliveries not yet handed to the provider; returns how many."""
+    assert subscriber.id is not None, "a subscriber on the list has been stored"
     return deliveries.cancel_unsent(session, subscriber.id, "the person said STOP", now)
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, func, select
 
 from advent.content.schedules import Schedule
 from advent.store.tables import DayRun, Delivery
 
 
-def _count(session: Session, campaign: str, day: date, *conditions: object) -> int:
+def _count(session: Session, campaign: str, day: date, *conditions: ColumnElement[bool]) -> int:
     found = session.exec(select(func.count()).select_from(Delivery).where(
         Delivery.campaign == campaign, Delivery.day == day, Delivery.kind == "post", *conditions
     )).one()

@@ -160,7 +160,8 @@ def insert_pending(session: Session, rows: list[dict[str, Any]]) -> int:
     TABLE.check(None, D.PENDING)
     planned = [{**row, "status": D.PENDING.value, "attempts": 0} for row in rows]
     return insert_ignoring_duplicates(
-        session, Delivery.__table__, planned, ["subscriber_id", "campaign", "day", "kind"]
+        session, Delivery.__table__,  # type: ignore[attr-defined]
+        planned, ["subscriber_id", "campaign", "day", "kind"],
     )
 
 
@@ -171,7 +172,7 @@ def claim(session: Session, delivery_id: int, now: datetime) -> str | None:
     """
     TABLE.check(D.PENDING, D.CLAIMED)
     token = uuid.uuid4().hex
-    result = session.execute(
+    result = session.exec(
         update(Delivery)
         .where(
             Delivery.id == delivery_id,

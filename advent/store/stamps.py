@@ -32,7 +32,7 @@ def stamped_kind(session: Session) -> str | None:
 
 def set_kind(session: Session, kind: str, now: datetime) -> str:
     """Stamp the database with `kind` unless it has a stamp already; returns the stamp kept."""
-    insert_ignoring_duplicates(session, Stamp.__table__,
+    insert_ignoring_duplicates(session, Stamp.__table__,  # type: ignore[attr-defined]
                                [dict(name=PROVIDER_KIND, value=kind, set_at=now)], ["name"])
     session.commit()
     return stamped_kind(session) or kind

@@ -58,7 +58,8 @@ class Subscriber(SQLModel, table=True):
     # active: on the list; stopped: said STOP; invited: asked, not yet joined;
     # waiting: the list was full; invalid: the provider says the number cannot receive; removed.
     # Changed only by advent.states.subscribers (SubscriberStatus).
-    status: str = Field(max_length=12, index=True)
+    # None only until advent.states.subscribers makes its first move (and flushes the row).
+    status: str = Field(default=None, max_length=12, index=True, nullable=False)
     name: str | None = Field(default=None, max_length=80)
     profile_name: str | None = Field(default=None, max_length=80)
     created_at: datetime = _moment(nullable=False)

@@ -34,7 +34,7 @@ def signed_url() -> str:
 def provider_signed(view):  # type: ignore[no-untyped-def]
     @wraps(view)
     def checked(*args, **kwargs):  # type: ignore[no-untyped-def]
-        if not runtime().provider.verify_webhook(signed_url(), request.form, request.headers):
+        if not runtime().provider.verify_webhook(signed_url(), request.form, dict(request.headers)):
             log.warning("rejected %s: bad or missing signature", request.path)
             abort(403)
         return view(*args, **kwargs)
@@ -71,7 +71,7 @@ def inbound() -> Response:
 @provider_signed
 def status() -> Response:
     provider = runtime().provider
-    report = provider.read_status(request.form, request.args.get("delivery"), request.headers)
+    report = provider.read_status(request.form, request.args.get("delivery"), dict(request.headers))
     if report is None:
         log.info("status callback without a message id or status ignored")
         return Response("", 200)

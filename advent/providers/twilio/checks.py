@@ -101,7 +101,7 @@ def number_findings(settings: Settings, client: Client, check_webhook: bool) -> 
         return [fail(f"sender: {number} (TWILIO_FROM) is not a phone number of this Twilio "
                      "account; buy or port it (Phone Numbers > Manage) or correct TWILIO_FROM")]
     found = owned[0]
-    capabilities: dict[str, Any] = found.capabilities or {}  # type: ignore[assignment]
+    capabilities: dict[str, Any] = found.capabilities or {}
     if not capabilities.get("sms"):
         return [fail(f"sender: {number} cannot send SMS; choose an SMS-capable number")]
     findings = [ok(f"sender {number} belongs to the account and can send SMS")]
@@ -171,7 +171,7 @@ def whatsapp_findings(settings: Settings, client: Client) -> list[Finding]:
     if status and status != "ONLINE":
         return [fail(f"WhatsApp sender: {sender} is {status}, not ONLINE; finish its set-up in "
                      "Messaging > Senders > WhatsApp senders")]
-    callback = (match[0].webhook or {}).get("callback_url")  # type: ignore[union-attr]
+    callback = (match[0].webhook or {}).get("callback_url")
     if callback and not _same_url(callback, wanted):
         return [fail(f"inbound webhook: {sender} sends WhatsApp messages to {callback}; set its "
                      f"webhook URL to {wanted} in Messaging > Senders > WhatsApp senders")]
