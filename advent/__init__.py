@@ -16,8 +16,9 @@ if TYPE_CHECKING:
     from advent.runtime import Runtime
 
 
-def create_app(settings: Settings | None = None, *, provider: Provider | None = None,
-               runtime: Runtime | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None, *, provider: Provider | None = None, runtime: Runtime | None = None
+) -> Flask:
     """The web app. `gunicorn 'advent:create_app()'` serves it; tests pass settings in."""
     from flask import Flask
 

@@ -47,18 +47,14 @@ class Settings(BaseSettings):
     claim_timeout_seconds: float = Field(
         120.0, ge=0, le=86400, validation_alias="ADVENT_CLAIM_TIMEOUT_SECONDS"
     )
-    misfire_grace_minutes: int = Field(
-        180, ge=0, le=1440, validation_alias="ADVENT_MISFIRE_GRACE_MINUTES"
-    )
+    misfire_grace_minutes: int = Field(180, ge=0, le=1440, validation_alias="ADVENT_MISFIRE_GRACE_MINUTES")
 
     # The built-in phone network.
     simulator_path: Path | None = Field(None, validation_alias="ADVENT_SIMULATOR_PATH")
     simulator_delay_seconds: float = Field(
         2.0, ge=0, le=3600, validation_alias="ADVENT_SIMULATOR_DELAY_SECONDS"
     )
-    simulator_failure_rate: float = Field(
-        0.0, ge=0, le=1, validation_alias="ADVENT_SIMULATOR_FAILURE_RATE"
-    )
+    simulator_failure_rate: float = Field(0.0, ge=0, le=1, validation_alias="ADVENT_SIMULATOR_FAILURE_RATE")
     simulator_error_rate: float = Field(0.0, ge=0, le=1, validation_alias="ADVENT_SIMULATOR_ERROR_RATE")
 
     # People and replies.
@@ -66,9 +62,7 @@ class Settings(BaseSettings):
     organiser_name: str = Field("the organiser", validation_alias="ADVENT_ORGANISER_NAME")
     organiser_contact: str = Field("", validation_alias="ADVENT_ORGANISER_CONTACT")
     support_line: str = Field("", validation_alias="ADVENT_SUPPORT_LINE")
-    twilio_handles_sms_opt_out: bool = Field(
-        True, validation_alias="ADVENT_TWILIO_HANDLES_SMS_OPT_OUT"
-    )
+    twilio_handles_sms_opt_out: bool = Field(True, validation_alias="ADVENT_TWILIO_HANDLES_SMS_OPT_OUT")
     invite_cooldown_days: int = Field(30, ge=0, le=3650, validation_alias="ADVENT_INVITE_COOLDOWN_DAYS")
     stuck_after_minutes: int = Field(30, ge=1, le=10080, validation_alias="ADVENT_STUCK_AFTER_MINUTES")
 
@@ -81,9 +75,7 @@ class Settings(BaseSettings):
     twilio_whatsapp_from: str = Field("", validation_alias="TWILIO_WHATSAPP_FROM")
     twilio_messaging_service_sid: str = Field("", validation_alias="TWILIO_MESSAGING_SERVICE_SID")
     twilio_api_base_url: str = Field("https://api.twilio.com", validation_alias="TWILIO_API_BASE_URL")
-    twilio_timeout_seconds: float = Field(
-        10.0, gt=0, le=120, validation_alias="TWILIO_TIMEOUT_SECONDS"
-    )
+    twilio_timeout_seconds: float = Field(10.0, gt=0, le=120, validation_alias="TWILIO_TIMEOUT_SECONDS")
 
     @field_validator("public_base_url", "twilio_api_base_url")
     @classmethod
@@ -140,9 +132,7 @@ def twilio_problems(settings: Settings) -> list[str]:
         # Webhook signatures are made with the Auth Token, so an API key alone is not enough.
         why = "also needed to check webhook signatures" if has_key else "required"
         problems.append(f"TWILIO_AUTH_TOKEN: {why} (Twilio console, Account Info)")
-    if not (
-        settings.twilio_from or settings.twilio_whatsapp_from or settings.twilio_messaging_service_sid
-    ):
+    if not (settings.twilio_from or settings.twilio_whatsapp_from or settings.twilio_messaging_service_sid):
         problems.append(
             "TWILIO_FROM: a sender is required: TWILIO_FROM, TWILIO_WHATSAPP_FROM "
             "or TWILIO_MESSAGING_SERVICE_SID"
@@ -186,19 +176,21 @@ def unknown_setting_warnings(names: Iterable[str]) -> list[str]:
             continue
         close = difflib.get_close_matches(name.upper(), known, n=1, cutoff=0.75)
         if close:
-            found.append(f"{name} is not a setting advent knows, so it is ignored; "
-                         f"did you mean {close[0]}?")
+            found.append(f"{name} is not a setting advent knows, so it is ignored; did you mean {close[0]}?")
         elif name.upper().startswith("ADVENT_"):
-            found.append(f"{name} is not a setting advent knows, so it is ignored; "
-                         "see the README's Configuration table for the names")
+            found.append(
+                f"{name} is not a setting advent knows, so it is ignored; "
+                "see the README's Configuration table for the names"
+            )
     return found
 
 
 _warned: set[str] = set()
 
 
-def _warn_about_unknown_names(environ: Mapping[str, str], env_file: Any,
-                              overrides: Mapping[str, Any]) -> None:
+def _warn_about_unknown_names(
+    environ: Mapping[str, str], env_file: Any, overrides: Mapping[str, Any]
+) -> None:
     names = [name for name in environ if name.upper().startswith("ADVENT_")]
     if env_file is not None and Path(env_file).is_file():
         names += [name for name in dotenv_values(env_file) if name]

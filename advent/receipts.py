@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 Explain = Callable[[str | None], tuple[ErrorAction, str]]
 
+
 @dataclass(frozen=True)
 class ReceiptOutcome:
     duplicate: bool = False
@@ -41,11 +42,14 @@ def _is_duplicate(session: Session, report: StatusReport) -> bool:
         ).first()
         if seen:
             return True
-    return session.exec(
-        select(DeliveryEvent.id).where(
-            DeliveryEvent.provider_sid == report.sid, DeliveryEvent.status == report.status
-        )
-    ).first() is not None
+    return (
+        session.exec(
+            select(DeliveryEvent.id).where(
+                DeliveryEvent.provider_sid == report.sid, DeliveryEvent.status == report.status
+            )
+        ).first()
+        is not None
+    )
 
 
 def _find_delivery(session: Session, report: StatusReport) -> Delivery | None:
@@ -56,8 +60,7 @@ def _find_delivery(session: Session, report: StatusReport) -> Delivery | None:
         select(Delivery).where(Delivery.provider_sid == report.sid).with_for_update()
     ).first()
     # Our ids are small numbers; anything else in ?delivery= is not ours to look up.
-    if delivery is None and report.reference and report.reference.isdecimal() \
-            and len(report.reference) <= 12:
+    if delivery is None and report.reference and report.reference.isdecimal() and len(report.reference) <= 12:
         delivery = session.get(Delivery, int(report.reference), with_for_update=True)
         if delivery is None or _earlier_attempt(session, delivery, report.sid):
             return None
@@ -72,10 +75,14 @@ def _find_delivery(session: Session, report: StatusReport) -> Delivery | None:
 def _earlier_attempt(session: Session, delivery: Delivery, sid: str) -> bool:
     """True when `sid` is a message this delivery already had (e.g. the free-form text WhatsApp
     refused before the template went): its late receipts must not claim the new attempt."""
-    return session.exec(
-        select(DeliveryEvent.id).where(DeliveryEvent.delivery_id == delivery.id,
-                                       DeliveryEvent.provider_sid == sid)
-    ).first() is not None
+    return (
+        session.exec(
+            select(DeliveryEvent.id).where(
+                DeliveryEvent.delivery_id == delivery.id, DeliveryEvent.provider_sid == sid
+            )
+        ).first()
+        is not None
+    )
 
 
 def record_receipt(
@@ -105,8 +112,9 @@ def record_receipt(
     return ReceiptOutcome(matched=True, changed=changed)
 
 
-def apply_status(session: Session, delivery: Delivery, report: DeliveryEvent, explain: Explain,
-                 now: datetime) -> bool:
+def apply_status(
+    session: Session, delivery: Delivery, report: DeliveryEvent, explain: Explain, now: datetime
+) -> bool:
     """Apply one stored report to its delivery; False when it changes nothing (not forward)."""
     new = deliveries.next_status(delivery.status, report.status)
     if new is None:
@@ -135,9 +143,15 @@ def act_on_error(
     elif action is ErrorAction.INVALID_NUMBER:
         mark_invalid(session, subscriber, reason=reason, now=now)
     elif action in (ErrorAction.CAMPAIGN_ALERT, ErrorAction.CONTENT_ALERT):
-        alert(session, delivery.campaign, action.value,
-              f"{delivery.campaign} {delivery.day}: {reason}", now, day=delivery.day,
-              subject=delivery.error_code)
+        alert(
+            session,
+            delivery.campaign,
+            action.value,
+            f"{delivery.campaign} {delivery.day}: {reason}",
+            now,
+            day=delivery.day,
+            subject=delivery.error_code,
+        )
 
 
 def apply_early_receipts(session: Session, delivery: Delivery, explain: Explain, now: datetime) -> None:
@@ -145,9 +159,12 @@ def apply_early_receipts(session: Session, delivery: Delivery, explain: Explain,
     if not delivery.provider_sid:
         return
     early = session.exec(
-        select(DeliveryEvent).where(
-            DeliveryEvent.provider_sid == delivery.provider_sid, DeliveryEvent.applied == False  # noqa: E712
-        ).order_by(DeliveryEvent.id)
+        select(DeliveryEvent)
+        .where(
+            DeliveryEvent.provider_sid == delivery.provider_sid,
+            DeliveryEvent.applied.is_(False),
+        )
+        .order_by(DeliveryEvent.id)
     ).all()
     for event in sorted(early, key=lambda e: RANK.get(e.status, 99)):
         event.delivery_id = delivery.id
@@ -171,8 +188,7 @@ def collect_receipts(session: Session, provider: Provider, now: datetime) -> int
         session.rollback()
         for report in reports:
             try:
-                record_receipt(session, report, source=provider.name, explain=provider.explain,
-                               now=now)
+                record_receipt(session, report, source=provider.name, explain=provider.explain, now=now)
                 session.commit()
             except IntegrityError:
                 session.rollback()

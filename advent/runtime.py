@@ -55,8 +55,9 @@ class Runtime:
         return chosen
 
 
-def build_runtime(settings: Settings | None = None, *, check_schema: bool = True,
-                  provider: Provider | None = None) -> Runtime:
+def build_runtime(
+    settings: Settings | None = None, *, check_schema: bool = True, provider: Provider | None = None
+) -> Runtime:
     """Raises one of startup.SETUP_ERRORS with a message for a person."""
     settings = settings or load_settings()
     db = make_engine(settings.database_url, settings.instance_dir)

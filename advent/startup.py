@@ -17,8 +17,15 @@ from advent.store.database import DatabaseUnavailable
 from advent.store.migrate import SchemaOutOfDate
 from advent.store.stamps import WrongDatabase
 
-SETUP_ERRORS = (ConfigError, ScheduleError, SchemaOutOfDate, ContentError, RepliesError,
-                DatabaseUnavailable, WrongDatabase)
+SETUP_ERRORS = (
+    ConfigError,
+    ScheduleError,
+    SchemaOutOfDate,
+    ContentError,
+    RepliesError,
+    DatabaseUnavailable,
+    WrongDatabase,
+)
 
 
 @contextmanager

@@ -56,19 +56,28 @@ def ensure_venv(extras: str = "") -> None:
     if (BIN / "advent").exists() and not needs_install(INSTALL_STAMP, fingerprint):
         print("+ pip install skipped: pyproject.toml unchanged since the last install", flush=True)
         return
-    command = [BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-               "--editable", f".{extras}"]
+    command = [
+        BIN / "python",
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--editable",
+        f".{extras}",
+    ]
     if show_and_run(command).returncode != 0:
-        sys.exit("\nInstalling advent's packages failed (pip says why above); check the connection "
-                 "to the package registry and run this again.")
+        sys.exit(
+            "\nInstalling advent's packages failed (pip says why above); check the connection "
+            "to the package registry and run this again."
+        )
     remember_install(INSTALL_STAMP, fingerprint)
 
 
 def show_and_run(command: list[str | Path], capture: bool = False) -> subprocess.CompletedProcess[str]:
     """Run a step from the project folder; its failure is the caller's to explain, never raised."""
     print("+", " ".join(str(part) for part in command), flush=True)
-    result = subprocess.run([str(part) for part in command], cwd=ROOT, text=True,
-                            capture_output=capture)
+    result = subprocess.run([str(part) for part in command], cwd=ROOT, text=True, capture_output=capture)
     if capture:
         print(result.stdout, end="", flush=True)
         print(result.stderr, end="", file=sys.stderr, flush=True)
@@ -83,8 +92,10 @@ def content_note(returncode: int, output: str) -> str | None:
     if returncode == 1 and found:
         count = int(found.group(1))
         errors = "1 error" if count == 1 else f"{count} errors"
-        return (f"\ncontent check found {errors} (above); starting anyway so you can try the "
-                "rest: fix it before December.")
+        return (
+            f"\ncontent check found {errors} (above); starting anyway so you can try the "
+            "rest: fix it before December."
+        )
     return "\ncontent check could not run (above); starting anyway, but fix that before December."
 
 
@@ -108,8 +119,10 @@ def organiser_name_set(environ: Mapping[str, str], env_text: str | None) -> bool
 def banner(advent: str, next_day: str | None, database: str | None, name_set: bool) -> str:
     """What `start` prints before the service runs: where to look and what to try."""
     if next_day:
-        send = [f"  Send now:  {advent} send --date {next_day}    (the next day still to send)",
-                "             a day sent by hand counts as sent: the scheduler will not send it again"]
+        send = [
+            f"  Send now:  {advent} send --date {next_day}    (the next day still to send)",
+            "             a day sent by hand counts as sent: the scheduler will not send it again",
+        ]
     else:
         send = [f"  Send now:  no day left to send (`{advent} next-day` says why)"]
     lines = [
@@ -120,7 +133,7 @@ def banner(advent: str, next_day: str | None, database: str | None, name_set: bo
         *send,
         f"  Receipts:  {advent} stats",
         f"  Data:      {database or 'the instance folder'} and the simulator's phone-network.db "
-        "(a rehearsal: going live starts a fresh database, see README \"Going live\")",
+        '(a rehearsal: going live starts a fresh database, see README "Going live")',
     ]
     if not name_set:
         lines.append(NAME_UNSET)
@@ -139,17 +152,25 @@ def start() -> None:
     advent = BIN / "advent"
     upgraded = show_and_run([advent, "db", "upgrade"], capture=True)
     if upgraded.returncode != 0:
-        sys.exit("\nThe database could not be prepared (the line above says why); fix that and "
-                 "run `python3 scripts/dev.py start` again.")
+        sys.exit(
+            "\nThe database could not be prepared (the line above says why); fix that and "
+            "run `python3 scripts/dev.py start` again."
+        )
     checked = show_and_run([advent, "content", "check"], capture=True)
     note = content_note(checked.returncode, checked.stdout)
     if note:
         print(note, flush=True)
     env_file = ROOT / ".env"
     env_text = env_file.read_text(encoding="utf-8") if env_file.exists() else None
-    print(banner(str(advent.relative_to(ROOT)), ask_next_day(advent),
-                 database_location(upgraded.stdout), organiser_name_set(os.environ, env_text)),
-          flush=True)
+    print(
+        banner(
+            str(advent.relative_to(ROOT)),
+            ask_next_day(advent),
+            database_location(upgraded.stdout),
+            organiser_name_set(os.environ, env_text),
+        ),
+        flush=True,
+    )
     os.execv(str(advent), [str(advent), "run", "--host", "127.0.0.1", "--port", "5000"])
 
 

@@ -87,8 +87,14 @@ def runtime(settings: Settings, simulator: Simulator) -> Runtime:
 @pytest.fixture
 def sender(runtime: Runtime, clock: Clock) -> Sender:
     sleeps: list[float] = []
-    made = Sender(runtime.session(), runtime.provider, runtime.settings, clock=clock,
-                  sleep=lambda s: (sleeps.append(s), clock.advance(s)), rng=random.Random(1))
+    made = Sender(
+        runtime.session(),
+        runtime.provider,
+        runtime.settings,
+        clock=clock,
+        sleep=lambda s: (sleeps.append(s), clock.advance(s)),
+        rng=random.Random(1),
+    )
     made.sleeps = sleeps  # type: ignore[attr-defined]
     return made
 

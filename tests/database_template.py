@@ -46,8 +46,10 @@ def build_template(folder: Path) -> Path:
 def install_migrated_database(database_url: str) -> None:
     """Put a copy of the migrated template where `database_url` points (a SQLite file)."""
     if _template is None:
-        raise RuntimeError("no template database: the session fixture in tests/conftest.py "
-                           "builds it; use the runtime fixture or twilio_setup inside a test")
+        raise RuntimeError(
+            "no template database: the session fixture in tests/conftest.py "
+            "builds it; use the runtime fixture or twilio_setup inside a test"
+        )
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         raise ValueError(f"tests copy a SQLite file, but the database is {url.render_as_string()}")

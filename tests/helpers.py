@@ -21,13 +21,21 @@ FRIENDS = ["+447911123456", "+447700900123"]
 DEC_3_SEND = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
 
 
-def add_people(session: Session, schedule: Schedule, count: int, at: datetime,
-               channel: str = "sms", start: int = 100000) -> list[Subscriber]:
+def add_people(
+    session: Session, schedule: Schedule, count: int, at: datetime, channel: str = "sms", start: int = 100000
+) -> list[Subscriber]:
     """`count` people who joined at `at`, with valid UK mobile numbers."""
     people = []
     for n in range(count):
-        result = join(session, schedule, phone=f"+447911{start + n:06d}", channel=channel,
-                      method="keyword", now=at, text=schedule.join_keyword)
+        result = join(
+            session,
+            schedule,
+            phone=f"+447911{start + n:06d}",
+            channel=channel,
+            method="keyword",
+            now=at,
+            text=schedule.join_keyword,
+        )
         people.append(result.subscriber)
     session.commit()
     return people
@@ -36,8 +44,14 @@ def add_people(session: Session, schedule: Schedule, count: int, at: datetime,
 def add_friends(runtime: Runtime, schedule: Schedule) -> list[str]:
     with runtime.session() as session:
         for phone in FRIENDS:
-            join(session, schedule, phone=phone, channel="sms", method="keyword",
-                 now=datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+            join(
+                session,
+                schedule,
+                phone=phone,
+                channel="sms",
+                method="keyword",
+                now=datetime(2026, 11, 30, 12, 0, tzinfo=UTC),
+            )
         session.commit()
     return FRIENDS
 
@@ -45,9 +59,7 @@ def add_friends(runtime: Runtime, schedule: Schedule) -> list[str]:
 def run_of(runtime: Runtime, campaign: str, day: date) -> DayRun | None:
     """The day's record, as the organiser would see it."""
     with runtime.session() as session:
-        return session.exec(
-            select(DayRun).where(DayRun.campaign == campaign, DayRun.day == day)
-        ).first()
+        return session.exec(select(DayRun).where(DayRun.campaign == campaign, DayRun.day == day)).first()
 
 
 def alerts(runtime: Runtime, about: date | None = None) -> list[OrganiserAlert]:
@@ -57,8 +69,9 @@ def alerts(runtime: Runtime, about: date | None = None) -> list[OrganiserAlert]:
     return [a for a in found if about is None or str(about) in a.message]
 
 
-def crash_mid_send(runtime: Runtime, schedule: Schedule, day: date, *, stored: int = 0,
-                   unstored: int = 0) -> None:
+def crash_mid_send(
+    runtime: Runtime, schedule: Schedule, day: date, *, stored: int = 0, unstored: int = 0
+) -> None:
     """Leave `day` as a scheduler killed mid-send would: "sending"; the first `stored` rows
     handed over with the provider's id saved, the next `unstored` handed over but still claimed
     without an id (killed in between), the rest pending."""
@@ -71,7 +84,7 @@ def crash_mid_send(runtime: Runtime, schedule: Schedule, day: date, *, stored: i
         session.commit()
         plan_day(session, schedule, day, at)
         rows = session.exec(select(Delivery).where(Delivery.day == day).order_by(Delivery.id)).all()
-        for n, delivery in enumerate(rows[:stored + unstored]):
+        for n, delivery in enumerate(rows[: stored + unstored]):
             subscriber = session.get(Subscriber, delivery.subscriber_id)
             sent = runtime.provider.send(outgoing(delivery, subscriber, post, schedule, at))
             delivery.status, delivery.claim_token, delivery.claimed_at = "claimed", "dead", at

@@ -52,12 +52,24 @@ def advent(runtime):
     return run
 
 
-def network(runtime: Runtime, clock, *, throws: list[float], failure_rate: float = 0.0,
-            error_rate: float = 0.0, delay_seconds: float = 2) -> Simulator:
+def network(
+    runtime: Runtime,
+    clock,
+    *,
+    throws: list[float],
+    failure_rate: float = 0.0,
+    error_rate: float = 0.0,
+    delay_seconds: float = 2,
+) -> Simulator:
     """The runtime's simulator, replaced by one that fails as told."""
-    runtime.provider = Simulator(runtime.settings.simulator_path, delay_seconds=delay_seconds,
-                                 failure_rate=failure_rate, error_rate=error_rate, clock=clock,
-                                 rng=Dice(throws))
+    runtime.provider = Simulator(
+        runtime.settings.simulator_path,
+        delay_seconds=delay_seconds,
+        failure_rate=failure_rate,
+        error_rate=error_rate,
+        clock=clock,
+        rng=Dice(throws),
+    )
     return runtime.provider
 
 
@@ -67,16 +79,22 @@ def send_dec_3(runtime: Runtime, clock, people: int, per_second: float = 1000) -
     add_people(runtime.session(), runtime.schedule(), people, JOINED)
     clock.now = DEC_3_SEND
     paced = runtime.settings.model_copy(update={"send_rate_per_second": per_second})
-    sender = Sender(runtime.session(), runtime.provider, paced, clock=clock,
-                    sleep=clock.advance, rng=random.Random(1))
+    sender = Sender(
+        runtime.session(), runtime.provider, paced, clock=clock, sleep=clock.advance, rng=random.Random(1)
+    )
     schedule = runtime.schedule()
     send_day(sender, schedule, DEC_3, load_post(runtime.settings.messages_dir, schedule, DEC_3))
 
 
 def open_of(runtime: Runtime, kind: str) -> list[OrganiserAlert]:
     with runtime.session() as session:
-        return list(session.exec(select(OrganiserAlert).where(
-            OrganiserAlert.kind == kind, OrganiserAlert.resolved_at == None)).all())  # noqa: E711
+        return list(
+            session.exec(
+                select(OrganiserAlert).where(
+                    OrganiserAlert.kind == kind, OrganiserAlert.resolved_at.is_(None)
+                )
+            ).all()
+        )
 
 
 def ticks(runtime: Runtime, clock, count: int) -> None:
@@ -91,8 +109,10 @@ def test_undelivered_posts_raise_one_alert_with_counts_and_reasons(runtime, cloc
     send_dec_3(runtime, clock, 11)
     clock.advance(60)
     listing = advent("alerts").output
-    assert (f"advent-2026 2026-12-03: 3 of 11 not delivered (3 undelivered: {SWITCHED_OFF}). "
-            "See `advent stats --problems --date 2026-12-03`") in listing
+    assert (
+        f"advent-2026 2026-12-03: 3 of 11 not delivered (3 undelivered: {SWITCHED_OFF}). "
+        "See `advent stats --problems --date 2026-12-03`"
+    ) in listing
     assert "Nothing needs your attention" not in listing
     assert len(open_of(runtime, "not_delivered")) == 1
 
@@ -107,12 +127,10 @@ def test_the_clock_raises_it_once_and_never_again_after_it_was_read(runtime, clo
     assert "Nothing needs your attention." in again and "3 of 4" not in again
     assert "Still open, shown before:" in again
     with runtime.session() as session:
-        told = session.exec(select(OrganiserAlert).where(
-            OrganiserAlert.kind == "not_delivered")).all()
+        told = session.exec(select(OrganiserAlert).where(OrganiserAlert.kind == "not_delivered")).all()
     assert len(told) == 1
     rows = json.loads(advent("alerts", "--all", "--json").output)
-    assert [(r["day"], r["state"]) for r in rows if r["kind"] == "not_delivered"] == [
-        ("2026-12-03", "seen")]
+    assert [(r["day"], r["state"]) for r in rows if r["kind"] == "not_delivered"] == [("2026-12-03", "seen")]
 
 
 def test_new_counts_update_the_open_alert_instead_of_raising_another(runtime, clock, advent):
@@ -123,12 +141,12 @@ def test_new_counts_update_the_open_alert_instead_of_raising_another(runtime, cl
     ticks(runtime, clock, 2)
     assert "not delivered" not in advent("alerts").output
     [told] = open_of(runtime, "not_delivered")
-    assert told.message.startswith(f"advent-2026 2026-12-03: 2 of 2 not delivered (2 undelivered: "
-                                   f"{SWITCHED_OFF})")
+    assert told.message.startswith(
+        f"advent-2026 2026-12-03: 2 of 2 not delivered (2 undelivered: {SWITCHED_OFF})"
+    )
 
 
-def test_a_receipt_missing_for_hours_raises_one_alert_that_resolves_when_it_comes(
-        runtime, clock, advent):
+def test_a_receipt_missing_for_hours_raises_one_alert_that_resolves_when_it_comes(runtime, clock, advent):
     # A network whose receipts take eight hours: nothing is heard until then.
     network(runtime, clock, throws=[0.9], delay_seconds=8 * 3600)
     send_dec_3(runtime, clock, 2)
@@ -138,8 +156,10 @@ def test_a_receipt_missing_for_hours_raises_one_alert_that_resolves_when_it_come
     clock.now = DEC_3_SEND + timedelta(hours=7)
     ticks(runtime, clock, 4)
     [late] = open_of(runtime, "receipt_missing")
-    assert late.message.startswith("advent-2026 2026-12-03: 2 posts handed over more than 6 hours "
-                                   "ago still have no receipt (2 queued); run `advent reconcile`")
+    assert late.message.startswith(
+        "advent-2026 2026-12-03: 2 posts handed over more than 6 hours "
+        "ago still have no receipt (2 queued); run `advent reconcile`"
+    )
     clock.now = DEC_3_SEND + timedelta(hours=17)  # the receipts come at last
     ticks(runtime, clock, 1)
     assert open_of(runtime, "receipt_missing") == []
@@ -147,8 +167,7 @@ def test_a_receipt_missing_for_hours_raises_one_alert_that_resolves_when_it_come
     assert "receipt_missing (resolved 2026-12-04T01:00:00+00:00)" in listing
 
 
-def test_a_finished_day_with_fewer_handed_over_than_planned_raises_one_alert(runtime, clock,
-                                                                             advent):
+def test_a_finished_day_with_fewer_handed_over_than_planned_raises_one_alert(runtime, clock, advent):
     # The network takes the first two posts, then is busy for every try at the third.
     network(runtime, clock, throws=[0.9, 0.9, 0.0], error_rate=0.5)
     send_dec_3(runtime, clock, 3)
@@ -158,15 +177,15 @@ def test_a_finished_day_with_fewer_handed_over_than_planned_raises_one_alert(run
     assert short.message == (
         "advent-2026 2026-12-03: the day finished with 2 of 3 handed over to the provider "
         f"(1 failed: gave up after {attempts} attempts: the simulated network was busy; try again "
-        "shortly). See `advent stats --problems --date 2026-12-03`")
+        "shortly). See `advent stats --problems --date 2026-12-03`"
+    )
     assert "short_day" in advent("alerts").output
     ticks(runtime, clock, 3)
     assert "Nothing needs your attention." in advent("alerts").output
     assert len(open_of(runtime, "short_day")) == 1
 
 
-def test_a_full_list_joined_by_two_more_people_is_one_alert_until_there_is_room(
-        runtime, schedule, advent):
+def test_a_full_list_joined_by_two_more_people_is_one_alert_until_there_is_room(runtime, schedule, advent):
     runtime.schedules = [schedule.model_copy(update={"list_cap": 1})]
     advent("phone", "+447911123456", "HAPPY")
     advent("phone", "+447911123457", "HAPPY")
@@ -183,8 +202,7 @@ def test_a_missed_day_sent_by_hand_resolves_its_alert(runtime, clock, advent):
     add_people(runtime.session(), runtime.schedule(), 2, JOINED)
     with runtime.session() as session:
         record_missed(session, runtime.schedule(), DEC_3, clock(), "the scheduler was not running")
-    assert "missed_day: advent-2026 2026-12-03: the scheduler was not running" in \
-        advent("alerts").output
+    assert "missed_day: advent-2026 2026-12-03: the scheduler was not running" in advent("alerts").output
     advent("send", "--date", "2026-12-03")
     assert "missed_day (resolved" in advent("alerts", "--all").output
     assert open_of(runtime, "missed_day") == []

@@ -12,8 +12,7 @@ from advent.store.database import make_engine
 from tests.helpers import add_people
 
 
-def test_healthz_reports_database_scheduler_and_todays_send_state(client, sender, schedule,
-                                                                  runtime):
+def test_healthz_reports_database_scheduler_and_todays_send_state(client, sender, schedule, runtime):
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok" and body["database"] == "ok"
     assert body["scheduler"]["last_heartbeat"] is None  # no clock process yet

@@ -25,11 +25,19 @@ def statuses(runtime: Runtime, day: date) -> list[str]:
 
 # --- the due day and the cron job's send ------------------------------------------------------
 
+
 def test_a_late_night_send_run_after_midnight_is_still_that_days_post() -> None:
     late = Schedule(
-        name="spring", campaign="spring", title="Spring", content="advent-2026",
-        first_day=date(2026, 3, 1), last_day=date(2026, 11, 30), send_time=time(23, 30),
-        timezone="Europe/London", channels=["sms"], join_keyword="SPRING",
+        name="spring",
+        campaign="spring",
+        title="Spring",
+        content="advent-2026",
+        first_day=date(2026, 3, 1),
+        last_day=date(2026, 11, 30),
+        send_time=time(23, 30),
+        timezone="Europe/London",
+        channels=["sms"],
+        join_keyword="SPRING",
     )
     assert due_day(late, datetime(2026, 6, 1, 23, 10, tzinfo=UTC)) == date(2026, 6, 1)  # 00:10 BST
     assert due_day(late, datetime(2026, 6, 1, 21, 0, tzinfo=UTC)) == date(2026, 5, 31)
@@ -97,6 +105,7 @@ def test_a_day_finishing_with_unknown_deliveries_tells_the_organiser_once(
 
 # --- catching up at start ---------------------------------------------------------------------
 
+
 def test_catch_up_within_grace_sends_todays_post_once(
     runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
 ) -> None:
@@ -143,6 +152,7 @@ def test_catch_up_before_todays_send_time_leaves_today_to_the_clock(
 
 # --- days a crash left "sending" --------------------------------------------------------------
 
+
 def test_an_earlier_day_a_crash_left_half_sent_is_recorded_missed_with_who_did_not_get_it(
     runtime: Runtime, schedule: Schedule, friends: list[str]
 ) -> None:
@@ -150,10 +160,13 @@ def test_an_earlier_day_a_crash_left_half_sent_is_recorded_missed_with_who_did_n
     lines = catch_up(runtime, DEC_3_SEND + timedelta(hours=1))
     run = run_of(runtime, schedule.campaign, DEC_2)
     assert run.status == "missed"
-    assert run.note == ("1 of 2 friends did not get day 2 on 2026-12-02: the scheduler stopped "
-                        "while sending it; send them now with `advent send --date 2026-12-02`")
+    assert run.note == (
+        "1 of 2 friends did not get day 2 on 2026-12-02: the scheduler stopped "
+        "while sending it; send them now with `advent send --date 2026-12-02`"
+    )
     assert [(a.kind, a.message) for a in alerts(runtime, DEC_2)] == [
-        ("missed_day", f"{schedule.campaign} 2026-12-02: {run.note}")]
+        ("missed_day", f"{schedule.campaign} 2026-12-02: {run.note}")
+    ]
     assert any("2026-12-02" in line and "1 of 2 friends" in line for line in lines)
     assert statuses(runtime, DEC_2) == ["pending", "queued"]  # left for the organiser to send
 
@@ -187,8 +200,9 @@ def test_todays_day_a_crash_left_sending_past_the_grace_window_is_recorded_misse
     lines = catch_up(runtime, DEC_3_SEND + timedelta(hours=4))
     run = run_of(runtime, schedule.campaign, DEC_3)
     assert run.status == "missed"
-    assert run.note.startswith("2 of 2 friends did not get day 3 before the grace window "
-                               "(180 minutes) passed")
+    assert run.note.startswith(
+        "2 of 2 friends did not get day 3 before the grace window (180 minutes) passed"
+    )
     assert "1 of them mid-send" in run.note and "`advent send --date 2026-12-03`" in run.note
     assert [a.kind for a in alerts(runtime, DEC_3)] == ["missed_day"]
     assert any("interrupted while sending" in line for line in lines)

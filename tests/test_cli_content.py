@@ -25,10 +25,17 @@ def project(tmp_path: Path) -> Path:
 
 
 def check(runner: CliRunner, folder: Path, *extra: str) -> Result:
-    return runner.invoke(content, [
-        "check", "--messages-dir", str(folder / "messages"),
-        "--schedules-dir", str(folder / "schedules"), *extra,
-    ])
+    return runner.invoke(
+        content,
+        [
+            "check",
+            "--messages-dir",
+            str(folder / "messages"),
+            "--schedules-dir",
+            str(folder / "schedules"),
+            *extra,
+        ],
+    )
 
 
 def test_content_group_and_check_have_help(runner: CliRunner) -> None:
@@ -46,10 +53,14 @@ def test_shipped_content_passes(runner: CliRunner) -> None:
 
 
 def test_folders_come_from_the_environment(runner: CliRunner) -> None:
-    result = runner.invoke(content, ["check"], env={
-        "ADVENT_MESSAGES_DIR": str(ROOT / "messages"),
-        "ADVENT_SCHEDULES_DIR": str(ROOT / "schedules"),
-    })
+    result = runner.invoke(
+        content,
+        ["check"],
+        env={
+            "ADVENT_MESSAGES_DIR": str(ROOT / "messages"),
+            "ADVENT_SCHEDULES_DIR": str(ROOT / "schedules"),
+        },
+    )
     assert result.exit_code == 0, result.output
     assert "24 posts checked" in result.output
 
@@ -71,8 +82,8 @@ def break_day_seven(project: Path) -> None:
 
 def write_dot_env(workdir: Path, project: Path) -> None:
     (workdir / ".env").write_text(
-        f"ADVENT_MESSAGES_DIR={project / 'messages'}\n"
-        f"ADVENT_SCHEDULES_DIR={project / 'schedules'}\n", encoding="utf-8"
+        f"ADVENT_MESSAGES_DIR={project / 'messages'}\nADVENT_SCHEDULES_DIR={project / 'schedules'}\n",
+        encoding="utf-8",
     )
 
 
@@ -110,15 +121,22 @@ def test_json_output_has_one_object_per_post(runner: CliRunner) -> None:
     assert [report["day"] for report in posts] == list(range(1, 25))
     assert {r["reply"] for r in reports if r["reply"]} >= {"confirmation", "help", "stopped"}
     for report in reports:
-        assert {"campaign", "day", "encoding", "segments", "characters", "errors", "warnings",
-                "path", "unicode_characters"} <= set(report)
+        assert {
+            "campaign",
+            "day",
+            "encoding",
+            "segments",
+            "characters",
+            "errors",
+            "warnings",
+            "path",
+            "unicode_characters",
+        } <= set(report)
         assert report["campaign"] == "advent-2026"
         assert report["encoding"] == "GSM-7" and report["errors"] == []
 
 
-def test_broken_post_exits_non_zero_naming_file_and_problem(
-    runner: CliRunner, project: Path
-) -> None:
+def test_broken_post_exits_non_zero_naming_file_and_problem(runner: CliRunner, project: Path) -> None:
     break_day_seven(project)
     (project / "messages" / "advent-2026" / "11.md").unlink()
     result = check(runner, project)
@@ -157,13 +175,14 @@ def test_empty_schedules_folder_is_an_error(runner: CliRunner, tmp_path: Path) -
     assert "no schedule files" in result.stderr
 
 
-def test_a_reply_missing_stop_or_asking_for_money_is_warned_about(
-    runner: CliRunner, project: Path
-) -> None:
+def test_a_reply_missing_stop_or_asking_for_money_is_warned_about(runner: CliRunner, project: Path) -> None:
     replies = project / "messages" / "advent-2026" / "replies.toml"
     text = replies.read_text(encoding="utf-8")
-    text = text.replace("Reply HELP for help, STOP to stop.\"\n\n# They texted",
-                        "Please donate 5 pounds to keep this going.\"\n\n# They texted", 1)
+    text = text.replace(
+        'Reply HELP for help, STOP to stop."\n\n# They texted',
+        'Please donate 5 pounds to keep this going."\n\n# They texted',
+        1,
+    )
     replies.write_text(text, encoding="utf-8")
     result = check(runner, project, "--json")
     confirmation = next(r for r in json.loads(result.output) if r["reply"] == "confirmation")
@@ -174,8 +193,10 @@ def test_a_reply_missing_stop_or_asking_for_money_is_warned_about(
 
 def test_a_post_that_asks_for_money_is_warned_about(runner: CliRunner, project: Path) -> None:
     post = project / "messages" / "advent-2026" / "05.md"
-    post.write_text(post.read_text(encoding="utf-8").rstrip()
-                    + " Text GIVE to 70070 to send us 5 pounds.\n", encoding="utf-8")
+    post.write_text(
+        post.read_text(encoding="utf-8").rstrip() + " Text GIVE to 70070 to send us 5 pounds.\n",
+        encoding="utf-8",
+    )
     result = check(runner, project, "--json")
     day5 = next(r for r in json.loads(result.output) if r["day"] == 5 and r["reply"] is None)
     assert any("text a keyword to a number" in w for w in day5["warnings"])
@@ -186,10 +207,14 @@ def test_schedule_template_variables_with_a_gap_are_an_error_naming_the_file(
     runner: CliRunner, project: Path
 ) -> None:
     schedule = project / "schedules" / "advent-2026.toml"
-    schedule.write_text(schedule.read_text(encoding="utf-8") + (
-        'whatsapp_template_sid = "HX0123456789abcdef0123456789abcdef"\n'
-        '[whatsapp_template_variables]\n1 = "friend"\n3 = "Sam"\n'
-    ), encoding="utf-8")
+    schedule.write_text(
+        schedule.read_text(encoding="utf-8")
+        + (
+            'whatsapp_template_sid = "HX0123456789abcdef0123456789abcdef"\n'
+            '[whatsapp_template_variables]\n1 = "friend"\n3 = "Sam"\n'
+        ),
+        encoding="utf-8",
+    )
     result = check(runner, project)
     assert result.exit_code == 1, result.output
     assert "error: advent-2026.toml: whatsapp_template_variables: no '2';" in result.output

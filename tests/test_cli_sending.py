@@ -32,8 +32,7 @@ def test_send_dry_run_shows_the_post_and_sends_nothing(advent, runtime, schedule
     assert simulator.posts_received() == {}
 
 
-def test_send_twice_sends_once_and_stats_count_each_status(advent, runtime, schedule, simulator,
-                                                          clock):
+def test_send_twice_sends_once_and_stats_count_each_status(advent, runtime, schedule, simulator, clock):
     people = add_people(runtime.session(), schedule, 3, datetime(2026, 11, 30, tzinfo=UTC))
     first = advent("send", "--date", "2026-12-05")
     second = advent("send", "--date", "2026-12-05")
@@ -42,8 +41,9 @@ def test_send_twice_sends_once_and_stats_count_each_status(advent, runtime, sche
     assert simulator.posts_received() == {p.phone: 1 for p in people}
     clock.advance(60)
     rows = json.loads(advent("stats", "--json").output)
-    assert rows == [{"campaign": "advent-2026", "day": "2026-12-05", "total": 3,
-                     "day_status": "sent", "delivered": 3}]
+    assert rows == [
+        {"campaign": "advent-2026", "day": "2026-12-05", "total": 3, "day_status": "sent", "delivered": 3}
+    ]
     assert "3 deliveries (3 delivered)" in advent("stats", "--date", "2026-12-05").output
 
 
@@ -83,7 +83,9 @@ def test_invite_is_double_opt_in_and_never_spams(advent, runtime, simulator):
     history = json.loads(advent("subscribers", "list", "--json").output)[0]
     assert history["status"] == "active"
     assert [(e["kind"], e["method"]) for e in history["history"]] == [
-        ("invite", "organiser"), ("opt_in", "invite_reply")]
+        ("invite", "organiser"),
+        ("opt_in", "invite_reply"),
+    ]
 
 
 def test_nobody_who_said_stop_is_invited_again(advent):
@@ -117,8 +119,7 @@ def test_a_whatsapp_invite_needs_its_own_approved_template(advent, simulator):
     assert simulator.received_by("+447911123456") == []
 
 
-def test_stats_problems_lists_what_did_not_arrive_and_why(advent, runtime, schedule, settings,
-                                                         clock):
+def test_stats_problems_lists_what_did_not_arrive_and_why(advent, runtime, schedule, settings, clock):
     from advent.providers.simulator import Simulator
 
     add_people(runtime.session(), schedule, 1, datetime(2026, 11, 30, tzinfo=UTC))

@@ -23,8 +23,12 @@ def test_defaults_run_on_the_simulator_and_sqlite_in_instance():
 
 def test_each_bad_key_is_named_with_the_reason():
     with pytest.raises(ConfigError) as caught:
-        load_settings(_env_file=None, ADVENT_PROVIDER="carrier-pigeon", ADVENT_SEND_RATE="fast",
-                      DATABASE_URL="mysql://x")
+        load_settings(
+            _env_file=None,
+            ADVENT_PROVIDER="carrier-pigeon",
+            ADVENT_SEND_RATE="fast",
+            DATABASE_URL="mysql://x",
+        )
     message = str(caught.value)
     assert "ADVENT_PROVIDER" in message and "'simulator' or 'twilio'" in message
     assert "ADVENT_SEND_RATE" in message and "DATABASE_URL" in message
@@ -45,8 +49,9 @@ def test_hosting_style_postgres_urls_are_accepted():
 
 def test_the_command_exits_2_with_one_message_and_no_traceback(tmp_path):
     env = {**os.environ, "ADVENT_PROVIDER": "nope", "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "advent.cli", "stats"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "advent.cli", "stats"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     assert result.returncode == 2
     assert "ADVENT_PROVIDER" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
@@ -64,8 +69,11 @@ def test_a_bad_schedule_names_the_file_field_and_problem(project, settings):
     from advent.content.schedules import ScheduleError, load_schedules
 
     path = project / "schedules" / "advent-2026.toml"
-    path.write_text(path.read_text().replace('"Europe/London"', '"Europe/Londn"')
-                    .replace('late_joiners = "today"', 'late_joiners = "someday"'))
+    path.write_text(
+        path.read_text()
+        .replace('"Europe/London"', '"Europe/Londn"')
+        .replace('late_joiners = "today"', 'late_joiners = "someday"')
+    )
     with pytest.raises(ScheduleError) as caught:
         load_schedules(project / "schedules")
     message = str(caught.value)
@@ -139,8 +147,9 @@ def test_a_lower_case_region_is_accepted():
 
 def test_a_bad_region_stops_the_command_with_exit_2(tmp_path):
     env = {**os.environ, "ADVENT_DEFAULT_REGION": "UK", "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "advent.cli", "stats"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "advent.cli", "stats"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     assert result.returncode == 2
     assert "ADVENT_DEFAULT_REGION" in result.stderr and "GB" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout

@@ -104,9 +104,7 @@ def test_a_post_for_a_day_outside_the_schedule_is_an_error(messages: Path, sched
     assert any("day 25 is outside advent-2026" in error for error in report.errors)
 
 
-def test_unknown_front_matter_field_is_named_with_the_known_ones(
-    messages: Path, schedule: Schedule
-) -> None:
+def test_unknown_front_matter_field_is_named_with_the_known_ones(messages: Path, schedule: Schedule) -> None:
     write_post(messages, "06.md", "day: 6\ntitel: Light")
     with pytest.raises(ContentError) as raised:
         load_post(messages, schedule, date(2026, 12, 6))
@@ -135,9 +133,7 @@ def test_body_of_exactly_1600_characters_is_allowed(messages: Path, schedule: Sc
 @pytest.mark.parametrize(
     "url", ["htp:/x", "http://example.com/tree.jpg", "http://", "https://", "https://exa mple.com/a"]
 )
-def test_malformed_or_plain_http_media_url_is_an_error(
-    url: str, messages: Path, schedule: Schedule
-) -> None:
+def test_malformed_or_plain_http_media_url_is_an_error(url: str, messages: Path, schedule: Schedule) -> None:
     write_post(messages, "09.md", f"day: 9\nmedia_url: '{url}'")
     with pytest.raises(ContentError, match="09.md: media_url: "):
         load_post(messages, schedule, date(2026, 12, 9))
@@ -167,9 +163,7 @@ def test_zero_padded_day_is_read_as_a_number(messages: Path, schedule: Schedule)
     assert load_post(messages, schedule, date(2026, 12, 8)).day == 8
 
 
-def test_template_fields_are_read_and_variables_become_text(
-    messages: Path, schedule: Schedule
-) -> None:
+def test_template_fields_are_read_and_variables_become_text(messages: Path, schedule: Schedule) -> None:
     write_post(messages, "12.md", f"day: 12\ntemplate_sid: {SID}\ntemplate_variables: {{1: Day 12}}")
     post = load_post(messages, schedule, date(2026, 12, 12))
     assert post.template_sid == SID
@@ -182,15 +176,13 @@ def test_malformed_template_sid_is_an_error(messages: Path, schedule: Schedule) 
         load_post(messages, schedule, date(2026, 12, 12))
 
 
-def test_curly_quote_warns_of_ucs2_and_suggests_the_plain_one(
-    messages: Path, schedule: Schedule
-) -> None:
+def test_curly_quote_warns_of_ucs2_and_suggests_the_plain_one(messages: Path, schedule: Schedule) -> None:
     write_post(messages, "13.md", "day: 13", body="It\u2019s a good day.")
     report = report_for(check_campaign(messages, schedule), "13.md")
     assert report.errors == []
     assert (report.encoding, report.unicode_characters) == ("UCS-2", ["\u2019"])
     (warning,) = [w for w in report.warnings if "UCS-2" in w]
-    assert "\u2019 (U+2019 RIGHT SINGLE QUOTATION MARK), use \"'\" instead" in warning
+    assert '\u2019 (U+2019 RIGHT SINGLE QUOTATION MARK), use "\'" instead' in warning
 
 
 def test_more_than_two_segments_is_a_warning(messages: Path, schedule: Schedule) -> None:
@@ -232,9 +224,7 @@ def test_template_variables_numbered_from_one_pass(messages: Path, schedule: Sch
     assert report.errors == [] and report.warnings == []
 
 
-def test_a_gap_in_template_variable_numbers_names_the_missing_key(
-    messages: Path, schedule: Schedule
-) -> None:
+def test_a_gap_in_template_variable_numbers_names_the_missing_key(messages: Path, schedule: Schedule) -> None:
     report = post_with_variables(messages, schedule, "{1: Day 12, 3: Sam, 5: hello}")
     assert report.errors == [
         "template_variables: no '2', '4'; number the variables 1, 2, 3, ... with no gaps, "
@@ -251,9 +241,7 @@ def test_a_template_variable_key_that_is_not_a_placeholder_number_is_an_error(
     assert error.startswith(f'template_variables: key "{key}" is not a placeholder number')
 
 
-def test_an_empty_or_overlong_template_variable_is_an_error(
-    messages: Path, schedule: Schedule
-) -> None:
+def test_an_empty_or_overlong_template_variable_is_an_error(messages: Path, schedule: Schedule) -> None:
     report = post_with_variables(messages, schedule, "{1: '  ', 2: '" + "a" * 1025 + "'}")
     assert report.errors == [
         'template_variables: "1" is empty; a template variable needs some text',
@@ -268,9 +256,7 @@ def test_template_variables_are_not_checked_for_an_sms_only_schedule(
     assert post_with_variables(messages, sms_only, "{name: Sam}").errors == []
 
 
-def test_variables_without_any_template_are_warned_as_unused(
-    messages: Path, schedule: Schedule
-) -> None:
+def test_variables_without_any_template_are_warned_as_unused(messages: Path, schedule: Schedule) -> None:
     write_post(messages, "12.md", "day: 12\ntemplate_variables: {1: Day 12}")
     report = report_for(check_campaign(messages, schedule), "12.md")
     assert report.errors == []
@@ -284,20 +270,28 @@ def test_a_post_template_without_variables_does_not_borrow_the_schedules(
     messages: Path, schedule: Schedule
 ) -> None:
     write_post(messages, "12.md", f"day: 12\ntemplate_sid: {SID}")
-    shared = schedule.model_copy(update={
-        "whatsapp_template_sid": SID, "whatsapp_template_variables": {"1": "friend"},
-    })
+    shared = schedule.model_copy(
+        update={
+            "whatsapp_template_sid": SID,
+            "whatsapp_template_variables": {"1": "friend"},
+        }
+    )
     (warning,) = report_for(check_campaign(messages, shared), "12.md").warnings
-    assert warning.startswith("template_sid without template_variables: this post's template "
-                              "is sent with no variables, not the schedule's")
+    assert warning.startswith(
+        "template_sid without template_variables: this post's template "
+        "is sent with no variables, not the schedule's"
+    )
     assert report_for(check_campaign(messages, schedule), "12.md").warnings == []
 
 
 def test_schedule_template_variables_are_checked_once_naming_the_key(schedule: Schedule) -> None:
     path = ROOT / "schedules" / "advent-2026.toml"
-    bad = schedule.model_copy(update={
-        "whatsapp_template_sid": SID, "whatsapp_template_variables": {"1": "friend", "first": "x"},
-    })
+    bad = schedule.model_copy(
+        update={
+            "whatsapp_template_sid": SID,
+            "whatsapp_template_variables": {"1": "friend", "first": "x"},
+        }
+    )
     (report,) = check_schedule_templates(bad, path)
     assert report.path == path and report.day == 0
     (error,) = report.errors

@@ -18,8 +18,9 @@ BEN = "+447911123457"
 
 def _subscriber(runtime, number: str, channel: str = "sms") -> Subscriber | None:
     with runtime.session() as session:
-        return session.exec(select(Subscriber).where(Subscriber.phone == number,
-                                                     Subscriber.channel == channel)).first()
+        return session.exec(
+            select(Subscriber).where(Subscriber.phone == number, Subscriber.channel == channel)
+        ).first()
 
 
 def test_join_is_confirmed_at_once_with_everything_the_person_needs_to_know(client, runtime):
@@ -27,15 +28,27 @@ def test_join_is_confirmed_at_once_with_everything_the_person_needs_to_know(clie
     text = reply_text(response)
     assert response.status_code == 200 and response.content_type.startswith("text/xml")
     # 3 December, after today's post went out: today's comes straight away, 22 in all.
-    for part in ("Advent of Kindness", "Sam", "One positive message a day", "08:00 GMT",
-                 "3 Dec to 24 Dec, 22 in all", "Nothing will ever be asked of you",
-                 "Msg & data rates may apply", "Reply HELP for help", "STOP to stop"):
+    for part in (
+        "Advent of Kindness",
+        "Sam",
+        "One positive message a day",
+        "08:00 GMT",
+        "3 Dec to 24 Dec, 22 in all",
+        "Nothing will ever be asked of you",
+        "Msg & data rates may apply",
+        "Reply HELP for help",
+        "STOP to stop",
+    ):
         assert part in text, part
     assert _subscriber(runtime, ANNA).status == "active"
     with runtime.session() as session:
         event = session.exec(select(ConsentEvent)).one()
     assert (event.kind, event.method, event.text_received, event.message_sid) == (
-        "opt_in", "keyword", "HAPPY", "SM001")
+        "opt_in",
+        "keyword",
+        "HAPPY",
+        "SM001",
+    )
     assert event.confirmation_sent == text
 
 
@@ -94,16 +107,25 @@ def test_stop_from_someone_never_subscribed_is_answered_and_kept(client, runtime
 def test_help_says_who_what_stop_days_left_and_where_to_find_support(client):
     text_from(client, ANNA, "HAPPY")
     text = reply_text(text_from(client, ANNA, " HELP "))
-    for part in ("Advent of Kindness", "Sam", "sam@example.org", "STOP", "22 days left",
-                 "Samaritans, 116 123"):
+    for part in (
+        "Advent of Kindness",
+        "Sam",
+        "sam@example.org",
+        "STOP",
+        "22 days left",
+        "Samaritans, 116 123",
+    ):
         assert part in text, part
 
 
-def test_a_reply_is_filed_against_the_post_and_thanked_once_a_day(client, runtime, sender,
-                                                                 schedule, clock):
+def test_a_reply_is_filed_against_the_post_and_thanked_once_a_day(client, runtime, sender, schedule, clock):
     add_people(sender.session, schedule, 1, datetime(2026, 11, 30, tzinfo=UTC), start=123456)
-    send_day(sender, schedule, date(2026, 12, 3),
-             load_post(runtime.settings.messages_dir, schedule, date(2026, 12, 3)))
+    send_day(
+        sender,
+        schedule,
+        date(2026, 12, 3),
+        load_post(runtime.settings.messages_dir, schedule, date(2026, 12, 3)),
+    )
     first = reply_text(text_from(client, ANNA, "That walk idea was lovely, thank you"))
     second = reply_text(text_from(client, ANNA, "And the tea too"))
     assert "thank you" in first and "will read this" in first
@@ -130,30 +152,27 @@ def test_joined_stopped_and_came_back_has_the_whole_consent_history(client, runt
     assert all(e.confirmation_sent for e in history)
 
 
-def test_late_joiner_gets_todays_post_right_after_the_confirmation(client, runtime, sender,
-                                                                   schedule, simulator):
+def test_late_joiner_gets_todays_post_right_after_the_confirmation(
+    client, runtime, sender, schedule, simulator
+):
     day = date(2026, 12, 3)
     send_day(sender, schedule, day, load_post(runtime.settings.messages_dir, schedule, day))
     text_from(client, ANNA, "HAPPY")  # 09:00, an hour after today's post went out
     sweep(sender, runtime.schedules, runtime.settings.messages_dir)
     received = simulator.received_by(ANNA)
-    assert [r["body"] for r in received] == [load_post(runtime.settings.messages_dir, schedule,
-                                                       day).text]
+    assert [r["body"] for r in received] == [load_post(runtime.settings.messages_dir, schedule, day).text]
 
 
-def test_late_joiner_under_tomorrow_policy_waits_for_tomorrow(client, runtime, sender, schedule,
-                                                              simulator):
+def test_late_joiner_under_tomorrow_policy_waits_for_tomorrow(client, runtime, sender, schedule, simulator):
     runtime.schedules = [schedule.model_copy(update={"late_joiners": "tomorrow"})]
     day = date(2026, 12, 3)
-    send_day(sender, runtime.schedules[0], day,
-             load_post(runtime.settings.messages_dir, schedule, day))
+    send_day(sender, runtime.schedules[0], day, load_post(runtime.settings.messages_dir, schedule, day))
     text_from(client, ANNA, "HAPPY")
     sweep(sender, runtime.schedules, runtime.settings.messages_dir)
     assert simulator.received_by(ANNA) == []
 
 
-def test_a_full_list_says_so_keeps_a_waiting_list_and_tells_the_organiser(client, runtime,
-                                                                          schedule):
+def test_a_full_list_says_so_keeps_a_waiting_list_and_tells_the_organiser(client, runtime, schedule):
     runtime.schedules = [schedule.model_copy(update={"list_cap": 1})]
     text_from(client, ANNA, "HAPPY")
     text = reply_text(text_from(client, BEN, "HAPPY"))
@@ -172,7 +191,8 @@ def test_joining_after_the_last_day_says_the_calendar_has_ended(client, runtime,
 
 
 def test_joining_after_the_last_post_went_out_under_tomorrow_policy_is_told_it_ended(
-        client, runtime, schedule, clock):
+    client, runtime, schedule, clock
+):
     runtime.schedules = [schedule.model_copy(update={"late_joiners": "tomorrow"})]
     clock.now = datetime(2026, 12, 24, 9, 0, tzinfo=UTC)
     assert "has finished" in reply_text(text_from(client, ANNA, "HAPPY"))
@@ -180,10 +200,16 @@ def test_joining_after_the_last_post_went_out_under_tomorrow_policy_is_told_it_e
 
 
 def test_bad_input_is_answered_and_stored_never_a_500(client, runtime):
-    cases = [{"From": ANNA, "Body": ""}, {"From": ANNA, "Body": "x" * 2000},
-             {"From": ANNA, "Body": "😀🎄 thank you"}, {"From": ANNA, "Body": "hi\x00there"},
-             {"Body": "HAPPY"}, {}, {"From": "not-a-number", "Body": "HAPPY"},
-             {"From": ANNA, "Body": "HAPPY", "NumMedia": "lots"}]
+    cases = [
+        {"From": ANNA, "Body": ""},
+        {"From": ANNA, "Body": "x" * 2000},
+        {"From": ANNA, "Body": "😀🎄 thank you"},
+        {"From": ANNA, "Body": "hi\x00there"},
+        {"Body": "HAPPY"},
+        {},
+        {"From": "not-a-number", "Body": "HAPPY"},
+        {"From": ANNA, "Body": "HAPPY", "NumMedia": "lots"},
+    ]
     for form in cases:
         assert client.post("/twilio/inbound", data=form).status_code == 200, form
     with runtime.session() as session:
@@ -203,11 +229,13 @@ def test_a_retried_webhook_gets_the_same_answer_and_is_stored_once(client, runti
         assert len(session.exec(select(InboundMessage)).all()) == 1
 
 
-def test_a_reply_text_broken_after_start_up_still_gets_an_answer_and_an_alert(client, runtime,
-                                                                             project):
+def test_a_reply_text_broken_after_start_up_still_gets_an_answer_and_an_alert(client, runtime, project):
     replies = project / "messages" / "advent-2026" / "replies.toml"
-    replies.write_text(replies.read_text().replace("{title} from {organiser}: you're in.",
-                                                   "{title} from {nobody}: you're in."))
+    replies.write_text(
+        replies.read_text().replace(
+            "{title} from {organiser}: you're in.", "{title} from {nobody}: you're in."
+        )
+    )
     text = reply_text(text_from(client, ANNA, "HAPPY"))
     assert "you're in" in text and "STOP to stop" in text
     assert _subscriber(runtime, ANNA).status == "active"
@@ -216,8 +244,7 @@ def test_a_reply_text_broken_after_start_up_still_gets_an_answer_and_an_alert(cl
     assert "confirmation" in alert.message and "nobody" in alert.message
 
 
-def test_a_missing_replies_file_is_warned_about_at_start_up_but_stops_nothing(runtime, settings,
-                                                                             project):
+def test_a_missing_replies_file_is_warned_about_at_start_up_but_stops_nothing(runtime, settings, project):
     from advent import create_app
     from advent.runtime import build_runtime
 
@@ -230,14 +257,20 @@ def test_a_missing_replies_file_is_warned_about_at_start_up_but_stops_nothing(ru
 
 
 def test_strange_form_values_never_cause_a_500(client):
-    assert client.post("/twilio/inbound", data={"From": ANNA, "Body": "hi",
-                                                "NumMedia": "²"}).status_code == 200
-    assert client.post("/twilio/status?delivery=" + "9" * 40,
-                       data={"MessageSid": "SMx", "MessageStatus": "sent"}).status_code == 200
+    assert (
+        client.post("/twilio/inbound", data={"From": ANNA, "Body": "hi", "NumMedia": "²"}).status_code == 200
+    )
+    assert (
+        client.post(
+            "/twilio/status?delivery=" + "9" * 40, data={"MessageSid": "SMx", "MessageStatus": "sent"}
+        ).status_code
+        == 200
+    )
 
 
 def test_help_after_todays_post_reached_them_counts_only_the_days_still_to_come(
-        client, runtime, sender, schedule, friends):
+    client, runtime, sender, schedule, friends
+):
     day = date(2026, 12, 3)
     send_day(sender, schedule, day, load_post(runtime.settings.messages_dir, schedule, day))
     text = reply_text(text_from(client, friends[0], "HELP"))
@@ -249,8 +282,9 @@ def test_help_before_todays_send_counts_today_too(client, clock, friends):
     assert "22 days left" in reply_text(text_from(client, friends[0], "HELP"))
 
 
-def test_help_after_the_last_post_says_so_instead_of_0_days_left(client, runtime, sender, schedule,
-                                                                friends, clock):
+def test_help_after_the_last_post_says_so_instead_of_0_days_left(
+    client, runtime, sender, schedule, friends, clock
+):
     day = date(2026, 12, 24)
     clock.now = datetime(2026, 12, 24, 9, 0, tzinfo=UTC)
     send_day(sender, schedule, day, load_post(runtime.settings.messages_dir, schedule, day))

@@ -29,8 +29,11 @@ def _crash_after_handover(sender, schedule, post, delivery_id: int, handed_over:
     """Leave a row as a dispatcher killed at that moment would: claimed, no provider id."""
     session = sender.session
     claimed_at = sender.clock()
-    session.execute(update(Delivery).where(Delivery.id == delivery_id).values(
-        status="claimed", claim_token="dead-process", claimed_at=claimed_at, attempts=1))
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id)
+        .values(status="claimed", claim_token="dead-process", claimed_at=claimed_at, attempts=1)
+    )
     session.commit()
     if handed_over:
         delivery = session.get(Delivery, delivery_id)
@@ -38,8 +41,7 @@ def _crash_after_handover(sender, schedule, post, delivery_id: int, handed_over:
         sender.provider.send(outgoing(delivery, subscriber, post, schedule, claimed_at))
 
 
-def test_restart_settles_a_claim_the_provider_already_sent(sender, schedule, runtime, simulator,
-                                                           clock):
+def test_restart_settles_a_claim_the_provider_already_sent(sender, schedule, runtime, simulator, clock):
     people = add_people(sender.session, schedule, 3, JOINED)
     post = load_post(runtime.settings.messages_dir, schedule, DAY)
     plan_day(sender.session, schedule, DAY, clock())
@@ -74,8 +76,7 @@ class _Blind(Simulator):
         return None
 
 
-def test_a_claim_the_provider_cannot_account_for_is_reported_not_resent(runtime, schedule,
-                                                                        settings, clock):
+def test_a_claim_the_provider_cannot_account_for_is_reported_not_resent(runtime, schedule, settings, clock):
     from advent.sending.dispatch import Sender
     from advent.store.tables import OrganiserAlert
 
@@ -96,20 +97,29 @@ def test_a_claim_the_provider_cannot_account_for_is_reported_not_resent(runtime,
 
 def _advent(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen:
     # cwd: the test's own folder, so a developer's .env is never read.
-    return subprocess.Popen([sys.executable, "-m", "advent.cli", *args], env=env, cwd=cwd,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "advent.cli", *args],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
-def test_sigkilled_dispatcher_restarted_leaves_everyone_with_exactly_one(runtime, schedule,
-                                                                         settings):
+def test_sigkilled_dispatcher_restarted_leaves_everyone_with_exactly_one(runtime, schedule, settings):
     people = add_people(runtime.session(), schedule, 40, JOINED)
-    env = {**os.environ, "ADVENT_INSTANCE_DIR": str(settings.instance_dir),
-           "DATABASE_URL": settings.database_url,
-           "ADVENT_MESSAGES_DIR": str(settings.messages_dir),
-           "ADVENT_SCHEDULES_DIR": str(settings.schedules_dir),
-           "ADVENT_SIMULATOR_PATH": str(settings.simulator_path),
-           "ADVENT_SEND_RATE": "25", "ADVENT_PROVIDER": "simulator",
-           "PYTHONPATH": str(Path(__file__).parent.parent)}
+    env = {
+        **os.environ,
+        "ADVENT_INSTANCE_DIR": str(settings.instance_dir),
+        "DATABASE_URL": settings.database_url,
+        "ADVENT_MESSAGES_DIR": str(settings.messages_dir),
+        "ADVENT_SCHEDULES_DIR": str(settings.schedules_dir),
+        "ADVENT_SIMULATOR_PATH": str(settings.simulator_path),
+        "ADVENT_SEND_RATE": "25",
+        "ADVENT_PROVIDER": "simulator",
+        "PYTHONPATH": str(Path(__file__).parent.parent),
+    }
     network = Simulator(settings.simulator_path)
     here = settings.instance_dir
     victim = _advent(["send", "--date", DAY.isoformat()], env, here)
@@ -122,8 +132,7 @@ def test_sigkilled_dispatcher_restarted_leaves_everyone_with_exactly_one(runtime
     assert 10 <= sent_before_kill < 40, "the kill must land in the middle of the day"
 
     # The restarted dispatcher treats the dead one's claim as stale at once.
-    restart = _advent(["send", "--date", DAY.isoformat()],
-                      {**env, "ADVENT_CLAIM_TIMEOUT_SECONDS": "0"}, here)
+    restart = _advent(["send", "--date", DAY.isoformat()], {**env, "ADVENT_CLAIM_TIMEOUT_SECONDS": "0"}, here)
     output, _ = restart.communicate(timeout=120)
     assert restart.returncode == 0, output
     assert network.posts_received() == {p.phone: 1 for p in people}
@@ -133,7 +142,8 @@ def test_sigkilled_dispatcher_restarted_leaves_everyone_with_exactly_one(runtime
 
 
 def test_a_receipt_naming_the_send_while_the_provider_is_asked_prevents_a_resend(
-        runtime, schedule, settings, clock):
+    runtime, schedule, settings, clock
+):
     """Timeout after Twilio took the message; its list lags, but the receipt says it went."""
     from advent.providers.base import ErrorAction, ProviderError, StatusReport
     from advent.receipts import record_receipt
@@ -147,15 +157,18 @@ def test_a_receipt_naming_the_send_while_the_provider_is_asked_prevents_a_resend
         def lookup(self, message, since):  # noqa: ANN001, ANN201
             sent = super().lookup(message, since)
             with runtime.session() as session:  # ...whose receipt lands while we ask
-                record_receipt(session, StatusReport(sid=sent[0].sid, status="sent",
-                                                     reference=message.reference),
-                               source="test", explain=self.explain, now=clock())
+                record_receipt(
+                    session,
+                    StatusReport(sid=sent[0].sid, status="sent", reference=message.reference),
+                    source="test",
+                    explain=self.explain,
+                    now=clock(),
+                )
                 session.commit()
             return []  # and the provider's list has not caught up yet
 
     network = SlowToList(settings.simulator_path, clock=clock)
-    sender = Sender(runtime.session(), network, settings, clock=clock,
-                    sleep=lambda s: clock.advance(s))
+    sender = Sender(runtime.session(), network, settings, clock=clock, sleep=lambda s: clock.advance(s))
     people = add_people(sender.session, schedule, 1, JOINED)
     send_day(sender, schedule, DAY, load_post(settings.messages_dir, schedule, DAY))
     assert network.posts_received() == {people[0].phone: 1}

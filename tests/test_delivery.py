@@ -29,8 +29,7 @@ def test_planning_twice_creates_no_second_row(sender, schedule):
     assert (first, second, len(rows)) == (5, 0, 5)
 
 
-def test_send_day_sends_each_person_exactly_once_even_when_repeated(sender, schedule, simulator,
-                                                                    runtime):
+def test_send_day_sends_each_person_exactly_once_even_when_repeated(sender, schedule, simulator, runtime):
     people = add_people(sender.session, schedule, 4, JOINED)
     post = load_post(runtime.settings.messages_dir, schedule, DAY)
     first = send_day(sender, schedule, DAY, post)
@@ -46,14 +45,12 @@ def test_send_day_sends_each_person_exactly_once_even_when_repeated(sender, sche
 def test_late_joiner_under_tomorrow_policy_is_not_planned_for_today(sender, runtime, schedule):
     tomorrow_policy = schedule.model_copy(update={"late_joiners": "tomorrow"})
     add_people(sender.session, tomorrow_policy, 1, JOINED)
-    add_people(sender.session, tomorrow_policy, 1, datetime(2026, 12, 3, 9, 30, tzinfo=UTC),
-               start=200000)
+    add_people(sender.session, tomorrow_policy, 1, datetime(2026, 12, 3, 9, 30, tzinfo=UTC), start=200000)
     assert plan_day(sender.session, tomorrow_policy, DAY, sender.clock()) == 1
     assert plan_day(sender.session, tomorrow_policy, DAY + timedelta(days=1), sender.clock()) == 2
 
 
-def test_receipts_move_deliveries_forward_to_delivered_and_read(sender, schedule, simulator,
-                                                                runtime, clock):
+def test_receipts_move_deliveries_forward_to_delivered_and_read(sender, schedule, simulator, runtime, clock):
     add_people(sender.session, schedule, 1, JOINED, channel="sms")
     add_people(sender.session, schedule, 1, JOINED, channel="whatsapp", start=300000)
     send_day(sender, schedule, DAY, load_post(runtime.settings.messages_dir, schedule, DAY))
@@ -84,12 +81,17 @@ def test_two_dispatchers_on_one_day_send_each_message_once(runtime, schedule, se
     assert sim.posts_received() == {p.phone: 1 for p in people}
 
 
-def test_transient_errors_are_retried_with_backoff_then_recorded(runtime, schedule, settings,
-                                                                 clock):
+def test_transient_errors_are_retried_with_backoff_then_recorded(runtime, schedule, settings, clock):
     always_busy = Simulator(settings.simulator_path, error_rate=1.0, clock=clock)
     sleeps: list[float] = []
-    sender = Sender(runtime.session(), always_busy, settings, clock=clock,
-                    sleep=lambda s: (sleeps.append(s), clock.advance(s)), rng=random.Random(3))
+    sender = Sender(
+        runtime.session(),
+        always_busy,
+        settings,
+        clock=clock,
+        sleep=lambda s: (sleeps.append(s), clock.advance(s)),
+        rng=random.Random(3),
+    )
     add_people(sender.session, schedule, 1, JOINED)
     result = send_day(sender, schedule, DAY, load_post(settings.messages_dir, schedule, DAY))
     delivery = sender.session.exec(select(Delivery)).one()
@@ -104,8 +106,14 @@ def test_transient_errors_are_retried_with_backoff_then_recorded(runtime, schedu
 
 def test_a_flaky_network_still_reaches_everyone_once(runtime, schedule, settings, clock):
     flaky = Simulator(settings.simulator_path, error_rate=0.4, clock=clock, rng=random.Random(11))
-    sender = Sender(runtime.session(), flaky, settings, clock=clock,
-                    sleep=lambda s: clock.advance(s), rng=random.Random(5))
+    sender = Sender(
+        runtime.session(),
+        flaky,
+        settings,
+        clock=clock,
+        sleep=lambda s: clock.advance(s),
+        rng=random.Random(5),
+    )
     people = add_people(sender.session, schedule, 10, JOINED)
     settings_many = settings.model_copy(update={"send_max_attempts": 20})
     sender.settings = settings_many
@@ -149,8 +157,14 @@ def test_a_retry_never_reaches_someone_who_said_stop_meanwhile(runtime, schedule
             return super().send(message)
 
     network = BusyOnce(settings.simulator_path, clock=clock)
-    sender = Sender(runtime.session(), network, settings, clock=clock,
-                    sleep=lambda s: clock.advance(s), rng=random.Random(2))
+    sender = Sender(
+        runtime.session(),
+        network,
+        settings,
+        clock=clock,
+        sleep=lambda s: clock.advance(s),
+        rng=random.Random(2),
+    )
     add_people(sender.session, schedule, 1, JOINED)
     result = send_day(sender, schedule, DAY, load_post(settings.messages_dir, schedule, DAY))
     assert result.counts == {"cancelled": 1}

@@ -62,8 +62,10 @@ def test_the_name_counts_as_set_from_the_environment_or_dot_env():
 
 
 def test_the_database_named_by_db_upgrade_is_shown():
-    assert dev.database_location("Database instance/rehearsal.db upgraded from empty to 0003.\n") \
+    assert (
+        dev.database_location("Database instance/rehearsal.db upgraded from empty to 0003.\n")
         == "instance/rehearsal.db"
+    )
     assert dev.database_location("Database instance/x.db already at revision 0003.") == "instance/x.db"
 
 
@@ -78,10 +80,20 @@ def broken_copy(tmp_path: Path) -> Path:
 
 
 def content_check(folder: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ADVENT_MESSAGES_DIR": str(folder / "messages"),
-           "ADVENT_SCHEDULES_DIR": str(folder / "schedules")}
-    return subprocess.run([sys.executable, "-m", "advent.cli", "content", "check"], cwd=folder,
-                          env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ADVENT_MESSAGES_DIR": str(folder / "messages"),
+        "ADVENT_SCHEDULES_DIR": str(folder / "schedules"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "advent.cli", "content", "check"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_one_error_is_not_drowned_by_a_warning_repeated_for_every_day(broken_copy):
@@ -102,6 +114,8 @@ def test_one_error_is_not_drowned_by_a_warning_repeated_for_every_day(broken_cop
 def test_start_goes_on_after_a_content_error_with_a_clear_sentence(broken_copy):
     result = content_check(broken_copy)
     note = dev.content_note(result.returncode, result.stdout)
-    assert note.strip() == ("content check found 1 error (above); starting anyway so you can try "
-                            "the rest: fix it before December.")
+    assert note.strip() == (
+        "content check found 1 error (above); starting anyway so you can try "
+        "the rest: fix it before December."
+    )
     assert dev.content_note(0, "24 posts checked, 0 errors, 24 warnings") is None

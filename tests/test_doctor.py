@@ -31,17 +31,33 @@ def with_schedule_template(project: Path) -> None:
 
 
 def account_ok(mock: responses.RequestsMock) -> None:
-    mock.add(responses.GET, f"{API}.json",
-             json={"sid": ACCOUNT_SID, "friendly_name": "Sam's advent", "status": "active"})
+    mock.add(
+        responses.GET,
+        f"{API}.json",
+        json={"sid": ACCOUNT_SID, "friendly_name": "Sam's advent", "status": "active"},
+    )
 
 
 def number(mock: responses.RequestsMock, sms_url: str = INBOUND, **fields: Any) -> None:
-    found = {"sid": "PN1", "phone_number": SMS_FROM, "sms_url": sms_url, "sms_method": "POST",
-             "sms_application_sid": None, "capabilities": {"sms": True, "mms": True,
-                                                           "voice": True}} | fields
-    mock.add(responses.GET, f"{API}/IncomingPhoneNumbers.json",
-             json={"incoming_phone_numbers": [found], "next_page_uri": None, "page": 0,
-                   "page_size": 20, "uri": "/x"})
+    found = {
+        "sid": "PN1",
+        "phone_number": SMS_FROM,
+        "sms_url": sms_url,
+        "sms_method": "POST",
+        "sms_application_sid": None,
+        "capabilities": {"sms": True, "mms": True, "voice": True},
+    } | fields
+    mock.add(
+        responses.GET,
+        f"{API}/IncomingPhoneNumbers.json",
+        json={
+            "incoming_phone_numbers": [found],
+            "next_page_uri": None,
+            "page": 0,
+            "page_size": 20,
+            "uri": "/x",
+        },
+    )
 
 
 def lines(settings: Settings) -> list[str]:
@@ -60,7 +76,8 @@ def test_a_wrong_inbound_webhook_says_where_texts_go_and_what_to_set(
     assert (
         "FAIL inbound webhook: +15005550006 sends texts to https://old.example/sms; set it to "
         "https://advent.example.org/twilio/inbound (HTTP POST) in the Twilio console "
-        "(Phone Numbers > Manage > Active numbers > (the number) > Messaging)") in found
+        "(Phone Numbers > Manage > Active numbers > (the number) > Messaging)"
+    ) in found
     query = twilio_api.calls[1].request.url
     assert "PhoneNumber=%2B15005550006" in query
 
@@ -68,12 +85,12 @@ def test_a_wrong_inbound_webhook_says_where_texts_go_and_what_to_set(
 def test_bad_credentials_are_reported_and_the_rest_skipped(
     project: Path, twilio_api: responses.RequestsMock
 ) -> None:
-    twilio_api.add(responses.GET, f"{API}.json", json=error_json(20003, 401, "Authenticate"),
-                   status=401)
+    twilio_api.add(responses.GET, f"{API}.json", json=error_json(20003, 401, "Authenticate"), status=401)
     found = lines(twilio_settings(project))
-    assert ("FAIL credentials: Twilio refused them (HTTP 401); copy TWILIO_ACCOUNT_SID and "
-            "TWILIO_AUTH_TOKEN again from the Twilio console (Account Info on the dashboard)"
-            ) in found
+    assert (
+        "FAIL credentials: Twilio refused them (HTTP 401); copy TWILIO_ACCOUNT_SID and "
+        "TWILIO_AUTH_TOKEN again from the Twilio console (Account Info on the dashboard)"
+    ) in found
     assert "warn sender and webhook checks skipped until the credentials work" in found
     assert len(twilio_api.calls) == 1
 
@@ -90,7 +107,8 @@ def test_a_whatsapp_schedule_without_templates_fails_in_plain_words(
     assert template_line.startswith(
         "FAIL WhatsApp template: advent-2026 day(s) 1, 3-24 have no approved template, so "
         "friends who have not written in the last 24 hours will not get them; add template_sid "
-        "to those posts or whatsapp_template_sid to ")
+        "to those posts or whatsapp_template_sid to "
+    )
     assert template_line.endswith("advent-2026.toml")
 
 
@@ -119,23 +137,33 @@ def test_doctor_exits_1_when_anything_fails(
     assert "sends texts to nowhere (no webhook is set)" in result.output
 
 
-def test_a_local_public_base_url_cannot_receive_webhooks(project: Path,
-                                                        twilio_api: responses.RequestsMock) -> None:
+def test_a_local_public_base_url_cannot_receive_webhooks(
+    project: Path, twilio_api: responses.RequestsMock
+) -> None:
     account_ok(twilio_api)
     number(twilio_api)
     found = lines(twilio_settings(project, PUBLIC_BASE_URL="http://127.0.0.1:5000"))
-    assert any(line.startswith("FAIL public address: PUBLIC_BASE_URL is http://127.0.0.1:5000, "
-                               "which only this machine or network can reach") for line in found)
+    assert any(
+        line.startswith(
+            "FAIL public address: PUBLIC_BASE_URL is http://127.0.0.1:5000, "
+            "which only this machine or network can reach"
+        )
+        for line in found
+    )
 
 
-def test_a_number_not_on_the_account_is_named(project: Path,
-                                              twilio_api: responses.RequestsMock) -> None:
+def test_a_number_not_on_the_account_is_named(project: Path, twilio_api: responses.RequestsMock) -> None:
     account_ok(twilio_api)
-    twilio_api.add(responses.GET, f"{API}/IncomingPhoneNumbers.json",
-                   json={"incoming_phone_numbers": [], "next_page_uri": None, "uri": "/x"})
+    twilio_api.add(
+        responses.GET,
+        f"{API}/IncomingPhoneNumbers.json",
+        json={"incoming_phone_numbers": [], "next_page_uri": None, "uri": "/x"},
+    )
     found = lines(twilio_settings(project))
-    assert ("FAIL sender: +15005550006 (TWILIO_FROM) is not a phone number of this Twilio "
-            "account; buy or port it (Phone Numbers > Manage) or correct TWILIO_FROM") in found
+    assert (
+        "FAIL sender: +15005550006 (TWILIO_FROM) is not a phone number of this Twilio "
+        "account; buy or port it (Phone Numbers > Manage) or correct TWILIO_FROM"
+    ) in found
 
 
 def test_a_messaging_service_sending_texts_elsewhere_is_reported(
@@ -143,29 +171,48 @@ def test_a_messaging_service_sending_texts_elsewhere_is_reported(
 ) -> None:
     sid = "MG" + "3" * 32
     account_ok(twilio_api)
-    twilio_api.add(responses.GET, f"https://messaging.twilio.com/v1/Services/{sid}", json={
-        "sid": sid, "friendly_name": "Advent", "inbound_request_url": "https://old.example/in",
-        "use_inbound_webhook_on_number": False})
+    twilio_api.add(
+        responses.GET,
+        f"https://messaging.twilio.com/v1/Services/{sid}",
+        json={
+            "sid": sid,
+            "friendly_name": "Advent",
+            "inbound_request_url": "https://old.example/in",
+            "use_inbound_webhook_on_number": False,
+        },
+    )
     number(twilio_api, sms_url="https://ignored.example/")
     found = lines(twilio_settings(project, TWILIO_MESSAGING_SERVICE_SID=sid))
     assert "ok   sender: Messaging Service 'Advent' exists" in found
-    assert any(line.startswith("FAIL inbound webhook: Messaging Service 'Advent' sends texts to "
-                               "https://old.example/in; choose 'Send a webhook' and set the "
-                               f"Request URL to {INBOUND}") for line in found)
+    assert any(
+        line.startswith(
+            "FAIL inbound webhook: Messaging Service 'Advent' sends texts to "
+            "https://old.example/in; choose 'Send a webhook' and set the "
+            f"Request URL to {INBOUND}"
+        )
+        for line in found
+    )
     assert not any("ignored.example" in line for line in found)  # the service's URL wins
 
 
-def test_an_api_key_with_a_wrong_auth_token_is_caught(project: Path,
-                                                      twilio_api: responses.RequestsMock) -> None:
-    twilio_api.add(responses.GET, f"{API}.json", match=[
-        responses.matchers.header_matcher({"Authorization": "Basic " + _basic("SKkey", "secret")})],
-        json={"sid": ACCOUNT_SID, "friendly_name": "Sam", "status": "active"})
+def test_an_api_key_with_a_wrong_auth_token_is_caught(
+    project: Path, twilio_api: responses.RequestsMock
+) -> None:
+    twilio_api.add(
+        responses.GET,
+        f"{API}.json",
+        match=[responses.matchers.header_matcher({"Authorization": "Basic " + _basic("SKkey", "secret")})],
+        json={"sid": ACCOUNT_SID, "friendly_name": "Sam", "status": "active"},
+    )
     twilio_api.add(responses.GET, f"{API}.json", json=error_json(20003, 401), status=401)
     number(twilio_api)
     found = lines(twilio_settings(project, TWILIO_API_KEY="SKkey", TWILIO_API_SECRET="secret"))
     assert "ok   credentials work (account 'Sam')" in found
-    assert any(line.startswith("FAIL auth token: Twilio answered HTTP 401") and
-               "webhook signatures are checked with TWILIO_AUTH_TOKEN" in line for line in found)
+    assert any(
+        line.startswith("FAIL auth token: Twilio answered HTTP 401")
+        and "webhook signatures are checked with TWILIO_AUTH_TOKEN" in line
+        for line in found
+    )
 
 
 def _basic(user: str, password: str) -> str:
@@ -179,53 +226,79 @@ def test_a_whatsapp_sender_pointing_elsewhere_is_reported(
 ) -> None:
     account_ok(twilio_api)
     number(twilio_api)
-    twilio_api.add(responses.GET, SENDERS_URL, json={
-        "senders": [{"sid": "XE1", "sender_id": "whatsapp:+447700900999", "status": "ONLINE",
-                     "webhook": {"callback_url": "https://old.example/wa"}}],
-        "meta": {"key": "senders", "next_page_url": None}})
+    twilio_api.add(
+        responses.GET,
+        SENDERS_URL,
+        json={
+            "senders": [
+                {
+                    "sid": "XE1",
+                    "sender_id": "whatsapp:+447700900999",
+                    "status": "ONLINE",
+                    "webhook": {"callback_url": "https://old.example/wa"},
+                }
+            ],
+            "meta": {"key": "senders", "next_page_url": None},
+        },
+    )
     found = lines(twilio_settings(project, TWILIO_WHATSAPP_FROM="whatsapp:+447700900999"))
-    assert ("FAIL inbound webhook: whatsapp:+447700900999 sends WhatsApp messages to "
-            f"https://old.example/wa; set its webhook URL to {INBOUND} in Messaging > Senders > "
-            "WhatsApp senders") in found
+    assert (
+        "FAIL inbound webhook: whatsapp:+447700900999 sends WhatsApp messages to "
+        f"https://old.example/wa; set its webhook URL to {INBOUND} in Messaging > Senders > "
+        "WhatsApp senders"
+    ) in found
 
 
 def test_with_the_simulator_only_content_and_schedules_are_checked(
     project: Path, twilio_api: responses.RequestsMock
 ) -> None:
-    settings = load_settings(_env_file=None, ADVENT_MESSAGES_DIR=str(project / "messages"),
-                             ADVENT_SCHEDULES_DIR=str(project / "schedules"),
-                             ADVENT_INSTANCE_DIR=str(project / "instance"))
+    settings = load_settings(
+        _env_file=None,
+        ADVENT_MESSAGES_DIR=str(project / "messages"),
+        ADVENT_SCHEDULES_DIR=str(project / "schedules"),
+        ADVENT_INSTANCE_DIR=str(project / "instance"),
+    )
     upgrade(make_engine(settings.database_url))
-    findings = run_doctor(settings, load_schedules(settings.schedules_dir),
-                          Simulator.from_settings(settings))
+    findings = run_doctor(settings, load_schedules(settings.schedules_dir), Simulator.from_settings(settings))
     assert findings[1].line().startswith("ok   provider: the built-in simulator")
-    assert "ok   content: every day of advent-2026 has a post (24 days)" in [
-        f.line() for f in findings]
+    assert "ok   content: every day of advent-2026 has a post (24 days)" in [f.line() for f in findings]
     assert not failed(findings)  # the simulator needs no template; the reminder is a warning
     assert len(twilio_api.calls) == 0
 
 
 def test_a_broken_post_fails_the_content_check(project: Path) -> None:
     (project / "messages" / "advent-2026" / "05.md").unlink()
-    settings = load_settings(_env_file=None, ADVENT_MESSAGES_DIR=str(project / "messages"),
-                             ADVENT_SCHEDULES_DIR=str(project / "schedules"),
-                             ADVENT_INSTANCE_DIR=str(project / "instance"))
+    settings = load_settings(
+        _env_file=None,
+        ADVENT_MESSAGES_DIR=str(project / "messages"),
+        ADVENT_SCHEDULES_DIR=str(project / "schedules"),
+        ADVENT_INSTANCE_DIR=str(project / "instance"),
+    )
     findings = run_doctor(settings, load_schedules(settings.schedules_dir))
-    assert any(f.line().startswith("FAIL content: advent-2026 day 05: no post: expected ")
-               for f in findings)
+    assert any(f.line().startswith("FAIL content: advent-2026 day 05: no post: expected ") for f in findings)
 
 
 def test_missing_twilio_settings_are_listed_as_failures(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no .env here
-    unset = {name: "" for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM",
-                                   "TWILIO_WHATSAPP_FROM", "TWILIO_MESSAGING_SERVICE_SID",
-                                   "TWILIO_API_KEY", "TWILIO_API_SECRET")}
+    unset = {
+        name: ""
+        for name in (
+            "TWILIO_ACCOUNT_SID",
+            "TWILIO_AUTH_TOKEN",
+            "TWILIO_FROM",
+            "TWILIO_WHATSAPP_FROM",
+            "TWILIO_MESSAGING_SERVICE_SID",
+            "TWILIO_API_KEY",
+            "TWILIO_API_SECRET",
+        )
+    }
     result = CliRunner().invoke(doctor, [], env={"ADVENT_PROVIDER": "twilio", **unset})
     assert result.exit_code == 1
-    assert ("FAIL settings: TWILIO_ACCOUNT_SID: required, starts with AC (Twilio console, "
-            "Account Info)") in result.output
+    assert (
+        "FAIL settings: TWILIO_ACCOUNT_SID: required, starts with AC (Twilio console, Account Info)"
+    ) in result.output
     assert "FAIL settings: TWILIO_FROM: a sender is required" in result.output
     assert "--help" not in result.output and "Usage" not in result.output
     help_text = " ".join(CliRunner().invoke(doctor, ["--help"]).output.split())
@@ -235,15 +308,19 @@ def test_missing_twilio_settings_are_listed_as_failures(
 def _doctor_on(project: Path, database_url: str, monkeypatch: pytest.MonkeyPatch):
     """`advent doctor` as an organiser runs it: settings from the environment, the simulator."""
     monkeypatch.chdir(project)  # no .env here
-    env = {"ADVENT_PROVIDER": "simulator", "DATABASE_URL": database_url,
-           "ADVENT_INSTANCE_DIR": str(project / "instance"),
-           "ADVENT_MESSAGES_DIR": str(project / "messages"),
-           "ADVENT_SCHEDULES_DIR": str(project / "schedules")}
+    env = {
+        "ADVENT_PROVIDER": "simulator",
+        "DATABASE_URL": database_url,
+        "ADVENT_INSTANCE_DIR": str(project / "instance"),
+        "ADVENT_MESSAGES_DIR": str(project / "messages"),
+        "ADVENT_SCHEDULES_DIR": str(project / "schedules"),
+    }
     return CliRunner().invoke(doctor, [], env=env)
 
 
 def test_doctor_says_all_good_when_the_database_is_reachable_and_current(
-        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = f"sqlite:///{project / 'instance' / 'advent.db'}"
     upgrade(make_engine(url))
     result = _doctor_on(project, url, monkeypatch)
@@ -253,18 +330,17 @@ def test_doctor_says_all_good_when_the_database_is_reachable_and_current(
 
 
 def test_a_database_whose_schema_is_behind_fails_and_says_what_to_run(
-        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = f"sqlite:///{project / 'instance' / 'advent.db'}"
     upgrade(make_engine(url), "0002")
     result = _doctor_on(project, url, monkeypatch)
     assert result.exit_code == 1
-    assert ("is at revision 0002, and this code needs revision 0003; run `advent db upgrade`"
-            in result.output)
+    assert "is at revision 0002, and this code needs revision 0003; run `advent db upgrade`" in result.output
     assert "All good" not in result.output and "Traceback" not in result.output
 
 
-def test_an_unreachable_postgresql_fails_in_one_line(project: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unreachable_postgresql_fails_in_one_line(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Port 1 on this machine: nothing listens there, so the connection is refused at once.
     result = _doctor_on(project, "postgresql://advent:secret@127.0.0.1:1/advent", monkeypatch)
     assert result.exit_code == 1

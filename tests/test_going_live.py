@@ -28,9 +28,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def simulator_settings(project: Path, **extra: str):
-    return load_settings(_env_file=None, ADVENT_INSTANCE_DIR=str(project / "instance"),
-                         ADVENT_MESSAGES_DIR=str(project / "messages"),
-                         ADVENT_SCHEDULES_DIR=str(project / "schedules"), **extra)
+    return load_settings(
+        _env_file=None,
+        ADVENT_INSTANCE_DIR=str(project / "instance"),
+        ADVENT_MESSAGES_DIR=str(project / "messages"),
+        ADVENT_SCHEDULES_DIR=str(project / "schedules"),
+        **extra,
+    )
 
 
 def test_by_default_the_simulator_and_twilio_keep_separate_databases(project, runtime, clock):
@@ -58,21 +62,33 @@ def test_a_rehearsal_database_refuses_a_real_provider_saying_how_to_go_live(proj
 def test_a_live_database_refuses_the_simulator(project, tw, clock):
     settings = simulator_settings(project, DATABASE_URL=tw.settings.database_url)
     with pytest.raises(WrongDatabase) as caught:
-        build_runtime(settings, provider=Simulator(settings.simulator_path, clock=clock,
-                                                   rng=random.Random(1)))
+        build_runtime(
+            settings, provider=Simulator(settings.simulator_path, clock=clock, rng=random.Random(1))
+        )
     message = str(caught.value)
     assert "advent.db belongs to a live list sent through a real provider" in message
     assert "unset DATABASE_URL" in message
 
 
 def test_the_command_refuses_with_one_sentence_and_exit_2(project, runtime):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ADVENT_PROVIDER": "twilio",
-           "DATABASE_URL": runtime.settings.database_url,
-           "ADVENT_SCHEDULES_DIR": str(project / "schedules"),
-           "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "token",
-           "TWILIO_FROM": "+15005550006"}
-    result = subprocess.run([sys.executable, "-m", "advent.cli", "stats"], cwd=project, env=env,
-                            capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ADVENT_PROVIDER": "twilio",
+        "DATABASE_URL": runtime.settings.database_url,
+        "ADVENT_SCHEDULES_DIR": str(project / "schedules"),
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": "token",
+        "TWILIO_FROM": "+15005550006",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "advent.cli", "stats"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     [line] = result.stderr.strip().splitlines()

@@ -36,7 +36,8 @@ def deliveries(runtime) -> list[tuple[str, str]]:
 
 
 def test_an_invite_through_the_simulator_gets_its_receipts_and_shows_in_stats(
-        runtime, simulator: Simulator, clock: Clock):
+    runtime, simulator: Simulator, clock: Clock
+):
     invited = run(runtime, "subscribers", "invite", ANNA, "--name", "Anna")
     assert invited.exit_code == 0, invited.output
     assert [m.kind for m in simulator.phone.messages_to(ANNA)] == ["invite"]
@@ -58,7 +59,8 @@ def test_a_failed_invite_is_told_and_listed_among_the_problems(runtime, settings
 
 
 def test_sending_a_day_never_sends_an_invite_and_its_counts_leave_invites_out(
-        runtime, sender, schedule, simulator: Simulator):
+    runtime, sender, schedule, simulator: Simulator
+):
     add_people(sender.session, schedule, 2, datetime(2026, 11, 30, tzinfo=UTC))
     run(runtime, "subscribers", "invite", ANNA)
     result = send_day(sender, schedule, DAY, load_post(runtime.settings.messages_dir, schedule, DAY))
@@ -68,7 +70,8 @@ def test_sending_a_day_never_sends_an_invite_and_its_counts_leave_invites_out(
 
 
 def test_an_invited_person_who_joins_still_gets_todays_post_as_a_late_joiner(
-        runtime, schedule, simulator: Simulator, sender):
+    runtime, schedule, simulator: Simulator, sender
+):
     run(runtime, "subscribers", "invite", ANNA)
     send_day(sender, schedule, DAY, load_post(runtime.settings.messages_dir, schedule, DAY))
     joined = run(runtime, "phone", ANNA, "HAPPY")
@@ -92,8 +95,7 @@ def web() -> Iterator[LocalServer]:
 
 @pytest.fixture
 def tw(project: Path, clock: Clock, double: TwilioDouble, web: LocalServer) -> TwilioSetup:
-    made = twilio_setup(project, clock, PUBLIC_BASE_URL=web.base_url,
-                        TWILIO_API_BASE_URL=double.base_url)
+    made = twilio_setup(project, clock, PUBLIC_BASE_URL=web.base_url, TWILIO_API_BASE_URL=double.base_url)
     made.runtime.clock = clock
     web.app = create_app(runtime=made.runtime)
     return made
@@ -109,12 +111,12 @@ def _eventually(condition) -> bool:  # type: ignore[no-untyped-def]
 
 
 def test_an_invite_through_the_twilio_double_is_receipted_by_its_callbacks(
-        tw: TwilioSetup, double: TwilioDouble):
+    tw: TwilioSetup, double: TwilioDouble
+):
     invited = run(tw.runtime, "subscribers", "invite", ANNA)
     assert invited.exit_code == 0, invited.output
     assert [form["To"] for form in double.created] == [ANNA]
     assert "Sam invites you" in double.created[0]["Body"]
     assert double.created[0]["StatusCallback"].endswith("/twilio/status?delivery=1")
-    assert _eventually(lambda: deliveries(tw.runtime) == [("invite", "delivered")]), \
-        deliveries(tw.runtime)
+    assert _eventually(lambda: deliveries(tw.runtime) == [("invite", "delivered")]), deliveries(tw.runtime)
     assert "advent-2026 invites: 1 (1 delivered)" in run(tw.runtime, "stats").output

@@ -47,21 +47,26 @@ def test_every_folder_row_lists_exactly_the_modules_in_that_folder() -> None:
         for place, named in by_folder.items():
             assert named == _modules(place), (
                 f"{place.relative_to(ROOT)}: README lists {sorted(named)}, "
-                f"the folder has {sorted(_modules(place))}")
+                f"the folder has {sorted(_modules(place))}"
+            )
         for sub in _subpackages(folder):
-            assert folder / sub.rstrip("/") in by_folder, (
-                f"{where[0]}{sub} is missing from the README's map")
+            assert folder / sub.rstrip("/") in by_folder, f"{where[0]}{sub} is missing from the README's map"
 
 
 def test_every_package_and_top_level_module_is_on_the_map() -> None:
     rows = _map_rows()
     folders = {w for where, _ in rows for w in where if w.endswith("/")}
-    files = {Path(where[0]).parent / name if "/" not in name else Path(name)
-             for where, _ in rows for name in where if name.endswith(".py")}
+    files = {
+        Path(where[0]).parent / name if "/" not in name else Path(name)
+        for where, _ in rows
+        for name in where
+        if name.endswith(".py")
+    }
     for package in _subpackages(PACKAGE):
         assert f"advent/{package}" in folders, f"advent/{package} is missing from the README's map"
     for module in _modules(PACKAGE):
         assert PACKAGE / module in {ROOT / f for f in files}, (
-            f"advent/{module} is missing from the README's map")
+            f"advent/{module} is missing from the README's map"
+        )
     for path in files:
         assert (ROOT / path).exists(), f"README's map names {path}, which does not exist"

@@ -31,8 +31,9 @@ def test_a_second_free_text_in_a_day_says_it_was_stored_not_that_twilio_answered
     second = advent("phone", ANNA, "And", "the", "tea", "too", *channel)
     assert "reply:" in first.output and "will read this" in first.output
     assert second.exit_code == 0
-    assert ("(no reply: the service already thanked this friend today; the text is stored for "
-            "the organiser)") in second.output
+    assert (
+        "(no reply: the service already thanked this friend today; the text is stored for the organiser)"
+    ) in second.output
     assert "Twilio" not in second.output and "provider" not in second.output
 
 

@@ -19,16 +19,21 @@ PACKAGE = Path(__file__).resolve().parent.parent / "advent"
 # config.py is left out: it declares each provider's settings (ADVENT_PROVIDER, TWILIO_*),
 # as the README lists them per provider.
 # Code that would mean a module outside providers/ knows which provider it is talking to.
-LEAKS = re.compile(r"^\s*(from|import) twilio\b|advent\.providers\.(twilio|simulator)|"
-                   r"(provider|settings\.provider)(\.name)? *[!=]= *[\"'](twilio|simulator)|"
-                   r"getattr\([^)]*provider|\b(TwilioProvider|Simulator)\b", re.MULTILINE)
+LEAKS = re.compile(
+    r"^\s*(from|import) twilio\b|advent\.providers\.(twilio|simulator)|"
+    r"(provider|settings\.provider)(\.name)? *[!=]= *[\"'](twilio|simulator)|"
+    r"getattr\([^)]*provider|\b(TwilioProvider|Simulator)\b",
+    re.MULTILINE,
+)
 
 
 def test_nothing_outside_providers_names_twilio_or_the_simulator_in_code() -> None:
-    leaks = [f"{path.relative_to(PACKAGE)}: {match.group(0).strip()}"
-             for path in sorted(PACKAGE.rglob("*.py"))
-             if "providers" not in path.relative_to(PACKAGE).parts and path.name != "config.py"
-             for match in LEAKS.finditer(path.read_text())]
+    leaks = [
+        f"{path.relative_to(PACKAGE)}: {match.group(0).strip()}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if "providers" not in path.relative_to(PACKAGE).parts and path.name != "config.py"
+        for match in LEAKS.finditer(path.read_text())
+    ]
     assert leaks == []
 
 
@@ -38,7 +43,8 @@ def test_twilio_canceled_arrives_in_our_spelling(tw: TwilioSetup) -> None:
 
 
 def test_a_canceled_callback_leaves_the_delivery_cancelled(
-        tw: TwilioSetup, twilio_api: responses.RequestsMock) -> None:
+    tw: TwilioSetup, twilio_api: responses.RequestsMock
+) -> None:
     add_friend(tw)
     accepted(twilio_api, sid="SMc")
     delivery = send_today(tw)

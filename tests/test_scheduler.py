@@ -41,9 +41,16 @@ DEC_3 = date(2026, 12, 3)
 
 def make_schedule(send_time: time = time(8, 0), timezone: str = "Europe/London") -> Schedule:
     return Schedule(
-        name="spring", campaign="spring", title="Spring", content="advent-2026",
-        first_day=date(2026, 3, 1), last_day=date(2026, 11, 30), send_time=send_time,
-        timezone=timezone, channels=["sms"], join_keyword="SPRING",
+        name="spring",
+        campaign="spring",
+        title="Spring",
+        content="advent-2026",
+        first_day=date(2026, 3, 1),
+        last_day=date(2026, 11, 30),
+        send_time=send_time,
+        timezone=timezone,
+        channels=["sms"],
+        join_keyword="SPRING",
     )
 
 
@@ -55,25 +62,36 @@ def hold_clock(runtime: Runtime, holder: str, now: datetime) -> None:
 def late_joiner_waiting(runtime: Runtime, schedule: Schedule, now: datetime) -> None:
     """Someone who joins after today's post went out, queued for it as the webhook does."""
     with runtime.session() as session:
-        joined = join(session, schedule, phone=LATE_JOINER, channel="sms", method="keyword",
-                      now=now, text=schedule.join_keyword)
+        joined = join(
+            session,
+            schedule,
+            phone=LATE_JOINER,
+            channel="sms",
+            method="keyword",
+            now=now,
+            text=schedule.join_keyword,
+        )
         assert catch_up_late_joiner(session, schedule, joined.subscriber, now)
         session.commit()
 
 
 # --- when the job fires -----------------------------------------------------------------------
 
-@pytest.mark.parametrize(("after", "fires_utc"), [
-    # Winter time (GMT = UTC) before the clocks go forward on 29 March 2026.
-    (datetime(2026, 3, 27, 12, 0, tzinfo=UTC), datetime(2026, 3, 28, 8, 0, tzinfo=UTC)),
-    # The change day itself: 08:00 BST is 07:00 UTC.
-    (datetime(2026, 3, 28, 12, 0, tzinfo=UTC), datetime(2026, 3, 29, 7, 0, tzinfo=UTC)),
-    (datetime(2026, 3, 29, 12, 0, tzinfo=UTC), datetime(2026, 3, 30, 7, 0, tzinfo=UTC)),
-    # Summer time until the clocks go back on 25 October 2026.
-    (datetime(2026, 10, 23, 12, 0, tzinfo=UTC), datetime(2026, 10, 24, 7, 0, tzinfo=UTC)),
-    (datetime(2026, 10, 24, 12, 0, tzinfo=UTC), datetime(2026, 10, 25, 8, 0, tzinfo=UTC)),
-    (datetime(2026, 10, 25, 12, 0, tzinfo=UTC), datetime(2026, 10, 26, 8, 0, tzinfo=UTC)),
-])
+
+@pytest.mark.parametrize(
+    ("after", "fires_utc"),
+    [
+        # Winter time (GMT = UTC) before the clocks go forward on 29 March 2026.
+        (datetime(2026, 3, 27, 12, 0, tzinfo=UTC), datetime(2026, 3, 28, 8, 0, tzinfo=UTC)),
+        # The change day itself: 08:00 BST is 07:00 UTC.
+        (datetime(2026, 3, 28, 12, 0, tzinfo=UTC), datetime(2026, 3, 29, 7, 0, tzinfo=UTC)),
+        (datetime(2026, 3, 29, 12, 0, tzinfo=UTC), datetime(2026, 3, 30, 7, 0, tzinfo=UTC)),
+        # Summer time until the clocks go back on 25 October 2026.
+        (datetime(2026, 10, 23, 12, 0, tzinfo=UTC), datetime(2026, 10, 24, 7, 0, tzinfo=UTC)),
+        (datetime(2026, 10, 24, 12, 0, tzinfo=UTC), datetime(2026, 10, 25, 8, 0, tzinfo=UTC)),
+        (datetime(2026, 10, 25, 12, 0, tzinfo=UTC), datetime(2026, 10, 26, 8, 0, tzinfo=UTC)),
+    ],
+)
 def test_post_goes_at_eight_london_time_either_side_of_the_clock_change(
     after: datetime, fires_utc: datetime
 ) -> None:
@@ -90,6 +108,7 @@ def test_trigger_uses_the_schedules_own_timezone() -> None:
 
 
 # --- exactly one scheduler --------------------------------------------------------------------
+
 
 def test_a_second_scheduler_cannot_take_a_live_lease_but_can_take_an_expired_one(
     runtime: Runtime,
@@ -144,6 +163,7 @@ def test_tick_records_earlier_days_that_went_by_without_a_send(runtime: Runtime)
 
 
 # --- the sweep: late joiners and retries -----------------------------------------------------
+
 
 def test_sweep_leaves_a_day_the_cron_job_is_sending_alone(
     runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
@@ -206,6 +226,7 @@ def test_the_heartbeat_never_sends(
 
 # --- misfires and the wiring ------------------------------------------------------------------
 
+
 def missed_event(job_id: str, run_time: datetime) -> JobExecutionEvent:
     return JobExecutionEvent(EVENT_JOB_MISSED, job_id, "default", run_time)
 
@@ -256,9 +277,7 @@ def test_scheduler_has_one_coalescing_job_per_schedule_and_a_tick(
     assert send.next_run_time == datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
 
 
-def test_the_heartbeat_and_the_sweep_are_separate_jobs(
-    runtime: Runtime, paused: list[BaseScheduler]
-) -> None:
+def test_the_heartbeat_and_the_sweep_are_separate_jobs(runtime: Runtime, paused: list[BaseScheduler]) -> None:
     scheduler = start_paused(build_scheduler(runtime, background=True, holder="me"), paused)
     beat, sweep = scheduler.get_job(TICK_JOB), scheduler.get_job(SWEEP_JOB)
     assert beat.func is not sweep.func
@@ -271,8 +290,7 @@ def test_the_heartbeat_and_the_sweep_are_separate_jobs(
 def test_a_grace_of_zero_minutes_still_builds_a_scheduler(
     runtime: Runtime, paused: list[BaseScheduler]
 ) -> None:
-    strict = replace(runtime, settings=runtime.settings.model_copy(
-        update={"misfire_grace_minutes": 0}))
+    strict = replace(runtime, settings=runtime.settings.model_copy(update={"misfire_grace_minutes": 0}))
     scheduler = start_paused(build_scheduler(strict, background=True), paused)
     assert scheduler.get_job("advent-2026").misfire_grace_time == 1
 
@@ -293,5 +311,7 @@ def test_a_post_handed_back_on_an_earlier_day_is_reported_not_sent_late(
     tick(runtime, "me", next_day + timedelta(seconds=30))
     assert simulator.posts_received() == received
     messages = [a.message for a in alerts(runtime) if a.kind == "unsent_deliveries"]
-    assert messages == ["advent-2026 2026-12-03: 1 friend did not get this day's post; send it "
-                        "now with `advent send --date 2026-12-03` if you still want to"]
+    assert messages == [
+        "advent-2026 2026-12-03: 1 friend did not get this day's post; send it "
+        "now with `advent send --date 2026-12-03` if you still want to"
+    ]

@@ -83,14 +83,21 @@ def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-@pytest.mark.parametrize(("job_id", "logged"), [
-    (TICK_JOB, "heartbeat failed; trying again in 30 s"),
-    (SWEEP_JOB, "could not send late joiners and retries; trying again in 30 s"),
-    ("reconcile", "could not reconcile; trying again in 5 minutes"),
-])
+@pytest.mark.parametrize(
+    ("job_id", "logged"),
+    [
+        (TICK_JOB, "heartbeat failed; trying again in 30 s"),
+        (SWEEP_JOB, "could not send late joiners and retries; trying again in 30 s"),
+        ("reconcile", "could not reconcile; trying again in 5 minutes"),
+    ],
+)
 def test_a_job_failing_is_logged_and_the_clock_keeps_running(
-    clock_running: BaseScheduler, runtime: Runtime, tmp_path: Path,
-    caplog: pytest.LogCaptureFixture, job_id: str, logged: str,
+    clock_running: BaseScheduler,
+    runtime: Runtime,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    job_id: str,
+    logged: str,
 ) -> None:
     with database_away(runtime, tmp_path / "aside"):
         event = _run_now(clock_running, job_id)
@@ -105,7 +112,10 @@ def test_a_job_failing_is_logged_and_the_clock_keeps_running(
 
 
 def test_a_heartbeat_finding_another_holder_stops_this_scheduler_and_leaves_their_lease(
-    clock_running: BaseScheduler, runtime: Runtime, clock: Clock, caplog: pytest.LogCaptureFixture,
+    clock_running: BaseScheduler,
+    runtime: Runtime,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     stopped = threading.Event()
     clock_running.add_listener(lambda _event: stopped.set(), EVENT_SCHEDULER_SHUTDOWN)
@@ -114,13 +124,13 @@ def test_a_heartbeat_finding_another_holder_stops_this_scheduler_and_leaves_thei
     _run_now(clock_running, TICK_JOB)
     assert stopped.wait(WAIT)
     assert not clock_running.running
-    assert "another scheduler holds the clock lease; stopping this one so only one sends" in (
-        _errors(caplog))
+    assert "another scheduler holds the clock lease; stopping this one so only one sends" in (_errors(caplog))
     assert _holder(runtime) == OTHER
 
 
 def test_the_clock_process_returns_from_its_loop_when_another_scheduler_takes_over(
-    runtime: Runtime, clock: Clock,
+    runtime: Runtime,
+    clock: Clock,
 ) -> None:
     """`advent scheduler` blocks in start(); losing the lease must end that call, so the command
     can say "Scheduler stopped." and exit, rather than hang with nothing to do."""

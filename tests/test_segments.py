@@ -2,11 +2,11 @@ import pytest
 
 from advent.content.segments import count_segments
 
-EMOJI = "\U0001F600"  # a grinning face: outside the BMP, so a surrogate pair in UTF-16
-MAN, WOMAN, GIRL, BOY, ZWJ = "\U0001F468", "\U0001F469", "\U0001F467", "\U0001F466", "\u200d"
+EMOJI = "\U0001f600"  # a grinning face: outside the BMP, so a surrogate pair in UTF-16
+MAN, WOMAN, GIRL, BOY, ZWJ = "\U0001f468", "\U0001f469", "\U0001f467", "\U0001f466", "\u200d"
 FAMILY = ZWJ.join([MAN, WOMAN, GIRL, BOY])  # 4 surrogate pairs + 3 joiners: 11 units
-FLAG = "\U0001F1EC\U0001F1E7"  # two regional indicators, GB: 4 units
-THUMBS_UP_MEDIUM = "\U0001F44D\U0001F3FD"  # a thumbs up with a skin-tone modifier: 4 units
+FLAG = "\U0001f1ec\U0001f1e7"  # two regional indicators, GB: 4 units
+THUMBS_UP_MEDIUM = "\U0001f44d\U0001f3fd"  # a thumbs up with a skin-tone modifier: 4 units
 KEYCAP_ONE = "1\ufe0f\u20e3"  # digit, variation selector, enclosing keycap: 3 units
 
 
@@ -123,21 +123,31 @@ def test_empty_text_is_zero_segments() -> None:
     assert (count.segments, count.units, count.characters) == (0, 0, 0)
 
 
-@pytest.mark.parametrize("emoji, units", [
-    (FAMILY, 11), (FLAG, 4), (THUMBS_UP_MEDIUM, 4), (KEYCAP_ONE, 3),
-])
+@pytest.mark.parametrize(
+    "emoji, units",
+    [
+        (FAMILY, 11),
+        (FLAG, 4),
+        (THUMBS_UP_MEDIUM, 4),
+        (KEYCAP_ONE, 3),
+    ],
+)
 def test_an_emoji_sequence_is_one_character_of_all_its_units(emoji: str, units: int) -> None:
     count = count_segments(emoji)
     assert (count.encoding, count.characters, count.units) == ("UCS-2", 1, units)
 
 
-@pytest.mark.parametrize("emoji, lead", [
-    # Each starts where splitting it by code point would fill segment 1 (66 or 67 units).
-    (FAMILY, 60), (FLAG, 65), (THUMBS_UP_MEDIUM, 65), (KEYCAP_ONE, 65),
-])
-def test_an_emoji_sequence_at_the_67_boundary_moves_wholly_to_the_next_segment(
-    emoji: str, lead: int
-) -> None:
+@pytest.mark.parametrize(
+    "emoji, lead",
+    [
+        # Each starts where splitting it by code point would fill segment 1 (66 or 67 units).
+        (FAMILY, 60),
+        (FLAG, 65),
+        (THUMBS_UP_MEDIUM, 65),
+        (KEYCAP_ONE, 65),
+    ],
+)
+def test_an_emoji_sequence_at_the_67_boundary_moves_wholly_to_the_next_segment(emoji: str, lead: int) -> None:
     units = count_segments(emoji).units
     # Segment 1 keeps only the lead; segment 2 takes the whole emoji and is then exactly full.
     fits = "a" * lead + emoji + "a" * (67 - units)

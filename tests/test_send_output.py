@@ -19,10 +19,10 @@ JOINED = datetime(2026, 11, 30, tzinfo=UTC)
 def test_retries_are_not_counted_as_more_people(runtime, schedule, simulator):
     add_people(runtime.session(), schedule, 6, JOINED)
     simulator.error_rate = 0.5  # half the sends are refused as busy, then tried again
-    runtime.settings = runtime.settings.model_copy(update={"retry_base_seconds": 0.0,
-                                                               "send_max_attempts": 20})
-    result = CliRunner().invoke(main, ["send", "--date", "2026-12-05"], obj=runtime,
-                                catch_exceptions=False)
+    runtime.settings = runtime.settings.model_copy(
+        update={"retry_base_seconds": 0.0, "send_max_attempts": 20}
+    )
+    result = CliRunner().invoke(main, ["send", "--date", "2026-12-05"], obj=runtime, catch_exceptions=False)
     with runtime.session() as session:
         rows = session.exec(select(Delivery)).all()
     assert sum(row.attempts for row in rows) > 6  # some needed more than one attempt

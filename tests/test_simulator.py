@@ -12,8 +12,9 @@ START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
 
 def _message(reference: str = "1", channel: str = "sms") -> OutgoingMessage:
-    return OutgoingMessage(reference=reference, to="+447911123456", channel=channel,
-                           body="Hello from day one")
+    return OutgoingMessage(
+        reference=reference, to="+447911123456", channel=channel, body="Hello from day one"
+    )
 
 
 def test_receipts_come_later_in_order_until_acknowledged(tmp_path):
@@ -36,8 +37,7 @@ def test_receipts_come_later_in_order_until_acknowledged(tmp_path):
 def test_sms_has_no_read_receipt(tmp_path):
     sim = Simulator(tmp_path / "net.db", delay_seconds=1, clock=lambda: START)
     sim.send(_message())
-    assert [r.status for r in sim.collect_receipts(START + timedelta(minutes=1))] == [
-        "sent", "delivered"]
+    assert [r.status for r in sim.collect_receipts(START + timedelta(minutes=1))] == ["sent", "delivered"]
 
 
 def test_a_failure_rate_ends_messages_undelivered_with_an_explained_code(tmp_path):

@@ -51,8 +51,9 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 def a_subscriber(session: Session, status: str | None = S.ACTIVE) -> Subscriber:
-    person = Subscriber(phone=f"+447911{next(_numbers):06d}", channel="sms", campaign="advent",
-                        created_at=NOW)
+    person = Subscriber(
+        phone=f"+447911{next(_numbers):06d}", channel="sms", campaign="advent", created_at=NOW
+    )
     if status is not None:  # a test sets up the state it starts from
         person.status = status
         session.add(person)
@@ -62,9 +63,18 @@ def a_subscriber(session: Session, status: str | None = S.ACTIVE) -> Subscriber:
 
 def a_delivery(session: Session, status: str, sid: str | None = None) -> Delivery:
     person = a_subscriber(session)
-    row = Delivery(subscriber_id=person.id, campaign="advent", day=DAY, channel="sms",
-                   address=person.phone, status=status, provider_sid=sid, created_at=NOW,
-                   updated_at=NOW, claimed_at=NOW - timedelta(hours=1))
+    row = Delivery(
+        subscriber_id=person.id,
+        campaign="advent",
+        day=DAY,
+        channel="sms",
+        address=person.phone,
+        status=status,
+        provider_sid=sid,
+        created_at=NOW,
+        updated_at=NOW,
+        claimed_at=NOW - timedelta(hours=1),
+    )
     session.add(row)
     session.flush()
     return row
@@ -78,13 +88,19 @@ def a_run(session: Session, status: str) -> DayRun:
 
 
 def delivery_events(session: Session, delivery: Delivery) -> list[DeliveryEvent]:
-    return list(session.exec(select(DeliveryEvent).where(DeliveryEvent.delivery_id == delivery.id)
-                             .order_by(DeliveryEvent.id)).all())
+    return list(
+        session.exec(
+            select(DeliveryEvent).where(DeliveryEvent.delivery_id == delivery.id).order_by(DeliveryEvent.id)
+        ).all()
+    )
 
 
 def consent_events(session: Session, person: Subscriber) -> list[ConsentEvent]:
-    return list(session.exec(select(ConsentEvent).where(ConsentEvent.subscriber_id == person.id)
-                             .order_by(ConsentEvent.id)).all())
+    return list(
+        session.exec(
+            select(ConsentEvent).where(ConsentEvent.subscriber_id == person.id).order_by(ConsentEvent.id)
+        ).all()
+    )
 
 
 def _pairs(table, states, allowed: bool) -> list[tuple]:
@@ -100,6 +116,7 @@ def _refusal_names_both(refused: pytest.ExceptionInfo, current: str | None, targ
 
 
 # Deliveries
+
 
 @pytest.mark.parametrize("pair", _pairs(deliveries.TABLE, D, True), ids=_ids)
 def test_every_allowed_delivery_move_works_and_writes_its_event(session, pair):
@@ -127,12 +144,15 @@ def test_every_other_delivery_move_is_refused_saying_why(session, pair):
         assert delivery_events(session, row) == []
 
 
-@pytest.mark.parametrize("current, target, why", [
-    (D.SENT, D.QUEUED, "only moves forward"),
-    (D.READ, D.FAILED, "delivered is final"),
-    (D.NEEDS_TEMPLATE, D.PENDING, "needs_template is final"),
-    (D.PENDING, D.SENT, "never handed over"),
-])
+@pytest.mark.parametrize(
+    "current, target, why",
+    [
+        (D.SENT, D.QUEUED, "only moves forward"),
+        (D.READ, D.FAILED, "delivered is final"),
+        (D.NEEDS_TEMPLATE, D.PENDING, "needs_template is final"),
+        (D.PENDING, D.SENT, "never handed over"),
+    ],
+)
 def test_a_refused_delivery_move_says_why_in_words(current, target, why):
     with pytest.raises(TransitionRefused, match=why):
         deliveries.TABLE.check(current, target)
@@ -140,9 +160,18 @@ def test_a_refused_delivery_move_says_why_in_words(current, target, why):
 
 def test_a_planned_delivery_starts_pending(session):
     person = a_subscriber(session)
-    row = {"subscriber_id": person.id, "campaign": "advent", "day": DAY, "channel": "sms",
-           "address": person.phone, "kind": "post", "used_template": False,
-           "template_only": False, "created_at": NOW, "updated_at": NOW}
+    row = {
+        "subscriber_id": person.id,
+        "campaign": "advent",
+        "day": DAY,
+        "channel": "sms",
+        "address": person.phone,
+        "kind": "post",
+        "used_template": False,
+        "template_only": False,
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
     assert deliveries.insert_pending(session, [row]) == 1
     assert deliveries.insert_pending(session, [row]) == 0  # planned twice, added once
     planned = session.exec(select(Delivery).where(Delivery.subscriber_id == person.id)).one()
@@ -195,9 +224,17 @@ def _clean_up(session: Session, row: Delivery) -> None:
 def test_cancelling_a_persons_unsent_posts_leaves_handed_over_ones(session):
     waiting = a_delivery(session, D.PENDING)
     person = session.get(Subscriber, waiting.subscriber_id)
-    handed = Delivery(subscriber_id=person.id, campaign="advent", day=DAY + timedelta(days=1),
-                      channel="sms", address=person.phone, status=D.QUEUED, provider_sid="SMq",
-                      created_at=NOW, updated_at=NOW)
+    handed = Delivery(
+        subscriber_id=person.id,
+        campaign="advent",
+        day=DAY + timedelta(days=1),
+        channel="sms",
+        address=person.phone,
+        status=D.QUEUED,
+        provider_sid="SMq",
+        created_at=NOW,
+        updated_at=NOW,
+    )
     session.add(handed)
     session.flush()
     assert deliveries.cancel_unsent(session, person.id, "the person said STOP", NOW) == 1
@@ -223,18 +260,28 @@ def test_unknown_sends_are_reopened_only_without_an_id_and_when_stale(session):
         _clean_up(session, row)
 
 
-@pytest.mark.parametrize("change, current, target, source", [
-    (lambda s, d: deliveries.hand_back(s, d, NOW), D.CLAIMED, D.PENDING, "reconcile"),
-    (lambda s, d: deliveries.mark_unknown(s, d, "cannot tell", NOW), D.CLAIMED, D.UNKNOWN,
-     "reconcile"),
-    (lambda s, d: deliveries.uncancel(s, d, NOW), D.CANCELLED, D.PENDING, "late_joiner"),
-    (lambda s, d: deliveries.resend_as_template(s, d, "outside the window", NOW), D.UNDELIVERED,
-     D.PENDING, "receipt"),
-    (lambda s, d: deliveries.finish_attempt(s, d, D.FAILED, NOW, error_code="X1", reason="no"),
-     D.CLAIMED, D.FAILED, "sender"),
-], ids=["hand_back", "mark_unknown", "uncancel", "resend_as_template", "finish_attempt"])
-def test_each_named_delivery_change_moves_the_row_and_records_it(session, change, current,
-                                                                  target, source):
+@pytest.mark.parametrize(
+    "change, current, target, source",
+    [
+        (lambda s, d: deliveries.hand_back(s, d, NOW), D.CLAIMED, D.PENDING, "reconcile"),
+        (lambda s, d: deliveries.mark_unknown(s, d, "cannot tell", NOW), D.CLAIMED, D.UNKNOWN, "reconcile"),
+        (lambda s, d: deliveries.uncancel(s, d, NOW), D.CANCELLED, D.PENDING, "late_joiner"),
+        (
+            lambda s, d: deliveries.resend_as_template(s, d, "outside the window", NOW),
+            D.UNDELIVERED,
+            D.PENDING,
+            "receipt",
+        ),
+        (
+            lambda s, d: deliveries.finish_attempt(s, d, D.FAILED, NOW, error_code="X1", reason="no"),
+            D.CLAIMED,
+            D.FAILED,
+            "sender",
+        ),
+    ],
+    ids=["hand_back", "mark_unknown", "uncancel", "resend_as_template", "finish_attempt"],
+)
+def test_each_named_delivery_change_moves_the_row_and_records_it(session, change, current, target, source):
     row = a_delivery(session, current)
     change(session, row)
     session.flush()
@@ -246,8 +293,7 @@ def test_a_template_resend_forgets_the_refused_message_but_not_its_record(sessio
     row = a_delivery(session, D.UNDELIVERED, sid="SMrefused")
     deliveries.resend_as_template(session, row, "outside the 24-hour window", NOW)
     assert (row.provider_sid, row.template_only, row.status) == (None, True, D.PENDING)
-    assert row.error_reason == ("outside the 24-hour window; sending it again as the approved "
-                                "template")
+    assert row.error_reason == ("outside the 24-hour window; sending it again as the approved template")
 
 
 def test_a_hand_over_stores_the_id_and_the_report_as_received(session):
@@ -255,8 +301,7 @@ def test_a_hand_over_stores_the_id_and_the_report_as_received(session):
     deliveries.mark_handed_over(session, row, "SMnew", "accepted", False, NOW)
     session.flush()
     assert (row.status, row.provider_sid, row.handed_over_at) == (D.ACCEPTED, "SMnew", NOW)
-    assert [(e.status, e.provider_sid) for e in delivery_events(session, row)] == [
-        ("accepted", "SMnew")]
+    assert [(e.status, e.provider_sid) for e in delivery_events(session, row)] == [("accepted", "SMnew")]
 
 
 def test_a_hand_over_keeps_what_a_receipt_already_decided(session):
@@ -269,8 +314,15 @@ def test_a_hand_over_keeps_what_a_receipt_already_decided(session):
 
 def test_a_receipt_moves_the_row_with_the_report_as_its_only_event(session):
     row = a_delivery(session, D.SENT, sid="SMr")
-    report = DeliveryEvent(delivery_id=row.id, provider_sid="SMr", status="undelivered",
-                           error_code="30003", source="twilio", applied=True, received_at=NOW)
+    report = DeliveryEvent(
+        delivery_id=row.id,
+        provider_sid="SMr",
+        status="undelivered",
+        error_code="30003",
+        source="twilio",
+        applied=True,
+        received_at=NOW,
+    )
     session.add(report)
     deliveries.apply_receipt(session, row, report, D.UNDELIVERED, NOW, reason="unreachable")
     session.flush()
@@ -279,6 +331,7 @@ def test_a_receipt_moves_the_row_with_the_report_as_its_only_event(session):
 
 
 # Subscribers
+
 
 @pytest.mark.parametrize("pair", _pairs(subscribers.TABLE, S, True), ids=_ids)
 def test_every_allowed_subscriber_move_works_and_writes_its_consent_event(session, pair):
@@ -309,8 +362,7 @@ def test_someone_who_said_stop_is_never_invited_again(session):
         subscribers.invite(session, person, text="Join us?", now=NOW)
 
 
-@pytest.mark.parametrize("full, status, kind", [(False, S.ACTIVE, "opt_in"),
-                                                (True, S.WAITING, "waiting")])
+@pytest.mark.parametrize("full, status, kind", [(False, S.ACTIVE, "opt_in"), (True, S.WAITING, "waiting")])
 def test_joining_puts_a_new_person_on_the_list_or_the_waiting_list(session, full, status, kind):
     person = a_subscriber(session, None)
     subscribers.join(session, person, full=full, method="keyword", now=NOW, text="HAPPY")
@@ -333,7 +385,8 @@ def test_an_invalid_number_is_recorded_but_a_stop_stands(session):
     assert not subscribers.mark_invalid(session, stopped, reason="unknown number", now=NOW)
     assert (active.status, stopped.status) == (S.INVALID, S.STOPPED)
     assert [(e.kind, e.method, e.text_received) for e in consent_events(session, active)] == [
-        ("invalid", "provider_error", "unknown number")]
+        ("invalid", "provider_error", "unknown number")
+    ]
 
 
 def test_an_invite_and_a_removal_are_recorded_with_their_words(session):
@@ -342,10 +395,13 @@ def test_an_invite_and_a_removal_are_recorded_with_their_words(session):
     subscribers.remove(session, person, NOW + timedelta(days=1))
     assert (person.status, person.invited_at) == (S.REMOVED, NOW)
     assert [(e.kind, e.method, e.confirmation_sent) for e in consent_events(session, person)] == [
-        ("invite", "organiser", "Sam invites you: reply HAPPY"), ("opt_out", "organiser", None)]
+        ("invite", "organiser", "Sam invites you: reply HAPPY"),
+        ("opt_out", "organiser", None),
+    ]
 
 
 # Day runs
+
 
 @pytest.mark.parametrize("pair", _pairs(day_runs.TABLE, R, True), ids=_ids)
 def test_every_allowed_day_move_works_and_writes_its_note(session, pair):
@@ -377,7 +433,11 @@ def test_a_day_keeps_its_first_start_and_its_finish(session):
     day_runs.finish(session, run, NOW + timedelta(minutes=2), "2 delivered")
     day_runs.start(session, run, NOW + timedelta(hours=3))  # sent again by hand
     assert (run.status, run.started_at, run.finished_at, run.note) == (
-        R.SENDING, NOW, NOW + timedelta(minutes=2), "2 delivered")
+        R.SENDING,
+        NOW,
+        NOW + timedelta(minutes=2),
+        "2 delivered",
+    )
 
 
 def test_a_sent_day_is_never_given_up(session):
@@ -390,26 +450,39 @@ def test_a_sent_day_is_never_given_up(session):
 
 # What a day's send leaves in the tables
 
+
 def test_a_days_send_stores_only_the_machines_states(runtime, settings, clock):
     """Plan, STOP, flaky sends, receipts with failures, an invite and a missed day: every
     status stored afterwards is one of the state machines' own."""
-    network = Simulator(settings.simulator_path, delay_seconds=2, failure_rate=0.4,
-                        error_rate=0.3, clock=clock, rng=Random(5))
-    sender = Sender(runtime.session(), network, settings, clock=clock,
-                    sleep=lambda s: clock.advance(s), rng=Random(2))
+    network = Simulator(
+        settings.simulator_path, delay_seconds=2, failure_rate=0.4, error_rate=0.3, clock=clock, rng=Random(5)
+    )
+    sender = Sender(
+        runtime.session(), network, settings, clock=clock, sleep=lambda s: clock.advance(s), rng=Random(2)
+    )
     schedule = runtime.schedule()
     people = add_people(sender.session, schedule, 8, datetime(2026, 11, 30, tzinfo=UTC))
     plan_day(sender.session, schedule, DAY, clock())
     stop_subscriber(sender.session, people[0], method="keyword", now=clock())
-    prepare_invite(sender.session, schedule, phone="+447911999999", channel="sms", name="Jo",
-                   text="Sam invites you: reply HAPPY", now=clock(), cooldown_days=30)
+    prepare_invite(
+        sender.session,
+        schedule,
+        phone="+447911999999",
+        channel="sms",
+        name="Jo",
+        text="Sam invites you: reply HAPPY",
+        now=clock(),
+        cooldown_days=30,
+    )
     send_day(sender, schedule, DAY, load_post(settings.messages_dir, schedule, DAY))
     clock.advance(60)
     collect_receipts(sender.session, network, clock())
     record_missed(sender.session, schedule, DAY - timedelta(days=1), clock(), "asleep")
 
-    stored = {table: set(sender.session.exec(select(table.status).distinct()).all())
-              for table in (Delivery, Subscriber, DayRun)}
+    stored = {
+        table: set(sender.session.exec(select(table.status).distinct()).all())
+        for table in (Delivery, Subscriber, DayRun)
+    }
     assert stored[Delivery] <= set(D) and stored[Subscriber] <= set(S) and stored[DayRun] <= set(R)
     # The send went through the interesting states, so the check above means something.
     assert {D.CANCELLED, D.DELIVERED, D.UNDELIVERED} <= stored[Delivery]

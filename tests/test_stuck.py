@@ -39,8 +39,14 @@ FRIEND = "+447700900123"
 @pytest.fixture
 def tw(project: Path, clock: Clock) -> TwilioSetup:
     made = twilio_setup(project, clock)
-    join(made.sender.session, made.runtime.schedule(), phone=FRIEND, channel="sms",
-         method="keyword", now=clock())
+    join(
+        made.sender.session,
+        made.runtime.schedule(),
+        phone=FRIEND,
+        channel="sms",
+        method="keyword",
+        now=clock(),
+    )
     made.sender.session.commit()
     return made
 
@@ -66,8 +72,13 @@ def sent_and_then_silence(tw: TwilioSetup, mock: responses.RequestsMock) -> Deli
     mock.add(responses.POST, MESSAGES_URL, json=message_json("SMst", FRIEND, "x"), status=201)
     schedule = tw.runtime.schedule()
     send_day(tw.sender, schedule, DAY, load_post(tw.settings.messages_dir, schedule, DAY))
-    record_receipt(tw.sender.session, StatusReport("SMst", "sent"), source="twilio",
-                   explain=tw.provider.explain, now=tw.sender.clock())
+    record_receipt(
+        tw.sender.session,
+        StatusReport("SMst", "sent"),
+        source="twilio",
+        explain=tw.provider.explain,
+        now=tw.sender.clock(),
+    )
     tw.sender.session.commit()
     return the_delivery(tw)
 
@@ -76,18 +87,20 @@ def test_a_delivery_stuck_in_sent_is_fixed_to_delivered(
     tw: TwilioSetup, clock: Clock, twilio_api: responses.RequestsMock
 ) -> None:
     assert sent_and_then_silence(tw, twilio_api).status == "sent"
-    twilio_api.add(responses.GET, f"{API}/Messages/SMst.json",
-                   json=message_json("SMst", FRIEND, "x", status="delivered"))
+    twilio_api.add(
+        responses.GET, f"{API}/Messages/SMst.json", json=message_json("SMst", FRIEND, "x", status="delivered")
+    )
     clock.advance(31 * 60)
     summary = run_reconcile(tw)
     assert (summary.asked, summary.moved_on) == (1, 1)
     assert the_delivery(tw).status == "delivered"
-    sources = tw.sender.session.exec(select(DeliveryEvent.source).where(
-        DeliveryEvent.status == "delivered")).all()
+    sources = tw.sender.session.exec(
+        select(DeliveryEvent.source).where(DeliveryEvent.status == "delivered")
+    ).all()
     assert sources == ["reconcile"]
     assert summary.lines("twilio")[0] == (
-        "asked twilio about 1 deliveries waiting for a receipt: 1 moved on, 0 unchanged, "
-        "0 could not be asked")
+        "asked twilio about 1 deliveries waiting for a receipt: 1 moved on, 0 unchanged, 0 could not be asked"
+    )
     assert run_reconcile(tw).asked == 0  # delivered is final: nothing left to ask
 
 
@@ -104,8 +117,7 @@ def test_when_twilio_cannot_be_asked_the_status_is_left_alone(
     tw: TwilioSetup, clock: Clock, twilio_api: responses.RequestsMock
 ) -> None:
     sent_and_then_silence(tw, twilio_api)
-    twilio_api.add(responses.GET, f"{API}/Messages/SMst.json", json=error_json(20500, 500),
-                   status=500)
+    twilio_api.add(responses.GET, f"{API}/Messages/SMst.json", json=error_json(20500, 500), status=500)
     clock.advance(31 * 60)
     assert run_reconcile(tw).unanswered == 1
     assert the_delivery(tw).status == "sent"
@@ -115,8 +127,11 @@ def crashed_mid_send(tw: TwilioSetup, clock: Clock, status: str = "claimed") -> 
     """The sender claimed the row and died before it stored Twilio's message id."""
     session = tw.sender.session
     plan_day(session, tw.runtime.schedule(), DAY, clock())
-    session.execute(update(Delivery).values(status=status, claim_token="dead", attempts=1,
-                                            claimed_at=clock() - timedelta(minutes=10)))
+    session.execute(
+        update(Delivery).values(
+            status=status, claim_token="dead", attempts=1, claimed_at=clock() - timedelta(minutes=10)
+        )
+    )
     session.commit()
 
 
@@ -126,9 +141,13 @@ def test_an_interrupted_send_is_settled_by_the_message_twilio_already_accepted(
 ) -> None:
     crashed_mid_send(tw, clock, status)
     text = load_post(tw.settings.messages_dir, tw.runtime.schedule(), DAY).text
-    twilio_api.add(responses.GET, MESSAGES_URL, json=message_page([
-        message_json("SMaccepted", FRIEND, text, status="sent",
-                     created=clock() - timedelta(minutes=10))]))
+    twilio_api.add(
+        responses.GET,
+        MESSAGES_URL,
+        json=message_page(
+            [message_json("SMaccepted", FRIEND, text, status="sent", created=clock() - timedelta(minutes=10))]
+        ),
+    )
     summary = run_reconcile(tw)
     assert summary.lost_sends["found"] == 1
     delivery = the_delivery(tw)

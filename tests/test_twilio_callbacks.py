@@ -33,7 +33,8 @@ def _fail(tw: TwilioSetup, delivery: Delivery, sid: str, code: str) -> Delivery:
 
 
 def test_opted_out_at_the_carrier_stops_the_friend_with_a_consent_record(
-        tw: TwilioSetup, twilio_api: responses.RequestsMock) -> None:
+    tw: TwilioSetup, twilio_api: responses.RequestsMock
+) -> None:
     add_friend(tw)
     accepted(twilio_api, sid="SMout")
     _fail(tw, send_today(tw), "SMout", "21610")
@@ -43,8 +44,7 @@ def test_opted_out_at_the_carrier_stops_the_friend_with_a_consent_record(
     assert friend.status == "stopped" and consent.method == "provider_error"
 
 
-def test_filtered_content_tells_the_organiser(
-        tw: TwilioSetup, twilio_api: responses.RequestsMock) -> None:
+def test_filtered_content_tells_the_organiser(tw: TwilioSetup, twilio_api: responses.RequestsMock) -> None:
     add_friend(tw)
     accepted(twilio_api, sid="SMspam")
     delivery = _fail(tw, send_today(tw), "SMspam", "30007")
@@ -55,7 +55,8 @@ def test_filtered_content_tells_the_organiser(
 
 
 def test_whatsapp_refusing_free_form_later_is_sent_once_more_as_the_template(
-        project: Path, clock: Clock, twilio_api: responses.RequestsMock) -> None:
+    project: Path, clock: Clock, twilio_api: responses.RequestsMock
+) -> None:
     schedule_file = project / "schedules" / "advent-2026.toml"
     schedule_file.write_text(schedule_file.read_text() + f'whatsapp_template_sid = "{TEMPLATE}"\n')
     setup = twilio_setup(project, clock)
@@ -63,14 +64,12 @@ def test_whatsapp_refusing_free_form_later_is_sent_once_more_as_the_template(
     accepted(twilio_api, sid="SMfree")
     accepted(twilio_api, sid="SMtemplate")
     delivery = _fail(setup, send_today(setup), "SMfree", "63016")
-    assert (delivery.status, delivery.template_only, delivery.provider_sid) == (
-        "pending", True, None)
+    assert (delivery.status, delivery.template_only, delivery.provider_sid) == ("pending", True, None)
     sweep(setup.sender, setup.runtime.schedules, setup.settings.messages_dir)
     setup.sender.session.expire_all()
     delivery = setup.sender.session.get(Delivery, delivery.id)
     setup.sender.session.commit()
-    assert (delivery.status, delivery.provider_sid, delivery.used_template) == (
-        "queued", "SMtemplate", True)
+    assert (delivery.status, delivery.provider_sid, delivery.used_template) == ("queued", "SMtemplate", True)
     free, template = sent_forms(twilio_api)
     assert "Body" in free and template["ContentSid"] == [TEMPLATE] and "Body" not in template
     # A second refusal is final: no third message.

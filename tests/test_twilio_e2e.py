@@ -38,8 +38,7 @@ def web() -> Iterator[LocalServer]:
 
 @pytest.fixture
 def tw(project: Path, clock: Clock, double: TwilioDouble, web: LocalServer) -> TwilioSetup:
-    made = twilio_setup(project, clock, PUBLIC_BASE_URL=web.base_url,
-                        TWILIO_API_BASE_URL=double.base_url)
+    made = twilio_setup(project, clock, PUBLIC_BASE_URL=web.base_url, TWILIO_API_BASE_URL=double.base_url)
     web.app = create_app(runtime=made.runtime)
     return made
 
@@ -63,8 +62,9 @@ def test_a_day_sent_through_the_double_ends_delivered_by_signed_callbacks(
 ) -> None:
     session, schedule = tw.sender.session, tw.runtime.schedule()
     join(session, schedule, phone="+447700900123", channel="sms", method="keyword", now=clock())
-    on_whatsapp = join(session, schedule, phone="+447700900456", channel="whatsapp",
-                       method="keyword", now=clock()).subscriber
+    on_whatsapp = join(
+        session, schedule, phone="+447700900456", channel="whatsapp", method="keyword", now=clock()
+    ).subscriber
     on_whatsapp.last_inbound_at = clock() - timedelta(hours=1)
     session.commit()
 
@@ -72,8 +72,7 @@ def test_a_day_sent_through_the_double_ends_delivered_by_signed_callbacks(
     assert result.handled == 2
 
     assert wait_for(lambda: statuses(tw) == ["delivered", "delivered"]), statuses(tw)
-    assert sorted(form["To"] for form in double.created) == [
-        "+447700900123", "whatsapp:+447700900456"]
+    assert sorted(form["To"] for form in double.created) == ["+447700900123", "whatsapp:+447700900456"]
     for form in double.created:
         assert form["StatusCallback"].startswith(f"{web.base_url}/twilio/status?delivery=")
     assert wait_for(lambda: len(double.callbacks) == 4)

@@ -35,8 +35,9 @@ CODED = [row for row in ROWS if row.code.isdigit()]
 
 def add_friend(tw: TwilioSetup, channel: str = "sms") -> Subscriber:
     session, now = tw.sender.session, tw.sender.clock()
-    friend = join(session, tw.runtime.schedule(), phone=FRIEND, channel=channel, method="keyword",
-                  now=now).subscriber
+    friend = join(
+        session, tw.runtime.schedule(), phone=FRIEND, channel=channel, method="keyword", now=now
+    ).subscriber
     friend.last_inbound_at = now - timedelta(hours=1)  # inside WhatsApp's window
     session.add(friend)
     session.commit()
@@ -64,7 +65,9 @@ def alerts(tw: TwilioSetup) -> list[str]:
 
 @pytest.mark.parametrize("row", CODED, ids=[row.code for row in CODED])
 def test_each_code_in_the_table_leads_to_its_documented_action(
-    row, tw: TwilioSetup, twilio_api: responses.RequestsMock  # type: ignore[no-untyped-def]
+    row,
+    tw: TwilioSetup,
+    twilio_api: responses.RequestsMock,  # type: ignore[no-untyped-def]
 ) -> None:
     add_friend(tw, "whatsapp" if row.code.startswith("63") else "sms")
     status = HTTP_STATUS.get(row.code, 400)
@@ -79,8 +82,9 @@ def test_each_code_in_the_table_leads_to_its_documented_action(
     assert delivery.error_reason.startswith(row.reason)
     expected_status = "needs_template" if row.action is ErrorAction.NEEDS_TEMPLATE else "failed"
     assert (delivery.status, delivery.error_code) == (expected_status, row.code)
-    expected_friend = {ErrorAction.OPTED_OUT: "stopped",
-                       ErrorAction.INVALID_NUMBER: "invalid"}.get(row.action, "active")
+    expected_friend = {ErrorAction.OPTED_OUT: "stopped", ErrorAction.INVALID_NUMBER: "invalid"}.get(
+        row.action, "active"
+    )
     assert friend.status == expected_friend
     if row.action in (ErrorAction.CAMPAIGN_ALERT, ErrorAction.CONTENT_ALERT):
         assert row.action.value in alerts(tw)
@@ -97,10 +101,14 @@ def test_opted_out_at_the_carrier_stops_the_friend_with_a_consent_record(
     assert ("opt_out", "provider_error") in events
 
 
-@pytest.mark.parametrize("answer", [
-    dict(json={"message": "Too Many Requests", "status": 429}, status=429),
-    dict(body="<html>Bad gateway</html>", status=502),
-], ids=["http-429-without-code", "http-502-not-json"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        dict(json={"message": "Too Many Requests", "status": 429}, status=429),
+        dict(body="<html>Bad gateway</html>", status=502),
+    ],
+    ids=["http-429-without-code", "http-502-not-json"],
+)
 def test_busy_or_broken_twilio_is_retried_then_sent(
     answer: dict, tw: TwilioSetup, twilio_api: responses.RequestsMock
 ) -> None:
@@ -128,8 +136,11 @@ def test_a_timeout_asks_twilio_before_sending_again_and_finds_the_message(
     add_friend(tw)
     twilio_api.add(responses.POST, MESSAGES_URL, body=requests.exceptions.ReadTimeout("slow"))
     post = load_post(tw.settings.messages_dir, tw.runtime.schedule(), DAY)
-    twilio_api.add(responses.GET, MESSAGES_URL, json=message_page([
-        message_json("SMtook", FRIEND, post.text, created=clock())]))
+    twilio_api.add(
+        responses.GET,
+        MESSAGES_URL,
+        json=message_page([message_json("SMtook", FRIEND, post.text, created=clock())]),
+    )
     delivery, _ = send_today(tw)
     assert (delivery.status, delivery.provider_sid, posts(twilio_api)) == ("queued", "SMtook", 1)
 
@@ -182,7 +193,7 @@ def test_the_table_in_the_docs_is_the_table_in_the_code() -> None:
     docs = (ROOT / "README.md").read_text(encoding="utf-8")
     table = markdown_table()
     assert table in docs, "README.md: paste the output of markdown_table() again"
-    after = docs[docs.index(table) + len(table):].lstrip("\n")
+    after = docs[docs.index(table) + len(table) :].lstrip("\n")
     assert not after.startswith("|"), "README.md has rows the code's table does not"
 
 
@@ -190,21 +201,41 @@ def test_a_refusal_in_the_newer_problem_format_is_read_from_the_same_table(
     tw: TwilioSetup, twilio_api: responses.RequestsMock
 ) -> None:
     add_friend(tw)
-    twilio_api.add(responses.POST, MESSAGES_URL, status=400, json={
-        "type": "https://www.twilio.com/docs/errors/21211", "title": "Invalid 'To' Phone Number",
-        "status": 400, "code": 21211, "detail": "not a valid phone number"})
+    twilio_api.add(
+        responses.POST,
+        MESSAGES_URL,
+        status=400,
+        json={
+            "type": "https://www.twilio.com/docs/errors/21211",
+            "title": "Invalid 'To' Phone Number",
+            "status": 400,
+            "code": 21211,
+            "detail": "not a valid phone number",
+        },
+    )
     delivery, friend = send_today(tw)
     assert (delivery.status, delivery.error_code, friend.status) == ("failed", "21211", "invalid")
 
 
 def test_twilio_quoting_the_number_never_puts_it_in_a_reason_or_alert(tw, twilio_api):
-    twilio_api.add(responses.POST, MESSAGES_URL, status=400, json=error_json(
-        21211, message="The 'To' number +447911123456 is not a valid phone number."))
-    join(tw.sender.session, tw.runtime.schedule(), phone="+447911123456", channel="sms",
-         method="keyword", now=tw.sender.clock())
+    twilio_api.add(
+        responses.POST,
+        MESSAGES_URL,
+        status=400,
+        json=error_json(21211, message="The 'To' number +447911123456 is not a valid phone number."),
+    )
+    join(
+        tw.sender.session,
+        tw.runtime.schedule(),
+        phone="+447911123456",
+        channel="sms",
+        method="keyword",
+        now=tw.sender.clock(),
+    )
     tw.sender.session.commit()
-    send_day(tw.sender, tw.runtime.schedule(), DAY,
-             load_post(tw.settings.messages_dir, tw.runtime.schedule(), DAY))
+    send_day(
+        tw.sender, tw.runtime.schedule(), DAY, load_post(tw.settings.messages_dir, tw.runtime.schedule(), DAY)
+    )
     with tw.runtime.session() as session:
         reasons = [d.error_reason for d in session.exec(select(Delivery)).all()]
         alerts = [a.message for a in session.exec(select(OrganiserAlert)).all()]

@@ -38,13 +38,15 @@ FRIEND = "+447700900123"
 
 
 def accepted(mock: responses.RequestsMock, sid: str = "SM1", status: str = "queued") -> None:
-    mock.add(responses.POST, MESSAGES_URL, json=message_json(sid, FRIEND, "x", status=status),
-             status=201)
+    mock.add(responses.POST, MESSAGES_URL, json=message_json(sid, FRIEND, "x", status=status), status=201)
 
 
 def sent_forms(mock: responses.RequestsMock) -> list[dict[str, list[str]]]:
-    return [parse_qs(call.request.body) for call in mock.calls
-            if call.request.method == "POST" and call.request.url == MESSAGES_URL]
+    return [
+        parse_qs(call.request.body)
+        for call in mock.calls
+        if call.request.method == "POST" and call.request.url == MESSAGES_URL
+    ]
 
 
 def outgoing(**changes: object) -> OutgoingMessage:
@@ -53,8 +55,7 @@ def outgoing(**changes: object) -> OutgoingMessage:
     return OutgoingMessage(**fields)  # type: ignore[arg-type]
 
 
-def add_friend(tw: TwilioSetup, channel: str = "sms", wrote_hours_ago: float | None = None
-               ) -> Subscriber:
+def add_friend(tw: TwilioSetup, channel: str = "sms", wrote_hours_ago: float | None = None) -> Subscriber:
     session, now = tw.sender.session, tw.sender.clock()
     schedule = tw.runtime.schedule()
     friend = join(session, schedule, phone=FRIEND, channel=channel, method="keyword", now=now).subscriber
@@ -80,11 +81,15 @@ def test_sms_carries_to_from_body_media_and_a_status_callback_naming_the_deliver
     accepted(twilio_api)
     result = tw.provider.send(outgoing(media_url="https://cdn.example.org/star.jpg"))
     assert (result.sid, result.status, result.used_template) == ("SM1", "queued", False)
-    assert sent_forms(twilio_api) == [{
-        "To": [FRIEND], "From": [SMS_FROM], "Body": ["Hello, day 3."],
-        "MediaUrl": ["https://cdn.example.org/star.jpg"],
-        "StatusCallback": ["https://advent.example.org/twilio/status?delivery=7"],
-    }]
+    assert sent_forms(twilio_api) == [
+        {
+            "To": [FRIEND],
+            "From": [SMS_FROM],
+            "Body": ["Hello, day 3."],
+            "MediaUrl": ["https://cdn.example.org/star.jpg"],
+            "StatusCallback": ["https://advent.example.org/twilio/status?delivery=7"],
+        }
+    ]
 
 
 def test_the_http_client_has_a_timeout(tw: TwilioSetup) -> None:
@@ -135,9 +140,15 @@ def test_whatsapp_outside_the_window_sends_only_the_template(
     tw: TwilioSetup, twilio_api: responses.RequestsMock
 ) -> None:
     accepted(twilio_api)
-    result = tw.provider.send(outgoing(
-        channel="whatsapp", template_sid=TEMPLATE, template_variables={"1": "Day 3"},
-        media_url="https://cdn.example.org/star.jpg", in_session_window=False))
+    result = tw.provider.send(
+        outgoing(
+            channel="whatsapp",
+            template_sid=TEMPLATE,
+            template_variables={"1": "Day 3"},
+            media_url="https://cdn.example.org/star.jpg",
+            in_session_window=False,
+        )
+    )
     assert result.used_template
     form = sent_forms(twilio_api)[0]
     assert form["ContentSid"] == [TEMPLATE]
@@ -153,7 +164,8 @@ def test_whatsapp_outside_the_window_without_a_template_is_recorded_not_sent(
     assert delivery.status == "needs_template"
     assert delivery.error_reason == (
         "outside WhatsApp's 24-hour window and no approved template: add template_sid to the "
-        "post or whatsapp_template_sid to the schedule")
+        "post or whatsapp_template_sid to the schedule"
+    )
     assert sent_forms(twilio_api) == []
 
 
@@ -167,8 +179,7 @@ def test_a_free_form_refused_with_63016_is_sent_again_as_the_template(
     twilio_api.add(responses.POST, MESSAGES_URL, json=error_json(63016), status=400)
     accepted(twilio_api, sid="SM63016")
     delivery = send_today(tw)
-    assert (delivery.status, delivery.provider_sid, delivery.used_template) == (
-        "queued", "SM63016", True)
+    assert (delivery.status, delivery.provider_sid, delivery.used_template) == ("queued", "SM63016", True)
     first, second = sent_forms(twilio_api)
     assert "Body" in first and "ContentSid" not in first
     assert second["ContentSid"] == [TEMPLATE] and "Body" not in second
@@ -178,14 +189,24 @@ def test_lookup_finds_only_this_post_sent_since_the_claim(
     tw: TwilioSetup, clock: Clock, twilio_api: responses.RequestsMock
 ) -> None:
     now = clock()
-    twilio_api.add(responses.GET, MESSAGES_URL, json=message_page([
-        message_json("SMold", FRIEND, "Hello, day 3.", created=now - timedelta(days=1)),
-        message_json("SMreply", FRIEND, "Hello, day 3.", direction="outbound-reply", created=now),
-        message_json("SMother", FRIEND, "Another text", created=now),
-        message_json("SMours", FRIEND, "Hello,  day 3!", status="sent", created=now),
-        message_json("SMtrial", FRIEND, "Sent from your Twilio trial account - Hello, day 3.",
-                     created=now + timedelta(seconds=1)),
-    ]))
+    twilio_api.add(
+        responses.GET,
+        MESSAGES_URL,
+        json=message_page(
+            [
+                message_json("SMold", FRIEND, "Hello, day 3.", created=now - timedelta(days=1)),
+                message_json("SMreply", FRIEND, "Hello, day 3.", direction="outbound-reply", created=now),
+                message_json("SMother", FRIEND, "Another text", created=now),
+                message_json("SMours", FRIEND, "Hello,  day 3!", status="sent", created=now),
+                message_json(
+                    "SMtrial",
+                    FRIEND,
+                    "Sent from your Twilio trial account - Hello, day 3.",
+                    created=now + timedelta(seconds=1),
+                ),
+            ]
+        ),
+    )
     found = tw.provider.lookup(outgoing(), since=now - timedelta(minutes=1))
     assert [(r.sid, r.status) for r in found or []] == [("SMours", "sent"), ("SMtrial", "queued")]
     query = parse_qs(urlsplit(twilio_api.calls[0].request.url).query)
@@ -197,21 +218,28 @@ def test_lookup_cannot_tell_when_twilio_cannot_be_asked_or_the_page_is_full(
 ) -> None:
     twilio_api.add(responses.GET, MESSAGES_URL, json=error_json(20500, 500), status=500)
     assert tw.provider.lookup(outgoing(), since=clock()) is None
-    twilio_api.replace(responses.GET, MESSAGES_URL, json=message_page(
-        message_json(f"SM{n}", FRIEND, "something else", created=clock()) for n in range(100)))
+    twilio_api.replace(
+        responses.GET,
+        MESSAGES_URL,
+        json=message_page(
+            message_json(f"SM{n}", FRIEND, "something else", created=clock()) for n in range(100)
+        ),
+    )
     assert tw.provider.lookup(outgoing(), since=clock()) is None
 
 
 def test_fetch_status_reads_the_message_and_its_error_code(
     tw: TwilioSetup, twilio_api: responses.RequestsMock
 ) -> None:
-    twilio_api.add(responses.GET, f"{API}/Messages/SM5.json",
-                   json=message_json("SM5", FRIEND, "x", status="undelivered", error_code=30003))
+    twilio_api.add(
+        responses.GET,
+        f"{API}/Messages/SM5.json",
+        json=message_json("SM5", FRIEND, "x", status="undelivered", error_code=30003),
+    )
     report = tw.provider.fetch_status("SM5")
     assert report is not None
     assert (report.status, report.error_code) == ("undelivered", "30003")
-    twilio_api.add(responses.GET, f"{API}/Messages/SMgone.json", json=error_json(20404, 404),
-                   status=404)
+    twilio_api.add(responses.GET, f"{API}/Messages/SMgone.json", json=error_json(20404, 404), status=404)
     assert tw.provider.fetch_status("SMgone") is None
     assert tw.provider.collect_receipts(tw.sender.clock()) == []
 
@@ -244,6 +272,7 @@ def test_a_failure_callback_records_the_tables_plain_reason(
     delivery = tw.sender.session.get(Delivery, delivery.id)
     assert (delivery.status, delivery.error_code) == ("undelivered", "30005")
     assert delivery.error_reason == "the number is unknown or no longer in use"
-    events = tw.sender.session.exec(select(DeliveryEvent.status).where(
-        DeliveryEvent.provider_sid == "SMbad")).all()
+    events = tw.sender.session.exec(
+        select(DeliveryEvent.status).where(DeliveryEvent.provider_sid == "SMbad")
+    ).all()
     assert events == ["queued", "undelivered"]

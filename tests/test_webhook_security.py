@@ -31,8 +31,9 @@ def twilio_app(project, clock):
 
 def _nothing_written(rt) -> bool:
     with rt.session() as session:
-        return not any(session.exec(select(model)).first()
-                       for model in (InboundMessage, Subscriber, DeliveryEvent))
+        return not any(
+            session.exec(select(model)).first() for model in (InboundMessage, Subscriber, DeliveryEvent)
+        )
 
 
 @pytest.mark.parametrize("path", ["/twilio/inbound", "/twilio/status"])
@@ -66,8 +67,7 @@ def test_on_twilio_sms_stop_is_recorded_without_a_second_reply(twilio_app):
     app, rt = twilio_app
     client = app.test_client()
     signed_post(client, "/twilio/inbound", FORM, base=BASE)
-    stop = signed_post(client, "/twilio/inbound", {**FORM, "Body": "STOP", "MessageSid": "SM2"},
-                       base=BASE)
+    stop = signed_post(client, "/twilio/inbound", {**FORM, "Body": "STOP", "MessageSid": "SM2"}, base=BASE)
     assert stop.status_code == 200 and reply_text(stop) == ""
     with rt.session() as session:
         assert session.exec(select(Subscriber.status)).one() == "stopped"
@@ -78,8 +78,9 @@ def test_on_whatsapp_stop_is_answered_by_the_service(twilio_app):
     client = app.test_client()
     whatsapp = {**FORM, "From": "whatsapp:+447911123456", "To": "whatsapp:+15005550006"}
     signed_post(client, "/twilio/inbound", whatsapp, base=BASE)
-    stop = signed_post(client, "/twilio/inbound", {**whatsapp, "Body": "stop", "MessageSid": "SM2"},
-                       base=BASE)
+    stop = signed_post(
+        client, "/twilio/inbound", {**whatsapp, "Body": "stop", "MessageSid": "SM2"}, base=BASE
+    )
     assert "unsubscribed" in reply_text(stop)
 
 
@@ -90,12 +91,13 @@ def test_on_twilio_sms_texts_twilio_does_not_answer_get_our_answer(twilio_app):
     # Twilio's own handling only matches a lone keyword; these reach us unanswered.
     again = signed_post(client, "/twilio/inbound", {**FORM, "MessageSid": "SM2"}, base=BASE)
     assert "already on the list" in reply_text(again)
-    helped = signed_post(client, "/twilio/inbound",
-                         {**FORM, "Body": "help me please", "MessageSid": "SM3"}, base=BASE)
+    helped = signed_post(
+        client, "/twilio/inbound", {**FORM, "Body": "help me please", "MessageSid": "SM3"}, base=BASE
+    )
     assert "STOP" in reply_text(helped)
-    stop = signed_post(client, "/twilio/inbound",
-                       {**FORM, "Body": "Stop please", "MessageSid": "SM4"}, base=BASE)
+    stop = signed_post(
+        client, "/twilio/inbound", {**FORM, "Body": "Stop please", "MessageSid": "SM4"}, base=BASE
+    )
     assert "unsubscribed" in reply_text(stop)
-    lone = signed_post(client, "/twilio/inbound", {**FORM, "Body": "START", "MessageSid": "SM5"},
-                       base=BASE)
+    lone = signed_post(client, "/twilio/inbound", {**FORM, "Body": "START", "MessageSid": "SM5"}, base=BASE)
     assert "you're in" in reply_text(lone)  # our confirmation says more than Twilio's

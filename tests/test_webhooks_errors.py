@@ -30,8 +30,9 @@ DAY = date(2026, 12, 3)
 def sent_today(sender: Sender, schedule: Schedule, friends: list[str]) -> Delivery:
     """3 December's post, handed to the simulator for the first friend."""
     send_day(sender, schedule, DAY, load_post(sender.settings.messages_dir, schedule, DAY))
-    delivery = sender.session.exec(select(Delivery).where(Delivery.provider_sid != None)  # noqa: E711
-                                   .order_by(Delivery.id)).first()
+    delivery = sender.session.exec(
+        select(Delivery).where(Delivery.provider_sid.is_not(None)).order_by(Delivery.id)
+    ).first()
     sender.session.commit()  # release the database for the webhook
     assert delivery is not None
     return delivery
@@ -66,8 +67,9 @@ def test_a_receipt_while_the_database_is_away_gets_503_and_its_retry_is_applied(
     assert client.post("/twilio/status", data=form).status_code == 200
     with runtime.session() as session:
         assert session.get_one(Delivery, sent_today.id).status == "delivered"
-        stored = session.exec(select(DeliveryEvent.status)
-                              .where(DeliveryEvent.provider_sid == sent_today.provider_sid)).all()
+        stored = session.exec(
+            select(DeliveryEvent.status).where(DeliveryEvent.provider_sid == sent_today.provider_sid)
+        ).all()
     assert list(stored).count("delivered") == 1  # the refused attempt left nothing half-written
 
 
@@ -84,6 +86,7 @@ def test_a_text_we_fail_to_answer_is_kept_for_the_organiser_and_twilio_gets_an_e
     assert reply_text(response) == ""
     kept = _inbound(runtime)
     assert [(m.phone, m.body, m.kind, m.provider_sid) for m in kept] == [
-        (FRIENDS[0], "HAPPY", "unhandled", "SMbug")]
+        (FRIENDS[0], "HAPPY", "unhandled", "SMbug")
+    ]
     with runtime.session() as session:  # half a sign-up is not left behind
         assert session.exec(select(Subscriber)).all() == []

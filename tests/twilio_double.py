@@ -37,13 +37,18 @@ MESSAGES_URL = f"{API}/Messages.json"
 
 def twilio_settings(project: Path, **extra: str) -> Settings:
     values = dict(
-        _env_file=None, ADVENT_PROVIDER="twilio",
+        _env_file=None,
+        ADVENT_PROVIDER="twilio",
         ADVENT_INSTANCE_DIR=str(project / "instance"),
         ADVENT_MESSAGES_DIR=str(project / "messages"),
         ADVENT_SCHEDULES_DIR=str(project / "schedules"),
-        ADVENT_SEND_RATE="1000", ADVENT_ORGANISER_NAME="Sam",
-        TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_FROM=SMS_FROM,
-        TWILIO_WHATSAPP_FROM=WHATSAPP_FROM, PUBLIC_BASE_URL="https://advent.example.org",
+        ADVENT_SEND_RATE="1000",
+        ADVENT_ORGANISER_NAME="Sam",
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        TWILIO_FROM=SMS_FROM,
+        TWILIO_WHATSAPP_FROM=WHATSAPP_FROM,
+        PUBLIC_BASE_URL="https://advent.example.org",
     )
     values.update(extra)
     return load_settings(**values)
@@ -69,37 +74,68 @@ def twilio_setup(project: Path, clock: Callable[[], datetime], **extra: str) -> 
         if advance:
             advance(seconds)
 
-    sender = Sender(runtime.session(), provider, settings, clock=clock, sleep=sleep,
-                    rng=random.Random(1))
+    sender = Sender(runtime.session(), provider, settings, clock=clock, sleep=sleep, rng=random.Random(1))
     return TwilioSetup(settings, runtime, provider, sender)
 
 
-def message_json(sid: str, to: str, body: str, *, from_: str = SMS_FROM, status: str = "queued",
-                 direction: str = "outbound-api", created: datetime | None = None,
-                 error_code: int | None = None) -> dict[str, Any]:
+def message_json(
+    sid: str,
+    to: str,
+    body: str,
+    *,
+    from_: str = SMS_FROM,
+    status: str = "queued",
+    direction: str = "outbound-api",
+    created: datetime | None = None,
+    error_code: int | None = None,
+) -> dict[str, Any]:
     """A Message resource as Twilio returns it."""
     created = created or datetime.now(UTC)
     return {
-        "sid": sid, "account_sid": ACCOUNT_SID, "to": to, "from": from_, "body": body,
-        "status": status, "direction": direction, "num_segments": "1", "num_media": "0",
-        "error_code": error_code, "error_message": None, "messaging_service_sid": None,
+        "sid": sid,
+        "account_sid": ACCOUNT_SID,
+        "to": to,
+        "from": from_,
+        "body": body,
+        "status": status,
+        "direction": direction,
+        "num_segments": "1",
+        "num_media": "0",
+        "error_code": error_code,
+        "error_message": None,
+        "messaging_service_sid": None,
         "date_created": format_datetime(created, usegmt=True),
-        "date_updated": format_datetime(created, usegmt=True), "date_sent": None,
-        "api_version": "2010-04-01", "price": None, "price_unit": "USD",
+        "date_updated": format_datetime(created, usegmt=True),
+        "date_sent": None,
+        "api_version": "2010-04-01",
+        "price": None,
+        "price_unit": "USD",
         "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json",
     }
 
 
 def message_page(messages: Iterable[dict[str, Any]]) -> dict[str, Any]:
     found = list(messages)
-    return {"messages": found, "page": 0, "page_size": 100, "start": 0, "end": len(found),
-            "first_page_uri": "/x", "next_page_uri": None, "previous_page_uri": None,
-            "uri": "/x"}
+    return {
+        "messages": found,
+        "page": 0,
+        "page_size": 100,
+        "start": 0,
+        "end": len(found),
+        "first_page_uri": "/x",
+        "next_page_uri": None,
+        "previous_page_uri": None,
+        "uri": "/x",
+    }
 
 
 def error_json(code: int, status: int = 400, message: str = "refused") -> dict[str, Any]:
-    return {"code": code, "message": message, "status": status,
-            "more_info": f"https://www.twilio.com/docs/errors/{code}"}
+    return {
+        "code": code,
+        "message": message,
+        "status": status,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+    }
 
 
 class LocalServer:
@@ -147,7 +183,8 @@ class TwilioDouble:
     @Request.application  # type: ignore[arg-type]
     def _wsgi(self, request: Request) -> Response:
         if request.authorization is None or (
-            request.authorization.username, request.authorization.password
+            request.authorization.username,
+            request.authorization.password,
         ) != (self.account_sid, self.auth_token):
             return self._json(error_json(20003, 401, "Authenticate"), 401)
         prefix = f"/2010-04-01/Accounts/{self.account_sid}/Messages"
@@ -155,8 +192,7 @@ class TwilioDouble:
             return self._create(request.form.to_dict(flat=True), request.form.getlist("MediaUrl"))
         if request.path == prefix + ".json":
             to = request.args.get("To")
-            return self._json(message_page(m for m in self.messages.values()
-                                           if to in (None, m["to"])))
+            return self._json(message_page(m for m in self.messages.values() if to in (None, m["to"])))
         sid = request.path.removeprefix(prefix + "/").removesuffix(".json")
         if sid in self.messages:
             return self._json(self.messages[sid])
@@ -172,16 +208,25 @@ class TwilioDouble:
             return self._json(error_json(21602, 400, "Message body is required"), 400)
         sid = "SM" + uuid.uuid4().hex
         self.created.append(form)
-        self.messages[sid] = message_json(sid, form["To"], form.get("Body", ""),
-                                          from_=form.get("From", ""))
+        self.messages[sid] = message_json(sid, form["To"], form.get("Body", ""), from_=form.get("From", ""))
         callback = form.get("StatusCallback")
         if callback:
             for status in ("sent", "delivered"):
-                self._outbox.put((callback, {
-                    "MessageSid": sid, "SmsSid": sid, "MessageStatus": status,
-                    "SmsStatus": status, "AccountSid": self.account_sid,
-                    "From": form.get("From", ""), "To": form["To"], "ApiVersion": "2010-04-01",
-                }))
+                self._outbox.put(
+                    (
+                        callback,
+                        {
+                            "MessageSid": sid,
+                            "SmsSid": sid,
+                            "MessageStatus": status,
+                            "SmsStatus": status,
+                            "AccountSid": self.account_sid,
+                            "From": form.get("From", ""),
+                            "To": form["To"],
+                            "ApiVersion": "2010-04-01",
+                        },
+                    )
+                )
         return self._json(self.messages[sid], 201)
 
     def _send_callbacks(self) -> None:
@@ -189,8 +234,10 @@ class TwilioDouble:
         while (item := self._outbox.get()) is not None:
             url, params = item
             self.messages[params["MessageSid"]]["status"] = params["MessageStatus"]
-            headers = {"X-Twilio-Signature": validator.compute_signature(url, params),
-                       "I-Twilio-Idempotency-Token": uuid.uuid4().hex}
+            headers = {
+                "X-Twilio-Signature": validator.compute_signature(url, params),
+                "I-Twilio-Idempotency-Token": uuid.uuid4().hex,
+            }
             try:
                 answer = requests.post(url, data=params, headers=headers, timeout=5).status_code
             except requests.RequestException:

@@ -9,16 +9,22 @@ from tests.twilio_double import AUTH_TOKEN
 PUBLIC = "https://advent.example.org"  # PUBLIC_BASE_URL in the twilio test settings
 
 
-def signed_post(client, path: str, form: dict[str, str], *, base: str = PUBLIC,
-                token: str = AUTH_TOKEN,
-                headers: dict[str, str] | None = None):
+def signed_post(
+    client,
+    path: str,
+    form: dict[str, str],
+    *,
+    base: str = PUBLIC,
+    token: str = AUTH_TOKEN,
+    headers: dict[str, str] | None = None,
+):
     signature = RequestValidator(token).compute_signature(base + path, form)
-    return client.post(path, data=form,
-                       headers={"X-Twilio-Signature": signature, **(headers or {})})
+    return client.post(path, data=form, headers={"X-Twilio-Signature": signature, **(headers or {})})
 
 
-def text_from(client, number: str, body: str, *, sid: str | None = None, whatsapp: bool = False,
-              **extra: str):
+def text_from(
+    client, number: str, body: str, *, sid: str | None = None, whatsapp: bool = False, **extra: str
+):
     sender = f"whatsapp:{number}" if whatsapp else number
     form = {"From": sender, "To": "+15005550006", "Body": body, "NumMedia": "0", **extra}
     if sid:

@@ -16,17 +16,20 @@ from advent.runtime import Runtime
 from advent.sending.reconcile import reconcile_deliveries
 
 
-@click.command(help="Settle deliveries left without a final status: ask the provider for the "
-                    "status of ones stuck in queued/sent for ADVENT_STUCK_AFTER_MINUTES, and "
-                    "resolve sends a crash interrupted by asking what it really sent. "
-                    "Never sends anything twice.")
+@click.command(
+    help="Settle deliveries left without a final status: ask the provider for the "
+    "status of ones stuck in queued/sent for ADVENT_STUCK_AFTER_MINUTES, and "
+    "resolve sends a crash interrupted by asking what it really sent. "
+    "Never sends anything twice."
+)
 @CAMPAIGN
 def reconcile(campaign: str | None) -> None:
     rt = runtime()
     schedules = [rt.schedule(campaign)] if campaign else rt.schedules
     sender = sender_for(rt)
-    summary = reconcile_deliveries(sender, schedules, rt.settings.messages_dir,
-                              campaign=schedules[0].campaign if campaign else None)
+    summary = reconcile_deliveries(
+        sender, schedules, rt.settings.messages_dir, campaign=schedules[0].campaign if campaign else None
+    )
     for line in summary.lines(rt.provider.name):
         click.echo(line)
 
@@ -48,15 +51,21 @@ def _setup() -> tuple[Settings | None, list[Schedule] | None, Provider | None, l
     try:
         return settings, load_schedules(settings.schedules_dir), provider, []
     except ScheduleError as error:
-        return settings, None, provider, [fail(f"schedules: {line.strip()}")
-                                          for line in str(error).splitlines() if line.strip()]
+        return (
+            settings,
+            None,
+            provider,
+            [fail(f"schedules: {line.strip()}") for line in str(error).splitlines() if line.strip()],
+        )
 
 
-@click.command(help="Check the whole loop and say in plain words what is wrong and how to fix "
-                    "it: settings, the database (reachable, schema current), the provider's "
-                    "set-up (for Twilio: credentials, the sender number, its inbound webhook, "
-                    "PUBLIC_BASE_URL), and every day's post and WhatsApp template. "
-                    "Says \"All good\" only when every check passed. Exit status 1 if any check fails.")
+@click.command(
+    help="Check the whole loop and say in plain words what is wrong and how to fix "
+    "it: settings, the database (reachable, schema current), the provider's "
+    "set-up (for Twilio: credentials, the sender number, its inbound webhook, "
+    "PUBLIC_BASE_URL), and every day's post and WhatsApp template. "
+    'Says "All good" only when every check passed. Exit status 1 if any check fails.'
+)
 def doctor() -> None:
     settings, schedules, provider, findings = _setup()
     if settings is not None:

@@ -26,6 +26,7 @@ def _log_to_terminal() -> None:
 
 def _stop_on_sigterm() -> None:
     """SIGTERM (a platform stopping the dyno, `kill`) unwinds like Ctrl-C, so the lease is released."""
+
     def _exit(_signum: int, _frame: FrameType | None) -> None:
         sys.exit(0)
 
@@ -42,9 +43,11 @@ def _take_lease(rt: Runtime, holder: str) -> str | None:
     if lease is None:  # released between our two reads; the next start will get it
         return "another scheduler was starting at the same moment; try again"
     wait = max(0, round((lease.expires_at - moment).total_seconds()))
-    return (f"another scheduler is already running ({lease.holder}, last heartbeat "
-            f"{lease.beat_at:%Y-%m-%d %H:%M:%S} UTC). Only one may send. If it has stopped, "
-            f"its lease runs out in {wait} s; start this one again then.")
+    return (
+        f"another scheduler is already running ({lease.holder}, last heartbeat "
+        f"{lease.beat_at:%Y-%m-%d %H:%M:%S} UTC). Only one may send. If it has stopped, "
+        f"its lease runs out in {wait} s; start this one again then."
+    )
 
 
 def _give_back_lease(rt: Runtime, holder: str) -> None:
@@ -57,10 +60,14 @@ def _announce(rt: Runtime) -> None:
     for schedule in rt.schedules:
         upcoming = next_post_at(schedule, moment)
         when = f"{upcoming:%a %d %b %Y %H:%M %Z}" if upcoming else "none (the campaign is over)"
-        click.echo(f"{schedule.campaign}: days {schedule.first_day} to {schedule.last_day}, "
-                   f"daily at {schedule.send_time:%H:%M} {schedule.timezone}; next post {when}")
-    click.echo(f"Every {TICK_SECONDS} s: heartbeat (/healthz) and receipts; every {SWEEP_SECONDS} s: "
-               "late joiners and retries on days already sent.")
+        click.echo(
+            f"{schedule.campaign}: days {schedule.first_day} to {schedule.last_day}, "
+            f"daily at {schedule.send_time:%H:%M} {schedule.timezone}; next post {when}"
+        )
+    click.echo(
+        f"Every {TICK_SECONDS} s: heartbeat (/healthz) and receipts; every {SWEEP_SECONDS} s: "
+        "late joiners and retries on days already sent."
+    )
 
 
 def _catch_up(rt: Runtime) -> None:
@@ -81,16 +88,19 @@ def _start_clock(rt: Runtime, holder: str, *, background: bool) -> BaseScheduler
     jobs = build_scheduler(rt, background=background, holder=holder)
     # Catching up runs as the scheduler's first job, not before start(): sending a late day
     # can take minutes, and meanwhile the heartbeat must keep the lease (90 s) alive.
-    jobs.add_job(_catch_up, args=(rt,), id="catch-up", name="catch up after downtime",
-                 misfire_grace_time=None)
+    jobs.add_job(
+        _catch_up, args=(rt,), id="catch-up", name="catch up after downtime", misfire_grace_time=None
+    )
     _announce(rt)
     return jobs
 
 
-@click.command(help="Run the clock: send each schedule's post at its local send time (correct "
-                    "across summer time), catch up on what was due while it was stopped, and "
-                    f"every {TICK_SECONDS} s collect receipts and send to late joiners and "
-                    "retries. Only one may run at a time; this is the Procfile's clock process.")
+@click.command(
+    help="Run the clock: send each schedule's post at its local send time (correct "
+    "across summer time), catch up on what was due while it was stopped, and "
+    f"every {TICK_SECONDS} s collect receipts and send to late joiners and "
+    "retries. Only one may run at a time; this is the Procfile's clock process."
+)
 def scheduler() -> None:
     rt = runtime()
     _log_to_terminal()
@@ -116,13 +126,19 @@ def _serving(reload: bool) -> bool:
     return not reload or os.environ.get("WERKZEUG_RUN_MAIN") == "true"
 
 
-@click.command(help="Serve the web app and run the scheduler in one process, for a single "
-                    "machine: webhooks, the dashboard, /healthz and the daily sends together. "
-                    "If another scheduler already runs, this one serves the web only.")
+@click.command(
+    help="Serve the web app and run the scheduler in one process, for a single "
+    "machine: webhooks, the dashboard, /healthz and the daily sends together. "
+    "If another scheduler already runs, this one serves the web only."
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--reload/--no-reload", default=False, show_default=True,
-              help="Restart when the code changes (for development).")
+@click.option(
+    "--reload/--no-reload",
+    default=False,
+    show_default=True,
+    help="Restart when the code changes (for development).",
+)
 def run(host: str, port: int, reload: bool) -> None:
     from advent import create_app
 

@@ -39,8 +39,14 @@ def show_progress(done: int, total: int) -> None:
 
 
 def sender_for(rt: Runtime, *, progress: bool = False) -> Sender:
-    return Sender(rt.session(), rt.provider, rt.settings, clock=rt.clock, rng=random.Random(),
-                  progress=show_progress if progress else None)
+    return Sender(
+        rt.session(),
+        rt.provider,
+        rt.settings,
+        clock=rt.clock,
+        rng=random.Random(),
+        progress=show_progress if progress else None,
+    )
 
 
 def day_option(schedule: Schedule, value: date | None) -> date:
@@ -57,14 +63,20 @@ def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) 
         raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD, e.g. 2026-12-01") from None
 
 
-CAMPAIGN = click.option("--campaign", "-c", default=None,
-                        help="Campaign (schedule) name; defaults to the only or default one.")
-DATE = click.option("--date", "day", default=None, callback=parse_date, metavar="YYYY-MM-DD",
-                    help="The calendar date; defaults to today in the schedule's timezone.")
+CAMPAIGN = click.option(
+    "--campaign", "-c", default=None, help="Campaign (schedule) name; defaults to the only or default one."
+)
+DATE = click.option(
+    "--date",
+    "day",
+    default=None,
+    callback=parse_date,
+    metavar="YYYY-MM-DD",
+    help="The calendar date; defaults to today in the schedule's timezone.",
+)
 
 
-def show_rows(rows: list[dict], *, as_json: bool, empty: str,
-              line: Callable[[dict], str]) -> None:
+def show_rows(rows: list[dict], *, as_json: bool, empty: str, line: Callable[[dict], str]) -> None:
     """A listing the way every command shows one: JSON for scripts, else a line per row."""
     if as_json:
         click.echo(json.dumps(rows, indent=2))

@@ -28,8 +28,10 @@ def _headline(report: PostReport) -> str:
     if report.encoding is None:
         line = f"{where}  not counted"
     else:
-        line = (f"{where}  {report.encoding}  {_plural(report.segments, 'segment')}  "
-                f"{_plural(report.characters, 'char')}")
+        line = (
+            f"{where}  {report.encoding}  {_plural(report.segments, 'segment')}  "
+            f"{_plural(report.characters, 'char')}"
+        )
     # The problems themselves are listed once, below the table, so a repeated one is one line.
     if report.errors:
         line += f"  ({_plural(len(report.errors), 'error')}, see below)"
@@ -71,14 +73,16 @@ def _folders(messages_dir: Path | None, schedules_dir: Path | None) -> tuple[Pat
 
 @content.command(help="Check every campaign's posts: all days present, valid, and SMS cost.")
 @click.option(
-    "--messages-dir", type=click.Path(path_type=Path),
+    "--messages-dir",
+    type=click.Path(path_type=Path),
     help="Folder holding one folder of posts per campaign. [default: ADVENT_MESSAGES_DIR "
-         "from the environment or .env, else messages]",
+    "from the environment or .env, else messages]",
 )
 @click.option(
-    "--schedules-dir", type=click.Path(path_type=Path),
+    "--schedules-dir",
+    type=click.Path(path_type=Path),
     help="Folder holding one TOML file per campaign. [default: ADVENT_SCHEDULES_DIR "
-         "from the environment or .env, else schedules]",
+    "from the environment or .env, else schedules]",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per post.")
 def check(messages_dir: Path | None, schedules_dir: Path | None, as_json: bool) -> None:
@@ -92,10 +96,15 @@ def check(messages_dir: Path | None, schedules_dir: Path | None, as_json: bool) 
         # Checking nothing and passing would hide a wrong folder, so say so and fail.
         click.echo(f"{schedules_dir}: no schedule files (*.toml); set ADVENT_SCHEDULES_DIR", err=True)
         raise click.exceptions.Exit(1)
-    reports = [report for schedule in schedules
-               for report in (check_schedule_templates(schedule, schedules_dir / f"{schedule.name}.toml")
-                              + check_campaign(messages_dir, schedule)
-                              + check_replies(messages_dir, schedule))]
+    reports = [
+        report
+        for schedule in schedules
+        for report in (
+            check_schedule_templates(schedule, schedules_dir / f"{schedule.name}.toml")
+            + check_campaign(messages_dir, schedule)
+            + check_replies(messages_dir, schedule)
+        )
+    ]
     if as_json:
         click.echo(json.dumps([report.to_json() for report in reports], ensure_ascii=False, indent=2))
     else:

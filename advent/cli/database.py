@@ -45,8 +45,11 @@ def current_command() -> None:
     click.echo(f"database: {current or 'empty'}; code: {head} ({state})")
 
 
-@db.command("belongs-to", help="Record once that a database made before advent kept this record is "
-                               "a live list (live) or a rehearsal on the simulator (rehearsal).")
+@db.command(
+    "belongs-to",
+    help="Record once that a database made before advent kept this record is "
+    "a live list (live) or a rehearsal on the simulator (rehearsal).",
+)
 @click.argument("kind", type=click.Choice(KINDS))
 def belongs_to_command(kind: str) -> None:
     engine = _engine()
@@ -56,7 +59,10 @@ def belongs_to_command(kind: str) -> None:
         kept = set_kind(session, kind, utcnow())
     if kept != kind:
         # Changing it would undo the protection; a fresh database is the honest way over.
-        click.echo(f"{where} already belongs to a {kept} list; to start over deliberately, delete "
-                   "this database and run `advent db upgrade`.", err=True)
+        click.echo(
+            f"{where} already belongs to a {kept} list; to start over deliberately, delete "
+            "this database and run `advent db upgrade`.",
+            err=True,
+        )
         raise click.exceptions.Exit(1)
     click.echo(f"{where} {'already belonged' if before == kind else 'now belongs'} to a {kind} list.")

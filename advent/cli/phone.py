@@ -10,9 +10,11 @@ from advent.people.phones import InvalidNumber, normalise_number
 from advent.sending.days import sweep
 
 
-@click.command(help="Play a text arriving from NUMBER and print the service's reply, as the "
-                    "phone would show it (on the built-in simulator only). "
-                    "Example: advent phone +447911123456 HAPPY")
+@click.command(
+    help="Play a text arriving from NUMBER and print the service's reply, as the "
+    "phone would show it (on the built-in simulator only). "
+    "Example: advent phone +447911123456 HAPPY"
+)
 @click.argument("number")
 @click.argument("text", nargs=-1, required=True)
 @click.option("--whatsapp", is_flag=True, help="Send it as a WhatsApp message instead of an SMS.")
@@ -23,7 +25,8 @@ def phone(number: str, text: tuple[str, ...], whatsapp: bool) -> None:
         raise click.ClickException(
             f"`advent phone` plays a friend's phone on the built-in simulator, and this service "
             f"sends through {rt.provider.name}: text the service from a real phone instead, or "
-            "set ADVENT_PROVIDER=simulator to rehearse.")
+            "set ADVENT_PROVIDER=simulator to rehearse."
+        )
     try:
         e164 = normalise_number(number, rt.settings.default_region, allow_drama_numbers=rt.provider.rehearsal)
     except InvalidNumber as error:

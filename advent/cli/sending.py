@@ -31,8 +31,10 @@ def _campaign_day(campaign: str | None, day: date | None) -> tuple[Schedule, dat
     return schedule, chosen
 
 
-@click.command(help="Send one day's post now (today by default), through the same sender as the "
-                    "scheduler. Safe to repeat: nobody gets a day twice.")
+@click.command(
+    help="Send one day's post now (today by default), through the same sender as the "
+    "scheduler. Safe to repeat: nobody gets a day twice."
+)
 @CAMPAIGN
 @DATE
 @click.option("--dry-run", is_flag=True, help="Show what would be sent, and to how many; send nothing.")
@@ -44,8 +46,10 @@ def send(campaign: str | None, day: date | None, dry_run: bool) -> None:
         cost = count_segments(post.text)
         with rt.session() as session:
             people = active_count(session, schedule.campaign)
-        click.echo(f"{schedule.campaign} {chosen} (day {post.day}), {cost.encoding}, "
-                   f"{cost.segments} SMS segment(s), {people} on the list:\n")
+        click.echo(
+            f"{schedule.campaign} {chosen} (day {post.day}), {cost.encoding}, "
+            f"{cost.segments} SMS segment(s), {people} on the list:\n"
+        )
         click.echo(post.text)
         click.echo("\nDry run: nothing sent.")
         return
@@ -64,19 +68,26 @@ def _print_sent(rt: Runtime, schedule: Schedule, day: date, planned: int, before
         waiting = waiting_for_retry(session, schedule.campaign, day)
         counts = count_by_status(session, schedule.campaign, day)
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nobody on the list"
-    click.echo(f"{schedule.campaign} {day}: {planned} newly planned, "
-               f"{_people(handed)} handed over now, {waiting} waiting for a retry; {summary}.")
+    click.echo(
+        f"{schedule.campaign} {day}: {planned} newly planned, "
+        f"{_people(handed)} handed over now, {waiting} waiting for a retry; {summary}."
+    )
     if waiting:
-        click.echo(f"{_people(waiting)} still waiting for a retry: run `advent send` again later, "
-                   "or leave it to the scheduler.")
+        click.echo(
+            f"{_people(waiting)} still waiting for a retry: run `advent send` again later, "
+            "or leave it to the scheduler."
+        )
 
 
 def _people(count: int) -> str:
     return "1 person" if count == 1 else f"{count} people"
 
 
-@click.command("next-day", help="Print the next day of the campaign still to be sent (YYYY-MM-DD), "
-                                "from today on; `scripts/dev.py start` suggests it.")
+@click.command(
+    "next-day",
+    help="Print the next day of the campaign still to be sent (YYYY-MM-DD), "
+    "from today on; `scripts/dev.py start` suggests it.",
+)
 @CAMPAIGN
 def next_day(campaign: str | None) -> None:
     rt = runtime()
@@ -84,20 +95,27 @@ def next_day(campaign: str | None) -> None:
     with rt.session() as session:
         found = next_day_to_send(session, schedule, schedule.local_date(now()))
     if found is None:
-        click.echo(f"{schedule.campaign} has no day left to send ({schedule.first_day} to "
-                   f"{schedule.last_day}); add a schedule for the next campaign", err=True)
+        click.echo(
+            f"{schedule.campaign} has no day left to send ({schedule.first_day} to "
+            f"{schedule.last_day}); add a schedule for the next campaign",
+            err=True,
+        )
         raise click.exceptions.Exit(1)
     click.echo(found.isoformat())
 
 
-@click.command(help="Deliveries per day and how many are in each status (queued, sent, "
-                    "delivered, read, failed, ...).")
+@click.command(
+    help="Deliveries per day and how many are in each status (queued, sent, delivered, read, failed, ...)."
+)
 @CAMPAIGN
 @DATE
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per day, for scripts.")
-@click.option("--problems", "show_problems", is_flag=True,
-              help="Instead, list each delivery that failed, needs a template or is unknown, "
-                   "and why.")
+@click.option(
+    "--problems",
+    "show_problems",
+    is_flag=True,
+    help="Instead, list each delivery that failed, needs a template or is unknown, and why.",
+)
 def stats(campaign: str | None, day: date | None, as_json: bool, show_problems: bool) -> None:
     rt = runtime()
     with rt.session() as session:
@@ -122,15 +140,20 @@ def stats(campaign: str | None, day: date | None, as_json: bool, show_problems: 
 
 
 def _print_problems(found: list, as_json: bool) -> None:
-    show_rows([p.to_json() for p in found], as_json=as_json,
-              empty="No failed, unknown or template-less deliveries.", line=_problem_line)
+    show_rows(
+        [p.to_json() for p in found],
+        as_json=as_json,
+        empty="No failed, unknown or template-less deliveries.",
+        line=_problem_line,
+    )
 
 
 def _problem_line(p: dict) -> str:
     code = f" ({p['code']})" if p["code"] else ""
     what = " invite" if p["kind"] == "invite" else ""
-    return (f"{p['campaign']} {p['day']}{what} {p['number']} {p['channel']}: {p['status']}{code}: "
-            f"{p['reason']}")
+    return (
+        f"{p['campaign']} {p['day']}{what} {p['number']} {p['channel']}: {p['status']}{code}: {p['reason']}"
+    )
 
 
 COMMANDS = [send, next_day, stats]

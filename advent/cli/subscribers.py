@@ -25,14 +25,16 @@ def subscribers() -> None:
 
 def _number(raw: str) -> str:
     try:
-        return normalise_number(raw, runtime().settings.default_region,
-                                allow_drama_numbers=runtime().provider.rehearsal)
+        return normalise_number(
+            raw, runtime().settings.default_region, allow_drama_numbers=runtime().provider.rehearsal
+        )
     except InvalidNumber as error:
         raise click.BadParameter(str(error), param_hint="NUMBER") from None
 
 
-@subscribers.command("list", help="Each person's current state and consent history "
-                                  "(numbers masked unless --full-numbers).")
+@subscribers.command(
+    "list", help="Each person's current state and consent history (numbers masked unless --full-numbers)."
+)
 @CAMPAIGN
 @click.option("--json", "as_json", is_flag=True, help="JSON, for scripts.")
 @click.option("--full-numbers", is_flag=True, help="Show whole phone numbers.")
@@ -45,31 +47,54 @@ def list_command(campaign: str | None, as_json: bool, full_numbers: bool) -> Non
             query = query.where(Subscriber.campaign == campaign)
         people = session.exec(query).all()
         history: dict[int | None, list[ConsentEvent]] = {p.id: [] for p in people}
-        for event in session.exec(select(ConsentEvent).where(
-                ConsentEvent.subscriber_id.in_(list(history))).order_by(ConsentEvent.id)):
+        for event in session.exec(
+            select(ConsentEvent)
+            .where(ConsentEvent.subscriber_id.in_(list(history)))
+            .order_by(ConsentEvent.id)
+        ):
             history[event.subscriber_id].append(event)
-    rows = [{
-        "number": show(p.phone), "channel": p.channel, "campaign": p.campaign, "status": p.status,
-        "name": p.name, "history": [
-            {"at": e.created_at.isoformat(timespec="seconds"), "kind": e.kind, "method": e.method,
-             "text": e.text_received} for e in history[p.id]],
-    } for p in people]
-    show_rows(rows, as_json=as_json,
-              empty="Nobody yet. Invite someone: advent subscribers invite +447911123456",
-              line=_person_with_history)
+    rows = [
+        {
+            "number": show(p.phone),
+            "channel": p.channel,
+            "campaign": p.campaign,
+            "status": p.status,
+            "name": p.name,
+            "history": [
+                {
+                    "at": e.created_at.isoformat(timespec="seconds"),
+                    "kind": e.kind,
+                    "method": e.method,
+                    "text": e.text_received,
+                }
+                for e in history[p.id]
+            ],
+        }
+        for p in people
+    ]
+    show_rows(
+        rows,
+        as_json=as_json,
+        empty="Nobody yet. Invite someone: advent subscribers invite +447911123456",
+        line=_person_with_history,
+    )
 
 
 def _person_with_history(row: dict) -> str:
-    lines = [f"{row['number']}  {row['channel']:8} {row['campaign']}  {row['status']}"
-             + (f"  ({row['name']})" if row["name"] else "")]
+    lines = [
+        f"{row['number']}  {row['channel']:8} {row['campaign']}  {row['status']}"
+        + (f"  ({row['name']})" if row["name"] else "")
+    ]
     for event in row["history"]:
         said = f' "{event["text"]}"' if event["text"] else ""
         lines.append(f"    {event['at']}  {event['kind']} by {event['method']}{said}")
     return "\n".join(lines)
 
 
-@subscribers.command(help="Invite NUMBER (double opt-in): one text saying who invites them and "
-                          "how to join; they are on the list only once they reply.")
+@subscribers.command(
+    help="Invite NUMBER (double opt-in): one text saying who invites them and "
+    "how to join; they are on the list only once they reply."
+)
 @click.argument("number")
 @click.option("--name", default=None, help="Their name, for your own list.")
 @CAMPAIGN
@@ -81,17 +106,32 @@ def invite(number: str, name: str | None, campaign: str | None, whatsapp: bool) 
     if whatsapp and not schedule.whatsapp_invite_template_sid:
         raise click.ClickException(
             "Not invited: WhatsApp lets a business start a conversation only with an approved "
-            "template. Set whatsapp_invite_template_sid in the schedule, or invite by SMS.")
+            "template. Set whatsapp_invite_template_sid in the schedule, or invite by SMS."
+        )
     moment = now()
-    text = load_replies(rt.settings.messages_dir, schedule).render("invite", facts(
-        schedule, channel=channel, today=schedule.local_date(moment),
-        organiser=rt.settings.organiser_name, contact=rt.settings.organiser_contact,
-        support_line=rt.settings.support_line))
+    text = load_replies(rt.settings.messages_dir, schedule).render(
+        "invite",
+        facts(
+            schedule,
+            channel=channel,
+            today=schedule.local_date(moment),
+            organiser=rt.settings.organiser_name,
+            contact=rt.settings.organiser_contact,
+            support_line=rt.settings.support_line,
+        ),
+    )
     with rt.session() as session:
         try:
-            prepared = prepare_invite(session, schedule, phone=phone, channel=channel, name=name,
-                                      text=text, now=moment,
-                                      cooldown_days=rt.settings.invite_cooldown_days)
+            prepared = prepare_invite(
+                session,
+                schedule,
+                phone=phone,
+                channel=channel,
+                name=name,
+                text=text,
+                now=moment,
+                cooldown_days=rt.settings.invite_cooldown_days,
+            )
         except InviteRefused as why:
             raise click.ClickException(f"Not invited: {why}.") from None
     # Through the same sender as the day's posts: claimed once, paced, retried, receipted.
@@ -101,7 +141,7 @@ def invite(number: str, name: str | None, campaign: str | None, whatsapp: bool) 
     delivery = invite_status(sender, prepared.delivery_id)
     if delivery.status in NOT_SENT:
         raise click.ClickException(f"Invite recorded but not sent: {delivery.error_reason}")
-    click.echo(f"Invited {mask(phone)} by {channel}: \"{text}\"")
+    click.echo(f'Invited {mask(phone)} by {channel}: "{text}"')
 
 
 @subscribers.command("remove", help="Take NUMBER off the list now (kept in the consent record).")

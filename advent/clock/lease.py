@@ -36,13 +36,22 @@ def acquire_lease(session: Session, holder: str, now: datetime, ttl: timedelta =
     values = {"holder": holder, "beat_at": now, "expires_at": now + ttl}
     renewed = session.exec(
         update(SchedulerLease)
-        .where(SchedulerLease.name == LEASE_NAME,
-               or_(SchedulerLease.holder == holder, SchedulerLease.expires_at <= now))
+        .where(
+            SchedulerLease.name == LEASE_NAME,
+            or_(SchedulerLease.holder == holder, SchedulerLease.expires_at <= now),
+        )
         .values(**values)
     )
-    won = renewed.rowcount == 1 or insert_ignoring_duplicates(
-        session, SchedulerLease.__table__, [{"name": LEASE_NAME, **values}], ["name"]  # type: ignore[attr-defined]
-    ) == 1
+    won = (
+        renewed.rowcount == 1
+        or insert_ignoring_duplicates(
+            session,
+            SchedulerLease,
+            [{"name": LEASE_NAME, **values}],
+            ["name"],
+        )
+        == 1
+    )
     session.commit()
     return won
 

@@ -49,6 +49,7 @@ RECONCILE_MINUTES = 5
 
 # --- when -------------------------------------------------------------------------------------
 
+
 def trigger_for(schedule: Schedule) -> CronTrigger:
     """Every day at the send time on the organiser's wall clock, whatever the UTC offset.
 
@@ -56,8 +57,7 @@ def trigger_for(schedule: Schedule) -> CronTrigger:
     schedule file never needs a different trigger.
     """
     send = schedule.send_time
-    return CronTrigger(hour=send.hour, minute=send.minute, second=send.second,
-                       timezone=schedule.tz)
+    return CronTrigger(hour=send.hour, minute=send.minute, second=send.second, timezone=schedule.tz)
 
 
 def next_post_at(schedule: Schedule, now: datetime) -> datetime | None:
@@ -66,6 +66,7 @@ def next_post_at(schedule: Schedule, now: datetime) -> datetime | None:
 
 
 # --- the jobs ---------------------------------------------------------------------------------
+
 
 class SendingNow:
     """Campaigns a job of this process is sending at this moment, so the sweep leaves them be."""
@@ -127,8 +128,11 @@ def tick(runtime: Runtime, holder: str, now: datetime) -> bool:
     with runtime.session() as session:
         if not acquire_lease(session, holder, now):
             return False
-    for what, step in (("collect receipts", _collect), ("record missed days", _record_missed_days),
-                       ("watch the deliveries", _watch)):
+    for what, step in (
+        ("collect receipts", _collect),
+        ("record missed days", _record_missed_days),
+        ("watch the deliveries", _watch),
+    ):
         try:
             step(runtime, now)
         except Exception:
@@ -150,8 +154,12 @@ def sweep_now(runtime: Runtime, holder: str, now: datetime) -> bool:
     if not _holds_lease(runtime, holder, now):
         return False
     with runtime.session() as session:
-        for line in sweep(sender_at(runtime, session, now), runtime.schedules,
-                          runtime.settings.messages_dir, busy=SENDING_NOW.campaigns()):
+        for line in sweep(
+            sender_at(runtime, session, now),
+            runtime.schedules,
+            runtime.settings.messages_dir,
+            busy=SENDING_NOW.campaigns(),
+        ):
             log.info("sent late joiners and retries: %s", line)
     return True
 
@@ -160,12 +168,12 @@ def _sweep_job(runtime: Runtime, holder: str, clock: Clock) -> None:
     try:
         held = sweep_now(runtime, holder, clock())
     except Exception:
-        log.exception("could not send late joiners and retries; trying again in %s s",
-                      SWEEP_SECONDS)
+        log.exception("could not send late joiners and retries; trying again in %s s", SWEEP_SECONDS)
         return
     if not held:  # the heartbeat renews the lease or stops this scheduler
-        log.warning("not sending late joiners and retries: this scheduler does not hold the "
-                    "clock lease right now")
+        log.warning(
+            "not sending late joiners and retries: this scheduler does not hold the clock lease right now"
+        )
 
 
 def _reconcile_job(runtime: Runtime, clock: Clock) -> None:
@@ -173,8 +181,9 @@ def _reconcile_job(runtime: Runtime, clock: Clock) -> None:
     sends a crash interrupted, so nothing waits for someone to run `advent reconcile`."""
     try:
         with runtime.session() as session:
-            summary = reconcile_deliveries(sender_at(runtime, session, clock()), runtime.schedules,
-                                      runtime.settings.messages_dir)
+            summary = reconcile_deliveries(
+                sender_at(runtime, session, clock()), runtime.schedules, runtime.settings.messages_dir
+            )
         for line in summary.lines(runtime.provider.name):
             log.info("reconcile: %s", line)
     except Exception:
@@ -192,8 +201,7 @@ def _tick_job(runtime: Runtime, holder: str, clock: Clock, scheduler: BaseSchedu
         scheduler.shutdown(wait=False)
 
 
-def missed_listener(runtime: Runtime, clock: Clock | None = None
-                    ) -> Callable[[JobExecutionEvent], None]:
+def missed_listener(runtime: Runtime, clock: Clock | None = None) -> Callable[[JobExecutionEvent], None]:
     """The EVENT_JOB_MISSED handler: a send that ran later than the grace window is recorded."""
     clock = clock or runtime.clock
     by_campaign = {s.campaign: s for s in runtime.schedules}
@@ -209,8 +217,9 @@ def missed_listener(runtime: Runtime, clock: Clock | None = None
     return on_missed
 
 
-def build_scheduler(runtime: Runtime, *, background: bool, clock: Clock | None = None,
-                    holder: str | None = None) -> BaseScheduler:
+def build_scheduler(
+    runtime: Runtime, *, background: bool, clock: Clock | None = None, holder: str | None = None
+) -> BaseScheduler:
     """One cron job per schedule (id = campaign), the 30-second heartbeat tick, the 30-second
     sweep, the reconcile job and the misfire listener.
 
@@ -221,28 +230,48 @@ def build_scheduler(runtime: Runtime, *, background: bool, clock: Clock | None =
     grace = runtime.settings.misfire_grace_minutes * 60
     kind = BackgroundScheduler if background else BlockingScheduler
     # APScheduler refuses a grace of 0; one second is the same promise: on time, or recorded.
-    scheduler = kind(timezone=UTC, job_defaults={
-        "coalesce": True, "max_instances": 1, "misfire_grace_time": max(1, grace)})
+    scheduler = kind(
+        timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": max(1, grace)}
+    )
     now = clock()
     for schedule in runtime.schedules:
         trigger = trigger_for(schedule)
         # The first run is fixed now, not at start(): catch_up runs in between, and a send
         # time passing meanwhile must still fire today (the sender makes a double call harmless).
-        scheduler.add_job(_send_job, trigger, args=(runtime, schedule, clock),
-                          id=schedule.campaign, name=f"send {schedule.campaign}",
-                          next_run_time=trigger.get_next_fire_time(None, now))
-    scheduler.add_job(_reconcile_job, IntervalTrigger(minutes=RECONCILE_MINUTES, timezone=UTC),
-                      args=(runtime, clock), id="reconcile", name="reconcile stuck deliveries",
-                      misfire_grace_time=60)
+        scheduler.add_job(
+            _send_job,
+            trigger,
+            args=(runtime, schedule, clock),
+            id=schedule.campaign,
+            name=f"send {schedule.campaign}",
+            next_run_time=trigger.get_next_fire_time(None, now),
+        )
+    scheduler.add_job(
+        _reconcile_job,
+        IntervalTrigger(minutes=RECONCILE_MINUTES, timezone=UTC),
+        args=(runtime, clock),
+        id="reconcile",
+        name="reconcile stuck deliveries",
+        misfire_grace_time=60,
+    )
     holder = holder or lease_holder()
-    scheduler.add_job(_tick_job, IntervalTrigger(seconds=TICK_SECONDS, timezone=UTC),
-                      args=(runtime, holder, clock, scheduler),
-                      id=TICK_JOB, name="heartbeat, receipts, missed days",
-                      misfire_grace_time=TICK_SECONDS)
+    scheduler.add_job(
+        _tick_job,
+        IntervalTrigger(seconds=TICK_SECONDS, timezone=UTC),
+        args=(runtime, holder, clock, scheduler),
+        id=TICK_JOB,
+        name="heartbeat, receipts, missed days",
+        misfire_grace_time=TICK_SECONDS,
+    )
     # A job of its own: a sweep sending to many late joiners runs in its own thread while the
     # heartbeat keeps beating (max_instances=1 and coalesce come from the job defaults).
-    scheduler.add_job(_sweep_job, IntervalTrigger(seconds=SWEEP_SECONDS, timezone=UTC),
-                      args=(runtime, holder, clock), id=SWEEP_JOB,
-                      name="late joiners and retries", misfire_grace_time=SWEEP_SECONDS)
+    scheduler.add_job(
+        _sweep_job,
+        IntervalTrigger(seconds=SWEEP_SECONDS, timezone=UTC),
+        args=(runtime, holder, clock),
+        id=SWEEP_JOB,
+        name="late joiners and retries",
+        misfire_grace_time=SWEEP_SECONDS,
+    )
     scheduler.add_listener(missed_listener(runtime, clock), EVENT_JOB_MISSED)
     return scheduler

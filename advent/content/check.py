@@ -97,9 +97,7 @@ def describe_character(char: str) -> str:
 def _sms_warnings(report: PostReport) -> list[str]:
     warnings = []
     if report.segments > SEGMENT_BUDGET:
-        warnings.append(
-            f"costs {report.segments} segments per SMS; keep within {SEGMENT_BUDGET} if you can"
-        )
+        warnings.append(f"costs {report.segments} segments per SMS; keep within {SEGMENT_BUDGET} if you can")
     if report.encoding == "UCS-2":
         forcing = "; ".join(describe_character(c) for c in report.unicode_characters)
         warnings.append(f"sent as UCS-2 (70 characters a segment, not 160) because of: {forcing}")
@@ -151,13 +149,17 @@ def template_variable_problems(variables: dict[str, str], name: str) -> list[str
 def _unused_variables(post: Post, schedule: Schedule) -> list[str]:
     """Variables the engine would not send the way the author seems to expect."""
     if post.template_variables and not post.template_sid and not schedule.whatsapp_template_sid:
-        return ["template_variables are unused: neither this post (template_sid) nor the schedule "
-                "(whatsapp_template_sid) names a WhatsApp template"]
+        return [
+            "template_variables are unused: neither this post (template_sid) nor the schedule "
+            "(whatsapp_template_sid) names a WhatsApp template"
+        ]
     if post.template_sid and not post.template_variables and schedule.whatsapp_template_variables:
         # The engine never mixes: a post's own template goes out with the post's variables only.
-        return ["template_sid without template_variables: this post's template is sent with no "
-                "variables, not the schedule's whatsapp_template_variables; add "
-                "template_variables if the template has placeholders"]
+        return [
+            "template_sid without template_variables: this post's template is sent with no "
+            "variables, not the schedule's whatsapp_template_variables; add "
+            "template_variables if the template has placeholders"
+        ]
     return []
 
 
@@ -177,9 +179,7 @@ def check_schedule_templates(schedule: Schedule, path: Path) -> list[PostReport]
     """A report on the schedule file when its WhatsApp template variables would be refused."""
     if "whatsapp" not in schedule.channels:
         return []
-    problems = template_variable_problems(
-        schedule.whatsapp_template_variables, "whatsapp_template_variables"
-    )
+    problems = template_variable_problems(schedule.whatsapp_template_variables, "whatsapp_template_variables")
     return [PostReport(schedule.campaign, 0, path, errors=problems)] if problems else []
 
 
@@ -236,11 +236,16 @@ def check_campaign(messages_dir: Path, schedule: Schedule) -> list[PostReport]:
     for number in range(1, schedule.number_of_days + 1):
         if number not in covered:
             expected = post_path(messages_dir, schedule, number)
-            reports.append(PostReport(
-                schedule.campaign, number, expected, errors=[f"no post: expected {expected}"]
-            ))
+            reports.append(
+                PostReport(schedule.campaign, number, expected, errors=[f"no post: expected {expected}"])
+            )
     for path in stray:
-        reports.append(PostReport(schedule.campaign, 0, path, warnings=[
-            "ignored: not a post file; posts are named by day number, such as 03.md"
-        ]))
+        reports.append(
+            PostReport(
+                schedule.campaign,
+                0,
+                path,
+                warnings=["ignored: not a post file; posts are named by day number, such as 03.md"],
+            )
+        )
     return sorted(reports, key=lambda report: (report.day == 0, report.day, str(report.path)))

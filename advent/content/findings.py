@@ -75,5 +75,4 @@ def findings(reports: list[PostReport]) -> list[Finding]:
         for report in reports:
             for message in report.errors if severity == "error" else report.warnings:
                 grouped.setdefault((severity, message), []).append(report)
-    return [Finding(severity, message, tuple(places))
-            for (severity, message), places in grouped.items()]
+    return [Finding(severity, message, tuple(places)) for (severity, message), places in grouped.items()]

@@ -42,11 +42,12 @@ def _text_pairs(value: dict[Any, Any]) -> dict[str, str]:
     if len(value) > MAX_TEMPLATE_VARIABLES:
         raise ValueError(f"Twilio takes at most {MAX_TEMPLATE_VARIABLES} variables")
     not_text = [
-        str(key) for key, item in value.items()
+        str(key)
+        for key, item in value.items()
         if isinstance(item, bool) or not isinstance(item, str | int | float)
     ]
     if not_text:
-        raise ValueError(f"variable {', '.join(not_text)} must be text, such as \"Day 3\"")
+        raise ValueError(f'variable {", ".join(not_text)} must be text, such as "Day 3"')
     # YAML reads `{1: Day 3}` with a number for a key; Twilio wants "1", so say it as text.
     return {str(key): str(item) for key, item in value.items()}
 
@@ -209,10 +210,12 @@ def _check_text(text: str | None) -> list[str]:
     if not text:
         return ["the message text is empty; write it below the closing ---"]
     if len(text) > MAX_TEXT_CHARACTERS:
-        return [(
-            f"the message text is {len(text)} characters; Twilio sends at most "
-            f"{MAX_TEXT_CHARACTERS}, so shorten it"
-        )]
+        return [
+            (
+                f"the message text is {len(text)} characters; Twilio sends at most "
+                f"{MAX_TEXT_CHARACTERS}, so shorten it"
+            )
+        ]
     return []
 
 
@@ -271,17 +274,27 @@ def load_post(messages_dir: Path, schedule: Schedule, day: date) -> Post:
     """The post for a calendar date; raises ContentError if it is missing or invalid."""
     if not schedule.runs_on(day):
         folder = messages_dir / schedule.content
-        raise ContentError(folder, [(
-            f"{day} is outside {schedule.campaign} ({schedule.first_day} to {schedule.last_day}); "
-            "there is no post for it"
-        )])
+        raise ContentError(
+            folder,
+            [
+                (
+                    f"{day} is outside {schedule.campaign} ({schedule.first_day} to {schedule.last_day}); "
+                    "there is no post for it"
+                )
+            ],
+        )
     number = schedule.day_number(day)
     path = post_path(messages_dir, schedule, number)
     if not path.is_file():
-        raise ContentError(path, [(
-            f"no post for {schedule.campaign} day {number} ({day}): expected {path}; "
-            f"create it with 'day: {number}' in its front matter"
-        )])
+        raise ContentError(
+            path,
+            [
+                (
+                    f"no post for {schedule.campaign} day {number} ({day}): expected {path}; "
+                    f"create it with 'day: {number}' in its front matter"
+                )
+            ],
+        )
     return read_post(path, schedule.campaign, number)
 
 

@@ -16,14 +16,22 @@ from pathlib import Path
 from advent.content.schedules import Schedule
 
 REPLIES_FILE = "replies.toml"
-NAMES = ("confirmation", "already", "stopped", "not_subscribed", "help", "thanks", "full",
-         "ended", "invite")
+NAMES = ("confirmation", "already", "stopped", "not_subscribed", "help", "thanks", "full", "ended", "invite")
 
 # What each reply must contain, as placeholders or words, so the promise is kept whatever the
 # organiser writes: who it is from, how to stop, how to get help.
 REQUIRED = {
-    "confirmation": ("{title}", "{organiser}", "{time}", "{first}", "{last}", "{count}",
-                     "{rates}", "STOP", "HELP"),
+    "confirmation": (
+        "{title}",
+        "{organiser}",
+        "{time}",
+        "{first}",
+        "{last}",
+        "{count}",
+        "{rates}",
+        "STOP",
+        "HELP",
+    ),
     "already": ("{title}", "STOP"),
     "stopped": ("{title}", "{keyword}"),
     "help": ("{title}", "{organiser}", "{contact}", "{days_left}", "STOP", "{support}"),
@@ -34,8 +42,23 @@ REQUIRED = {
     "invite": ("{organiser}", "{title}", "{keyword}", "{rates}"),
 }
 RATES = " Msg & data rates may apply."
-PLACEHOLDERS = frozenset({"title", "organiser", "contact", "time", "timezone", "first", "last",
-                          "count", "days_left", "keyword", "support", "rates", "next"})
+PLACEHOLDERS = frozenset(
+    {
+        "title",
+        "organiser",
+        "contact",
+        "time",
+        "timezone",
+        "first",
+        "last",
+        "count",
+        "days_left",
+        "keyword",
+        "support",
+        "rates",
+        "next",
+    }
+)
 
 
 class RepliesError(Exception):
@@ -66,8 +89,10 @@ class Replies:
         try:
             return self.texts[name].format_map(facts).strip()
         except (KeyError, ValueError, IndexError) as error:
-            raise RepliesError(f"{self.path}: {name}: unknown or broken placeholder {error}; "
-                               "see the placeholders listed at the top of the file") from None
+            raise RepliesError(
+                f"{self.path}: {name}: unknown or broken placeholder {error}; "
+                "see the placeholders listed at the top of the file"
+            ) from None
 
 
 def fallback(name: str, facts: dict[str, str]) -> str:
@@ -96,22 +121,29 @@ def _read_replies(path: Path, _changed: int) -> Replies:
     unknown = sorted(set(raw) - set(NAMES))
     missing = [name for name in NAMES if not isinstance(raw.get(name), str) or not raw[name].strip()]
     if unknown or missing:
-        parts = [f"missing {', '.join(missing)}" if missing else "",
-                 f"unknown {', '.join(unknown)} (known: {', '.join(NAMES)})" if unknown else ""]
+        parts = [
+            f"missing {', '.join(missing)}" if missing else "",
+            f"unknown {', '.join(unknown)} (known: {', '.join(NAMES)})" if unknown else "",
+        ]
         raise RepliesError(f"{path}: " + "; ".join(p for p in parts if p))
     for name in NAMES:
         wrong = unknown_placeholders(raw[name])
         if wrong:
-            raise RepliesError(f"{path}: {name}: unknown placeholder {', '.join(wrong)}; use only "
-                               f"{', '.join('{' + p + '}' for p in sorted(PLACEHOLDERS))}")
+            raise RepliesError(
+                f"{path}: {name}: unknown placeholder {', '.join(wrong)}; use only "
+                f"{', '.join('{' + p + '}' for p in sorted(PLACEHOLDERS))}"
+            )
     return Replies({name: raw[name] for name in NAMES}, path)
 
 
 def unknown_placeholders(text: str) -> list[str]:
     """Placeholders that are not plain known names ({title.upper} or {nobody} would not fill)."""
     try:
-        fields = [field for _, field, spec, conversion in string.Formatter().parse(text)
-                  if field is not None and (field not in PLACEHOLDERS or spec or conversion)]
+        fields = [
+            field
+            for _, field, spec, conversion in string.Formatter().parse(text)
+            if field is not None and (field not in PLACEHOLDERS or spec or conversion)
+        ]
     except ValueError as error:  # an unmatched { or }
         return [f"({error}; write {{{{ and }}}} for a literal brace)"]
     return [f"{{{field}}}" for field in fields]
@@ -120,8 +152,11 @@ def unknown_placeholders(text: str) -> list[str]:
 def missing_parts(name: str, text: str) -> list[str]:
     """Required parts a reply text lacks (placeholders or words), for `advent content check`."""
     upper = text.upper()
-    return [part for part in REQUIRED.get(name, ())
-            if (part not in text if part.startswith("{") else part not in upper)]
+    return [
+        part
+        for part in REQUIRED.get(name, ())
+        if (part not in text if part.startswith("{") else part not in upper)
+    ]
 
 
 def _short_date(day: date) -> str:
@@ -140,9 +175,18 @@ def _days_left(schedule: Schedule, today: date, left: int | None) -> str:
     return f"{left} day{'s' if left != 1 else ''} left"
 
 
-def facts(schedule: Schedule, *, channel: str, today: date, organiser: str, contact: str,
-          support_line: str, next_start: date | None = None, starting: date | None = None,
-          left: int | None = None) -> dict[str, str]:
+def facts(
+    schedule: Schedule,
+    *,
+    channel: str,
+    today: date,
+    organiser: str,
+    contact: str,
+    support_line: str,
+    next_start: date | None = None,
+    starting: date | None = None,
+    left: int | None = None,
+) -> dict[str, str]:
     """The values the placeholders stand for, for one schedule, channel and day.
 
     `starting`: the first post this person will get (a late joiner's first/count say exactly
@@ -174,7 +218,13 @@ def facts(schedule: Schedule, *, channel: str, today: date, organiser: str, cont
 def check_reply_texts(messages_dir: Path, schedule: Schedule) -> None:
     """At start-up: every reply text loads and fills in, or RepliesError says which and why."""
     replies = load_replies(messages_dir, schedule)
-    example = facts(schedule, channel="sms", today=schedule.first_day, organiser="organiser",
-                    contact="contact", support_line="support")
+    example = facts(
+        schedule,
+        channel="sms",
+        today=schedule.first_day,
+        organiser="organiser",
+        contact="contact",
+        support_line="support",
+    )
     for name in NAMES:
         replies.render(name, example)

@@ -19,10 +19,15 @@ def check_replies(messages_dir: Path, schedule: Schedule) -> list[PostReport]:
         replies = load_replies(messages_dir, schedule)
     except RepliesError as error:
         return [PostReport(schedule.campaign, 0, path, errors=[str(error)])]
-    example = facts(schedule, channel="sms", today=schedule.first_day,
-                    organiser="Organiser Name", contact="organiser@example.org",
-                    support_line="Support line, 000 000", next_start=date(schedule.last_day.year + 1,
-                                                                           12, 1))
+    example = facts(
+        schedule,
+        channel="sms",
+        today=schedule.first_day,
+        organiser="Organiser Name",
+        contact="organiser@example.org",
+        support_line="Support line, 000 000",
+        next_start=date(schedule.last_day.year + 1, 12, 1),
+    )
     reports = []
     for name in NAMES:
         report = PostReport(schedule.campaign, 0, path, reply=name)
@@ -30,12 +35,15 @@ def check_replies(messages_dir: Path, schedule: Schedule) -> list[PostReport]:
         try:
             text = replies.render(name, example)
         except (KeyError, ValueError, IndexError) as error:
-            report.errors.append(f"{name}: unknown or broken placeholder {error}; "
-                                 "see the placeholders listed at the top of the file")
+            report.errors.append(
+                f"{name}: unknown or broken placeholder {error}; "
+                "see the placeholders listed at the top of the file"
+            )
             reports.append(report)
             continue
-        report.warnings.extend(f"{name}: lacks {part}, which this reply must include"
-                               for part in missing_parts(name, template))
+        report.warnings.extend(
+            f"{name}: lacks {part}, which this reply must include" for part in missing_parts(name, template)
+        )
         report.warnings.extend(f"{name}: {w}" for w in broken_promises(text))
         count = count_segments(text)
         report.encoding, report.segments = count.encoding, count.segments

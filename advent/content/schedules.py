@@ -60,8 +60,9 @@ class Schedule(BaseModel):
     @classmethod
     def _upper_keyword(cls, value: str) -> str:
         if value.upper() in STOP_WORDS | HELP_WORDS | JOIN_WORDS:
-            raise ValueError(f"{value!r} already means STOP, HELP or JOIN; pick a word of "
-                             "your own, such as HAPPY")
+            raise ValueError(
+                f"{value!r} already means STOP, HELP or JOIN; pick a word of your own, such as HAPPY"
+            )
         return value.upper()
 
     @field_validator("channels")

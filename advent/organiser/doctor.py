@@ -44,12 +44,19 @@ def database_findings(database_url: str) -> list[Finding]:
     except (SQLAlchemyError, OSError, ValueError, ImportError) as error:
         said = str(getattr(error, "orig", None) or error).strip()
         reason = said.splitlines()[0] if said else type(error).__name__
-        return [fail(f"database: cannot reach {where} ({reason}); check DATABASE_URL "
-                     "and that the database server is running")]
+        return [
+            fail(
+                f"database: cannot reach {where} ({reason}); check DATABASE_URL "
+                "and that the database server is running"
+            )
+        ]
     if current != head:
         found = "empty" if current is None else f"at revision {current}"
-        return [fail(f"database: {where} is {found}, and this code needs revision {head}; "
-                     "run `advent db upgrade`")]
+        return [
+            fail(
+                f"database: {where} is {found}, and this code needs revision {head}; run `advent db upgrade`"
+            )
+        ]
     return [ok(f"database: {where} is reachable and its schema is current ({head})")]
 
 
@@ -75,31 +82,33 @@ def _days_without_template(settings: Settings, schedule: Schedule) -> list[int]:
     return missing
 
 
-def content_findings(settings: Settings, schedule: Schedule, *, needs_template: bool
-                     ) -> list[Finding]:
+def content_findings(settings: Settings, schedule: Schedule, *, needs_template: bool) -> list[Finding]:
     reports = check_campaign(settings.messages_dir, schedule)
     broken = [r for r in reports if r.errors and r.day]
-    findings = [fail(f"content: {schedule.campaign} day {r.day:02d}: {'; '.join(r.errors)}")
-                for r in broken]
+    findings = [fail(f"content: {schedule.campaign} day {r.day:02d}: {'; '.join(r.errors)}") for r in broken]
     if not broken:
-        findings.append(ok(f"content: every day of {schedule.campaign} has a post "
-                           f"({schedule.number_of_days} days)"))
+        findings.append(
+            ok(f"content: every day of {schedule.campaign} has a post ({schedule.number_of_days} days)")
+        )
     if "whatsapp" not in schedule.channels:
         return findings
     missing = _days_without_template(settings, schedule)
     if not missing:
         findings.append(ok(f"WhatsApp templates: every day of {schedule.campaign} has one"))
         return findings
-    text = (f"WhatsApp template: {schedule.campaign} day(s) {_day_ranges(missing)} have no "
-            "approved template, so friends who have not written in the last 24 hours will not "
-            "get them; add template_sid to those posts or whatsapp_template_sid to "
-            f"{settings.schedules_dir / (schedule.name + '.toml')}")
+    text = (
+        f"WhatsApp template: {schedule.campaign} day(s) {_day_ranges(missing)} have no "
+        "approved template, so friends who have not written in the last 24 hours will not "
+        "get them; add template_sid to those posts or whatsapp_template_sid to "
+        f"{settings.schedules_dir / (schedule.name + '.toml')}"
+    )
     findings.append(fail(text) if needs_template else warn(text))
     return findings
 
 
-def run_doctor(settings: Settings, schedules: list[Schedule] | None,
-               provider: Provider | None = None) -> list[Finding]:
+def run_doctor(
+    settings: Settings, schedules: list[Schedule] | None, provider: Provider | None = None
+) -> list[Finding]:
     """Every check, in the order a person would fix them; schedules None: could not be read.
 
     Without a provider (it could not be built from the settings), its checks are skipped."""
@@ -109,8 +118,9 @@ def run_doctor(settings: Settings, schedules: list[Schedule] | None,
     if schedules is None:
         return findings
     if not schedules:
-        findings.append(fail(f"schedules: none found in {settings.schedules_dir}; add one "
-                             "TOML file per campaign"))
+        findings.append(
+            fail(f"schedules: none found in {settings.schedules_dir}; add one TOML file per campaign")
+        )
     needs_template = provider is not None and provider.enforces_whatsapp_window
     for schedule in schedules:
         findings += content_findings(settings, schedule, needs_template=needs_template)

@@ -21,13 +21,21 @@ class DayStats:
     run: str | None  # the day's record: sending, sent, missed, failed (None: never due yet)
 
     def to_json(self) -> dict:
-        return {"campaign": self.campaign, "day": self.day.isoformat(), "total": self.total,
-                "day_status": self.run, **self.counts}
+        return {
+            "campaign": self.campaign,
+            "day": self.day.isoformat(),
+            "total": self.total,
+            "day_status": self.run,
+            **self.counts,
+        }
 
 
 def day_stats(session: Session, campaign: str | None = None, day: date | None = None) -> list[DayStats]:
-    query = select(Delivery.campaign, Delivery.day, Delivery.status, func.count()).where(
-        Delivery.kind == "post").group_by(Delivery.campaign, Delivery.day, Delivery.status)
+    query = (
+        select(Delivery.campaign, Delivery.day, Delivery.status, func.count())
+        .where(Delivery.kind == "post")
+        .group_by(Delivery.campaign, Delivery.day, Delivery.status)
+    )
     runs = select(DayRun)
     if campaign:
         query = query.where(Delivery.campaign == campaign)
@@ -41,8 +49,10 @@ def day_stats(session: Session, campaign: str | None = None, day: date | None = 
     states = {(r.campaign, r.day): r.status for r in session.exec(runs).all()}
     for key in states:
         table.setdefault(key, {})
-    return [DayStats(c, d, sum(counts.values()), dict(sorted(counts.items())), states.get((c, d)))
-            for (c, d), counts in sorted(table.items())]
+    return [
+        DayStats(c, d, sum(counts.values()), dict(sorted(counts.items())), states.get((c, d)))
+        for (c, d), counts in sorted(table.items())
+    ]
 
 
 @dataclass(frozen=True)
@@ -61,15 +71,20 @@ class InviteStats:
 
 def invite_stats(session: Session, campaign: str | None = None) -> list[InviteStats]:
     """Invites per campaign and how far each got, counted apart from the days' posts."""
-    query = select(Delivery.campaign, Delivery.status, func.count()).where(
-        Delivery.kind == "invite").group_by(Delivery.campaign, Delivery.status)
+    query = (
+        select(Delivery.campaign, Delivery.status, func.count())
+        .where(Delivery.kind == "invite")
+        .group_by(Delivery.campaign, Delivery.status)
+    )
     if campaign:
         query = query.where(Delivery.campaign == campaign)
     table: dict[str, dict[str, int]] = {}
     for c, status, n in session.exec(query).all():
         table.setdefault(c, {})[status] = n
-    return [InviteStats(c, sum(counts.values()), dict(sorted(counts.items())))
-            for c, counts in sorted(table.items())]
+    return [
+        InviteStats(c, sum(counts.values()), dict(sorted(counts.items())))
+        for c, counts in sorted(table.items())
+    ]
 
 
 # What the organiser may need to act on; "cancelled" is left out (a STOP is not a problem).
@@ -88,20 +103,35 @@ class Problem:
     reason: str | None
 
     def to_json(self) -> dict:
-        return {"campaign": self.campaign, "day": self.day.isoformat(), "kind": self.kind,
-                "number": self.number,
-                "channel": self.channel, "status": self.status, "code": self.code,
-                "reason": self.reason}
+        return {
+            "campaign": self.campaign,
+            "day": self.day.isoformat(),
+            "kind": self.kind,
+            "number": self.number,
+            "channel": self.channel,
+            "status": self.status,
+            "code": self.code,
+            "reason": self.reason,
+        }
 
 
-def problems(session: Session, campaign: str | None = None, day: date | None = None
-             ) -> list[Problem]:
+def problems(session: Session, campaign: str | None = None, day: date | None = None) -> list[Problem]:
     """Deliveries that did not arrive and why, in the provider's plain words."""
     query = select(Delivery).where(Delivery.status.in_(PROBLEMS)).order_by(Delivery.day, Delivery.id)
     if campaign:
         query = query.where(Delivery.campaign == campaign)
     if day:
         query = query.where(Delivery.day == day)
-    return [Problem(d.campaign, d.day, d.kind, mask(d.address.removeprefix("whatsapp:")), d.channel,
-                    d.status, d.error_code, d.error_reason)
-            for d in session.exec(query).all()]
+    return [
+        Problem(
+            d.campaign,
+            d.day,
+            d.kind,
+            mask(d.address.removeprefix("whatsapp:")),
+            d.channel,
+            d.status,
+            d.error_code,
+            d.error_reason,
+        )
+        for d in session.exec(query).all()
+    ]

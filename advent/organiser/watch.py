@@ -62,8 +62,9 @@ def watch(session: Session, schedules: list[Schedule], now: datetime) -> list[Or
     current = set()
     raised = []
     for found in not_delivered(session) + short_days(session) + missing_receipts(session, now):
-        raised.append(alert(session, found.campaign, found.kind, found.message, now,
-                            day=found.day, refresh=True))
+        raised.append(
+            alert(session, found.campaign, found.kind, found.message, now, day=found.day, refresh=True)
+        )
         current.add(alert_key(found.kind, found.campaign, found.day))
     for earlier in open_alerts(session, WATCHED):
         if earlier.key not in current:
@@ -75,6 +76,7 @@ def watch(session: Session, schedules: list[Schedule], now: datetime) -> list[Or
 
 # --- the conditions ---------------------------------------------------------------------------
 
+
 def _handed_over() -> ColumnElement[bool]:
     # The provider's id proves a hand-over even where a crash kept the time from being stored.
     return or_(Delivery.handed_over_at.is_not(None), Delivery.provider_sid.is_not(None))
@@ -85,8 +87,7 @@ def _by_day(session: Session, *conditions: ColumnElement[bool]) -> dict[tuple[st
     # SQLAlchemy's own select: sqlmodel's is typed for at most four columns.
     rows = session.execute(
         sa_select(Delivery.campaign, Delivery.day, Delivery.status, Delivery.error_reason, func.count())
-        .join(DayRun, (DayRun.campaign == Delivery.campaign) & (DayRun.day == Delivery.day),
-              isouter=True)
+        .join(DayRun, (DayRun.campaign == Delivery.campaign) & (DayRun.day == Delivery.day), isouter=True)
         .where(Delivery.kind == "post", *conditions)
         .group_by(Delivery.campaign, Delivery.day, Delivery.status, Delivery.error_reason)
     ).all()
@@ -98,17 +99,16 @@ def _by_day(session: Session, *conditions: ColumnElement[bool]) -> dict[tuple[st
 
 def _posts(session: Session, campaign: str, day: date, *conditions: ColumnElement[bool]) -> int:
     return session.exec(
-        select(func.count()).select_from(Delivery)
-        .where(Delivery.kind == "post", Delivery.campaign == campaign, Delivery.day == day,
-               *conditions)
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.kind == "post", Delivery.campaign == campaign, Delivery.day == day, *conditions)
     ).one()
 
 
 def reasons(counts: Counts) -> str:
-    """"2 undelivered: unknown handset; 1 failed: ...", the most common first."""
+    """ "2 undelivered: unknown handset; 1 failed: ...", the most common first."""
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0][0], item[0][1] or ""))
-    parts = [f"{n} {status}: {reason or 'no reason given'}"
-             for (status, reason), n in ranked[:TOP_REASONS]]
+    parts = [f"{n} {status}: {reason or 'no reason given'}" for (status, reason), n in ranked[:TOP_REASONS]]
     rest = sum(n for _, n in ranked[TOP_REASONS:])
     if rest:
         parts.append(f"{rest} more for other reasons")
@@ -122,27 +122,40 @@ def _see(day: date) -> str:
 def not_delivered(session: Session) -> list[Finding]:
     """Days with posts the provider took but could not deliver."""
     found = []
-    for (campaign, day), counts in sorted(_by_day(
-            session, Delivery.status.in_(NOT_ARRIVED), _handed_over()).items()):
+    for (campaign, day), counts in sorted(
+        _by_day(session, Delivery.status.in_(NOT_ARRIVED), _handed_over()).items()
+    ):
         total = _posts(session, campaign, day)
-        found.append(Finding(NOT_DELIVERED, campaign, day,
-                             f"{campaign} {day}: {sum(counts.values())} of {total} not delivered "
-                             f"({reasons(counts)}). {_see(day)}"))
+        found.append(
+            Finding(
+                NOT_DELIVERED,
+                campaign,
+                day,
+                f"{campaign} {day}: {sum(counts.values())} of {total} not delivered "
+                f"({reasons(counts)}). {_see(day)}",
+            )
+        )
     return found
 
 
 def short_days(session: Session) -> list[Finding]:
     """Finished days on which some posts never reached the provider."""
     found = []
-    for (campaign, day), counts in sorted(_by_day(
-            session, DayRun.status == "sent", Delivery.status.in_(NEVER_HANDED),
-            ~_handed_over()).items()):
+    for (campaign, day), counts in sorted(
+        _by_day(session, DayRun.status == "sent", Delivery.status.in_(NEVER_HANDED), ~_handed_over()).items()
+    ):
         # A post cancelled because the person said STOP was rightly not sent: not planned.
         planned = _posts(session, campaign, day, Delivery.status != "cancelled")
         handed = _posts(session, campaign, day, _handed_over())
-        found.append(Finding(SHORT_DAY, campaign, day,
-                             f"{campaign} {day}: the day finished with {handed} of {planned} "
-                             f"handed over to the provider ({reasons(counts)}). {_see(day)}"))
+        found.append(
+            Finding(
+                SHORT_DAY,
+                campaign,
+                day,
+                f"{campaign} {day}: the day finished with {handed} of {planned} "
+                f"handed over to the provider ({reasons(counts)}). {_see(day)}",
+            )
+        )
     return found
 
 
@@ -150,20 +163,28 @@ def missing_receipts(session: Session, now: datetime) -> list[Finding]:
     """Days with posts handed over more than RECEIPT_OVERDUE ago and no word since."""
     hours = int(RECEIPT_OVERDUE.total_seconds() // 3600)
     found = []
-    for (campaign, day), counts in sorted(_by_day(
-            session, Delivery.status.in_(NO_CARRIER_WORD),
-            Delivery.handed_over_at <= now - RECEIPT_OVERDUE).items()):
+    for (campaign, day), counts in sorted(
+        _by_day(
+            session, Delivery.status.in_(NO_CARRIER_WORD), Delivery.handed_over_at <= now - RECEIPT_OVERDUE
+        ).items()
+    ):
         waiting = sum(counts.values())
         statuses: dict[str, int] = {}
         for (status, _), n in counts.items():
             statuses[status] = statuses.get(status, 0) + n
         states = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
-        found.append(Finding(RECEIPT_MISSING, campaign, day,
-                             f"{campaign} {day}: {waiting} post{'s' if waiting != 1 else ''} "
-                             f"handed over more than {hours} hours ago still "
-                             f"{'have' if waiting != 1 else 'has'} no receipt ({states}); run "
-                             f"`advent reconcile` to ask the provider, and check its message log "
-                             f"if that does not settle them"))
+        found.append(
+            Finding(
+                RECEIPT_MISSING,
+                campaign,
+                day,
+                f"{campaign} {day}: {waiting} post{'s' if waiting != 1 else ''} "
+                f"handed over more than {hours} hours ago still "
+                f"{'have' if waiting != 1 else 'has'} no receipt ({states}); run "
+                f"`advent reconcile` to ask the provider, and check its message log "
+                f"if that does not settle them",
+            )
+        )
     return found
 
 
@@ -179,14 +200,16 @@ def _subscriber_id(found: OrganiserAlert) -> int | None:
 def _day_sent(session: Session, found: OrganiserAlert, _: dict[str, Schedule]) -> bool:
     if found.day is None:
         return False
-    run = session.exec(select(DayRun.status).where(DayRun.campaign == found.campaign,
-                                                    DayRun.day == found.day)).first()
+    run = session.exec(
+        select(DayRun.status).where(DayRun.campaign == found.campaign, DayRun.day == found.day)
+    ).first()
     return run == "sent"
 
 
 def _nothing_pending(session: Session, found: OrganiserAlert, _: dict[str, Schedule]) -> bool:
-    return found.day is not None and not _posts(session, found.campaign or "", found.day,
-                                                Delivery.status == "pending")
+    return found.day is not None and not _posts(
+        session, found.campaign or "", found.day, Delivery.status == "pending"
+    )
 
 
 def _nothing_unknown(session: Session, found: OrganiserAlert, _: dict[str, Schedule]) -> bool:
@@ -194,8 +217,7 @@ def _nothing_unknown(session: Session, found: OrganiserAlert, _: dict[str, Sched
         return False
     who = _subscriber_id(found)
     about_one = [Delivery.subscriber_id == who] if who is not None else []
-    return not _posts(session, found.campaign or "", found.day, Delivery.status == "unknown",
-                      *about_one)
+    return not _posts(session, found.campaign or "", found.day, Delivery.status == "unknown", *about_one)
 
 
 def _room_again(session: Session, found: OrganiserAlert, schedules: dict[str, Schedule]) -> bool:

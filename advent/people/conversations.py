@@ -82,8 +82,12 @@ class Conversation:
         today = schedule.local_date(self.now)
         later = [s.first_day for s in self.runtime.schedules if s.first_day > today]
         known = facts(
-            schedule, channel=self.channel, today=today, organiser=settings.organiser_name,
-            contact=settings.organiser_contact, support_line=settings.support_line,
+            schedule,
+            channel=self.channel,
+            today=today,
+            organiser=settings.organiser_name,
+            contact=settings.organiser_contact,
+            support_line=settings.support_line,
             next_start=min(later) if later else None,
             starting=first_post_date(schedule, self.now),
             left=posts_to_come(self, schedule) if name == "help" else None,
@@ -93,8 +97,15 @@ class Conversation:
         except RepliesError as error:
             # The file was broken after start-up: answer plainly, and tell the organiser.
             log.error("reply text %s unusable: %s", name, error)
-            alert(self.session, schedule.campaign, "reply_text", str(error), self.now,
-                  day=schedule.local_date(self.now), subject=name)
+            alert(
+                self.session,
+                schedule.campaign,
+                "reply_text",
+                str(error),
+                self.now,
+                day=schedule.local_date(self.now),
+                subject=name,
+            )
             return fallback(name, known)
 
 
@@ -114,19 +125,26 @@ def answer_inbound(session: Session, runtime: Runtime, inbound: Inbound, now: da
             return Answer(seen.reply_text, None if seen.reply_text else REPEATED)
     usable = True
     try:
-        phone = normalise_number(inbound.sender, runtime.settings.default_region, strict=False,
-                                 allow_drama_numbers=runtime.provider.rehearsal)
+        phone = normalise_number(
+            inbound.sender,
+            runtime.settings.default_region,
+            strict=False,
+            allow_drama_numbers=runtime.provider.rehearsal,
+        )
     except InvalidNumber:
         # Kept, so nothing is lost, but nobody can be subscribed or answered at such an address.
-        log.warning("inbound text from an unusable sender %s kept unanswered",
-                    mask(inbound.sender.strip()[:40]))
+        log.warning(
+            "inbound text from an unusable sender %s kept unanswered", mask(inbound.sender.strip()[:40])
+        )
         phone, usable = inbound.sender.strip()[:40] or "unknown", False
     record = _as_received(inbound, phone, "reply", now)
     session.add(record)
     session.flush()  # the text is on record before we decide anything about it
-    subscriptions = list(session.exec(
-        select(Subscriber).where(Subscriber.phone == phone, Subscriber.channel == inbound.channel)
-    ).all())
+    subscriptions = list(
+        session.exec(
+            select(Subscriber).where(Subscriber.phone == phone, Subscriber.channel == inbound.channel)
+        ).all()
+    )
     chat = Conversation(session, runtime, inbound, phone, now, record, subscriptions)
     _touch_window(chat)
     reply = _answer(chat, record.body) if usable else chat.silent(UNUSABLE_SENDER)
@@ -138,10 +156,15 @@ def answer_inbound(session: Session, runtime: Runtime, inbound: Inbound, now: da
 
 def _as_received(inbound: Inbound, phone: str, kind: str, now: datetime) -> InboundMessage:
     return InboundMessage(
-        provider_sid=inbound.message_sid, phone=phone, channel=inbound.channel,
-        to=inbound.to[:40] or None, body=inbound.body.replace("\x00", "")[:MAX_STORED_BODY],
-        num_media=inbound.num_media, profile_name=(inbound.profile_name or "")[:80] or None,
-        kind=kind, received_at=now,
+        provider_sid=inbound.message_sid,
+        phone=phone,
+        channel=inbound.channel,
+        to=inbound.to[:40] or None,
+        body=inbound.body.replace("\x00", "")[:MAX_STORED_BODY],
+        num_media=inbound.num_media,
+        profile_name=(inbound.profile_name or "")[:80] or None,
+        kind=kind,
+        received_at=now,
     )
 
 
@@ -199,9 +222,15 @@ def _stop(chat: Conversation) -> str | None:
         # our list".
         reply = chat.say("stopped" if known else "not_subscribed", schedule)
     for subscriber in subscriptions:
-        stop_subscriber(chat.session, subscriber, method="keyword", now=chat.now,
-                        text=chat.record.body, message_sid=chat.inbound.message_sid,
-                        confirmation=reply)
+        stop_subscriber(
+            chat.session,
+            subscriber,
+            method="keyword",
+            now=chat.now,
+            text=chat.record.body,
+            message_sid=chat.inbound.message_sid,
+            confirmation=reply,
+        )
     if subscriptions:
         chat.record.subscriber_id = subscriptions[0].id
         chat.record.campaign = subscriptions[0].campaign
@@ -223,13 +252,23 @@ def _join(chat: Conversation, campaign_keyword: str | None) -> str | None:
     if today > schedule.last_day or first_post_date(schedule, chat.now) > schedule.last_day:
         return chat.say("ended", schedule)  # nothing left to send them, so no sign-up
     if chat.channel not in schedule.channels:
-        return (f"{schedule.title} runs on {' and '.join(schedule.channels)} only, "
-                "so we can't send it here. Reply STOP to stop.")
+        return (
+            f"{schedule.title} runs on {' and '.join(schedule.channels)} only, "
+            "so we can't send it here. Reply STOP to stop."
+        )
     previous = _subscriptions_for(chat, schedule)
     invited = previous is not None and previous.status == SubscriberStatus.INVITED
     method = "invite_reply" if invited else "keyword"
-    result = join(chat.session, schedule, phone=chat.phone, channel=chat.channel, method=method,
-                  now=chat.now, text=chat.record.body, message_sid=chat.inbound.message_sid)
+    result = join(
+        chat.session,
+        schedule,
+        phone=chat.phone,
+        channel=chat.channel,
+        method=method,
+        now=chat.now,
+        text=chat.record.body,
+        message_sid=chat.inbound.message_sid,
+    )
     chat.record.subscriber_id = result.subscriber.id
     result.subscriber.last_inbound_at = chat.now
     if result.outcome == "already":
@@ -262,8 +301,9 @@ def _help(chat: Conversation) -> str | None:
 
 def _reply(chat: Conversation) -> str | None:
     """A reply to read: filed against the post it answers; thanked at most once a day."""
-    subscriptions = ([s for s in chat.subscriptions if s.status == SubscriberStatus.ACTIVE]
-                     or chat.subscriptions)
+    subscriptions = [
+        s for s in chat.subscriptions if s.status == SubscriberStatus.ACTIVE
+    ] or chat.subscriptions
     if not subscriptions:
         schedule = chat.schedule_for(None)
         return chat.say("help", schedule) if schedule else chat.silent(NO_SCHEDULE)
@@ -271,8 +311,12 @@ def _reply(chat: Conversation) -> str | None:
     chat.record.subscriber_id = subscriber.id
     chat.record.campaign = subscriber.campaign
     chat.record.in_reply_to_day = chat.session.exec(
-        select(Delivery.day).where(Delivery.subscriber_id == subscriber.id, Delivery.kind == "post",
-                                   Delivery.provider_sid != None)  # noqa: E711
+        select(Delivery.day)
+        .where(
+            Delivery.subscriber_id == subscriber.id,
+            Delivery.kind == "post",
+            Delivery.provider_sid.is_not(None),
+        )
         .order_by(Delivery.day.desc())
     ).first()
     schedule = chat.schedule_for(subscriber.campaign)
@@ -286,14 +330,17 @@ def _reply(chat: Conversation) -> str | None:
 def _thanked_today(chat: Conversation, schedule: Schedule) -> bool:
     today = schedule.local_date(chat.now)
     earlier = chat.session.exec(
-        select(InboundMessage).where(
-            InboundMessage.phone == chat.phone, InboundMessage.channel == chat.channel,
-            InboundMessage.kind == "reply", InboundMessage.reply_text != None,  # noqa: E711
+        select(InboundMessage)
+        .where(
+            InboundMessage.phone == chat.phone,
+            InboundMessage.channel == chat.channel,
+            InboundMessage.kind == "reply",
+            InboundMessage.reply_text.is_not(None),
             InboundMessage.id != chat.record.id,
-        ).order_by(InboundMessage.id.desc())
+        )
+        .order_by(InboundMessage.id.desc())
     ).all()
     return any(schedule.local_date(m.received_at) == today for m in earlier)
-
 
 
 def posts_to_come(chat: Conversation, schedule: Schedule) -> int:
@@ -303,13 +350,19 @@ def posts_to_come(chat: Conversation, schedule: Schedule) -> int:
     later = len([d for d in schedule.days() if d > today])
     if not schedule.runs_on(today):
         return later
-    subscriber = next((s for s in chat.subscriptions if s.campaign == schedule.campaign
-                       and s.status == "active"), None)
+    subscriber = next(
+        (s for s in chat.subscriptions if s.campaign == schedule.campaign and s.status == "active"), None
+    )
     if subscriber is None:
         return later + (first_post_date(schedule, chat.now) == today)
-    todays = chat.session.exec(select(Delivery.status).where(
-        Delivery.subscriber_id == subscriber.id, Delivery.campaign == schedule.campaign,
-        Delivery.day == today, Delivery.kind == "post")).first()
+    todays = chat.session.exec(
+        select(Delivery.status).where(
+            Delivery.subscriber_id == subscriber.id,
+            Delivery.campaign == schedule.campaign,
+            Delivery.day == today,
+            Delivery.kind == "post",
+        )
+    ).first()
     if todays is None:  # not planned yet: it comes at the send time
         return later + (chat.now < schedule.send_at(today))
     return later + (todays in ("pending", "claimed"))

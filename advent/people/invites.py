@@ -31,37 +31,61 @@ class Invite:
     delivery_id: int  # the invite's delivery row, pending until it is sent
 
 
-def prepare_invite(session: Session, schedule: Schedule, *, phone: str, channel: str,
-                   name: str | None, text: str, now: datetime, cooldown_days: int) -> Invite:
+def prepare_invite(
+    session: Session,
+    schedule: Schedule,
+    *,
+    phone: str,
+    channel: str,
+    name: str | None,
+    text: str,
+    now: datetime,
+    cooldown_days: int,
+) -> Invite:
     """Record the invite and its delivery (before it is sent, so a crash cannot lead to a second
     one); the day is the schedule's local date now."""
     if channel not in schedule.channels:
-        raise InviteRefused(f"{schedule.campaign} runs on {', '.join(schedule.channels)}, "
-                            f"not {channel}")
+        raise InviteRefused(f"{schedule.campaign} runs on {', '.join(schedule.channels)}, not {channel}")
     subscriber = find_subscriber(session, phone, channel, schedule.campaign)
     if subscriber is not None:
         if subscriber.status == SubscriberStatus.STOPPED:
-            raise InviteRefused("this person said STOP; they can rejoin themselves, "
-                                "but we never invite them again")
+            raise InviteRefused(
+                "this person said STOP; they can rejoin themselves, but we never invite them again"
+            )
         if subscriber.status in (SubscriberStatus.ACTIVE, SubscriberStatus.WAITING):
             raise InviteRefused(f"already on the list ({subscriber.status})")
         last = subscriber.invited_at
         if last is not None and now - last < timedelta(days=cooldown_days):
-            raise InviteRefused(f"already invited on {last:%Y-%m-%d}; no second invite within "
-                                f"{cooldown_days} days (ADVENT_INVITE_COOLDOWN_DAYS)")
+            raise InviteRefused(
+                f"already invited on {last:%Y-%m-%d}; no second invite within "
+                f"{cooldown_days} days (ADVENT_INVITE_COOLDOWN_DAYS)"
+            )
     else:
-        subscriber = Subscriber(phone=phone, channel=channel, campaign=schedule.campaign,
-                                created_at=now)
+        subscriber = Subscriber(phone=phone, channel=channel, campaign=schedule.campaign, created_at=now)
     day = schedule.local_date(now)
     if subscriber.id is not None and _invited_on(session, subscriber, day):
         raise InviteRefused(f"already invited on {day}; at most one invite a day")
     subscriber.name = (name or subscriber.name or "")[:80] or None
     subscribers.invite(session, subscriber, text=text, now=now)
     session.flush()
-    deliveries.insert_pending(session, [dict(
-        subscriber_id=subscriber.id, campaign=schedule.campaign, day=day, kind="invite", body=text,
-        channel=channel, address=address(phone, channel), used_template=False, template_only=False,
-        created_at=now, updated_at=now)])
+    deliveries.insert_pending(
+        session,
+        [
+            dict(
+                subscriber_id=subscriber.id,
+                campaign=schedule.campaign,
+                day=day,
+                kind="invite",
+                body=text,
+                channel=channel,
+                address=address(phone, channel),
+                used_template=False,
+                template_only=False,
+                created_at=now,
+                updated_at=now,
+            )
+        ],
+    )
     delivery = _invite_of(session, subscriber, day)
     session.commit()
     assert delivery is not None and delivery.id is not None
@@ -71,9 +95,14 @@ def prepare_invite(session: Session, schedule: Schedule, *, phone: str, channel:
 def _invite_of(session: Session, subscriber: Subscriber, day: date) -> Delivery | None:
     # One invite row per person and day (the delivery's unique key): a cooldown of 0 days
     # still cannot send two in one day.
-    return session.exec(select(Delivery).where(
-        Delivery.subscriber_id == subscriber.id, Delivery.campaign == subscriber.campaign,
-        Delivery.day == day, Delivery.kind == "invite")).first()
+    return session.exec(
+        select(Delivery).where(
+            Delivery.subscriber_id == subscriber.id,
+            Delivery.campaign == subscriber.campaign,
+            Delivery.day == day,
+            Delivery.kind == "invite",
+        )
+    ).first()
 
 
 def _invited_on(session: Session, subscriber: Subscriber, day: date) -> bool:

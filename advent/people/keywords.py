@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 JOIN_WORDS = frozenset({"JOIN", "START", "SUBSCRIBE", "YES", "UNSTOP"})
-STOP_WORDS = frozenset(
-    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
-)
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 # Words that mean nothing but "stop" count however long the text; everyday words that also
 # mean "stop" (cancel, end, quit, revoke) only with a word or two after them, so "Quit smoking
 # thanks to you!" is read as the lovely reply it is.
@@ -57,4 +55,3 @@ def classify(text: str, campaign_keywords: frozenset[str] | set[str] = frozenset
         second = words[1].upper() if len(words) > 1 else None
         return Classified("join", first, campaign_keyword=second if second in keywords else None)
     return Classified("reply")
-

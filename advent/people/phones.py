@@ -23,8 +23,9 @@ def is_drama_number(e164: str) -> bool:
     return bool(DRAMA_NUMBERS.match(e164))
 
 
-def normalise_number(raw: str, region: str = "GB", *, strict: bool = True,
-                     allow_drama_numbers: bool = False) -> str:
+def normalise_number(
+    raw: str, region: str = "GB", *, strict: bool = True, allow_drama_numbers: bool = False
+) -> str:
     """E.164 for a number typed by a person or sent by a provider ("whatsapp:+44...").
 
     `strict` (numbers the organiser types) asks phonenumbers whether the number is assigned;

@@ -30,9 +30,9 @@ def find_subscriber(session: Session, phone: str, channel: str, campaign: str) -
 
 def active_count(session: Session, campaign: str) -> int:
     return session.exec(
-        select(func.count()).select_from(Subscriber).where(
-            Subscriber.campaign == campaign, Subscriber.status == SubscriberStatus.ACTIVE
-        )
+        select(func.count())
+        .select_from(Subscriber)
+        .where(Subscriber.campaign == campaign, Subscriber.status == SubscriberStatus.ACTIVE)
     ).one()
 
 
@@ -59,17 +59,25 @@ def join(
     if subscriber is not None and subscriber.status == SubscriberStatus.ACTIVE:
         return JoinResult(subscriber, "already")
     returning = subscriber is not None and subscriber.status in (
-        SubscriberStatus.STOPPED, SubscriberStatus.REMOVED, SubscriberStatus.INVALID)
+        SubscriberStatus.STOPPED,
+        SubscriberStatus.REMOVED,
+        SubscriberStatus.INVALID,
+    )
     if subscriber is None:
-        subscriber = Subscriber(phone=phone, channel=channel, campaign=schedule.campaign,
-                                created_at=now)
+        subscriber = Subscriber(phone=phone, channel=channel, campaign=schedule.campaign, created_at=now)
     full = active_count(session, schedule.campaign) >= schedule.list_cap
-    consent = subscribers.join(session, subscriber, full=full, method=method, now=now, text=text,
-                               message_sid=message_sid)
+    consent = subscribers.join(
+        session, subscriber, full=full, method=method, now=now, text=text, message_sid=message_sid
+    )
     if full:
-        alert(session, schedule.campaign, "list_full",
-              f"The {schedule.campaign} list is full ({schedule.list_cap}); "
-              f"{mask(phone)} is on the waiting list.", now)
+        alert(
+            session,
+            schedule.campaign,
+            "list_full",
+            f"The {schedule.campaign} list is full ({schedule.list_cap}); "
+            f"{mask(phone)} is on the waiting list.",
+            now,
+        )
         return JoinResult(subscriber, "waiting", consent)
     return JoinResult(subscriber, "rejoined" if returning else "joined", consent)
 
@@ -91,8 +99,15 @@ def stop_subscriber(
     confirmation: str | None = None,
 ) -> bool:
     """Stop at once: no more posts, today's unsent ones cancelled. False if already stopped."""
-    stopped = subscribers.stop(session, subscriber, method=method, now=now, text=text,
-                               message_sid=message_sid, confirmation=confirmation)
+    stopped = subscribers.stop(
+        session,
+        subscriber,
+        method=method,
+        now=now,
+        text=text,
+        message_sid=message_sid,
+        confirmation=confirmation,
+    )
     cancel_unsent(session, subscriber, now)
     return stopped
 
@@ -101,6 +116,11 @@ def mark_invalid(session: Session, subscriber: Subscriber, *, reason: str, now: 
     if not subscribers.mark_invalid(session, subscriber, reason=reason, now=now):
         return  # they stopped or were removed: that record stands, and nothing goes to them
     cancel_unsent(session, subscriber, now)
-    alert(session, subscriber.campaign, "invalid_number",
-          f"{mask(subscriber.phone)} cannot receive messages: {reason}", now,
-          subject=str(subscriber.id))
+    alert(
+        session,
+        subscriber.campaign,
+        "invalid_number",
+        f"{mask(subscriber.phone)} cannot receive messages: {reason}",
+        now,
+        subject=str(subscriber.id),
+    )

@@ -199,15 +199,15 @@ class Provider(Protocol):
     def setup_findings(self, settings: Settings) -> list[Finding]:
         """What `advent doctor` should say about this provider's set-up."""
 
-    def verify_webhook(self, url: str, form: Mapping[str, str], headers: Mapping[str, str]
-                       ) -> bool:
+    def verify_webhook(self, url: str, form: Mapping[str, str], headers: Mapping[str, str]) -> bool:
         """True when a webhook request really comes from this provider."""
 
     def read_inbound(self, form: Mapping[str, str]) -> Inbound:
         """An inbound-text webhook's form, as an Inbound."""
 
-    def read_status(self, form: Mapping[str, str], reference: str | None,
-                    headers: Mapping[str, str]) -> StatusReport | None:
+    def read_status(
+        self, form: Mapping[str, str], reference: str | None, headers: Mapping[str, str]
+    ) -> StatusReport | None:
         """A status webhook's form as a receipt in our spelling; None when it says nothing."""
 
     def webhook_answer(self, text: str | None) -> tuple[str, str]:

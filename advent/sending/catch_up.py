@@ -64,19 +64,23 @@ def send_due_day(runtime: Runtime, schedule: Schedule, now: datetime) -> DayResu
         return None
     try:
         with runtime.session() as session:
-            return send_scheduled_day(sender_at(runtime, session, now), schedule, day,
-                                      runtime.settings.messages_dir)
+            return send_scheduled_day(
+                sender_at(runtime, session, now), schedule, day, runtime.settings.messages_dir
+            )
     except Exception as error:
         log.exception("sending %s %s failed", schedule.campaign, day)
         first_line = (str(error).splitlines() or [""])[0][:200]
-        why = (f"the scheduled send stopped with an error ({type(error).__name__}: {first_line}); "
-               f"finish it with `advent send --date {day}`")
+        why = (
+            f"the scheduled send stopped with an error ({type(error).__name__}: {first_line}); "
+            f"finish it with `advent send --date {day}`"
+        )
         record_safely(record_failed, runtime, schedule, day, now, why)
         return None
 
 
-def record_safely(record: Callable[..., None], runtime: Runtime, schedule: Schedule, day: date,
-                  now: datetime, why: str) -> None:
+def record_safely(
+    record: Callable[..., None], runtime: Runtime, schedule: Schedule, day: date, now: datetime, why: str
+) -> None:
     # A fresh session: the one that failed may be unusable, and the record matters more.
     try:
         with runtime.session() as session:
@@ -88,37 +92,42 @@ def record_safely(record: Callable[..., None], runtime: Runtime, schedule: Sched
 def record_misfire(runtime: Runtime, schedule: Schedule, day: date, now: datetime) -> None:
     """The scheduler could not run a send within the grace window: the day is recorded missed."""
     minutes = runtime.settings.misfire_grace_minutes
-    why = (f"the scheduler was busy or asleep at {send_time_text(schedule)} and more than the "
-           f"grace window ({minutes} minutes) passed; send it by hand with "
-           f"`advent send --date {day}` if you still want to")
+    why = (
+        f"the scheduler was busy or asleep at {send_time_text(schedule)} and more than the "
+        f"grace window ({minutes} minutes) passed; send it by hand with "
+        f"`advent send --date {day}` if you still want to"
+    )
     record_safely(record_missed, runtime, schedule, day, now, why)
 
 
 def _run_of(session: Session, schedule: Schedule, day: date) -> DayRun | None:
-    run = session.exec(select(DayRun).where(DayRun.campaign == schedule.campaign,
-                                            DayRun.day == day)).first()
+    run = session.exec(select(DayRun).where(DayRun.campaign == schedule.campaign, DayRun.day == day)).first()
     session.commit()  # end the read: SQLite takes its write lock when a transaction begins
     return run
 
 
-def record_missed_days(session: Session, schedule: Schedule, before: date, now: datetime
-                       ) -> list[date]:
+def record_missed_days(session: Session, schedule: Schedule, before: date, now: datetime) -> list[date]:
     """Campaign days before `before` that have no record (or only "due"): marked missed."""
-    runs = {r.day: r.status for r in session.exec(select(DayRun).where(
-        DayRun.campaign == schedule.campaign, DayRun.day < before))}
+    runs = {
+        r.day: r.status
+        for r in session.exec(select(DayRun).where(DayRun.campaign == schedule.campaign, DayRun.day < before))
+    }
     session.commit()
-    missed = [d for d in schedule.days()
-              if d < before and runs.get(d, DayRunStatus.DUE) == DayRunStatus.DUE]
+    missed = [d for d in schedule.days() if d < before and runs.get(d, DayRunStatus.DUE) == DayRunStatus.DUE]
     for day in missed:
-        record_missed(session, schedule, day, now,
-                      f"there is no record of sending it: the scheduler was not running at "
-                      f"{send_time_text(schedule)}; send it by hand with "
-                      f"`advent send --date {day}` if you still want to")
+        record_missed(
+            session,
+            schedule,
+            day,
+            now,
+            f"there is no record of sending it: the scheduler was not running at "
+            f"{send_time_text(schedule)}; send it by hand with "
+            f"`advent send --date {day}` if you still want to",
+        )
     return missed
 
 
-def settle_interrupted_day(session: Session, schedule: Schedule, day: date, now: datetime,
-                           when: str) -> str:
+def settle_interrupted_day(session: Session, schedule: Schedule, day: date, now: datetime, when: str) -> str:
     """A day a stopped sender left "sending": sent if everyone was handed the post, otherwise
     missed, saying how many did not get it. Only for a day nobody is sending any more.
 
@@ -133,27 +142,39 @@ def settle_interrupted_day(session: Session, schedule: Schedule, day: date, now:
     if total:
         # A claimed row may have reached the phone; `advent send` asks the provider first.
         mid_send = counts.get(DeliveryStatus.CLAIMED, 0)
-        checked = (f" ({mid_send} of them mid-send, checked with the provider before any "
-                   f"re-send)" if mid_send else "")
-        why = (f"{left} of {total} friends did not get {name} {when}: the scheduler stopped "
-               f"while sending it{checked}; send them now with `advent send --date {day}`")
+        checked = (
+            f" ({mid_send} of them mid-send, checked with the provider before any re-send)"
+            if mid_send
+            else ""
+        )
+        why = (
+            f"{left} of {total} friends did not get {name} {when}: the scheduler stopped "
+            f"while sending it{checked}; send them now with `advent send --date {day}`"
+        )
     else:  # no rows at all: the send stopped before planning, so nobody was sent anything
-        why = (f"nobody got {name} {when}: the scheduler stopped before sending it; send it "
-               f"now with `advent send --date {day}`")
+        why = (
+            f"nobody got {name} {when}: the scheduler stopped before sending it; send it "
+            f"now with `advent send --date {day}`"
+        )
     record_missed(session, schedule, day, now, why, interrupted=True)
     return f"missed: {why}"
 
 
-def record_interrupted_days(session: Session, schedule: Schedule, before: date, now: datetime
-                            ) -> list[str]:
+def record_interrupted_days(session: Session, schedule: Schedule, before: date, now: datetime) -> list[str]:
     """Days before `before` still "sending": their send time passed a day or more ago, so the
     sender stopped. Call only while holding the clock (no scheduler of ours is sending them)."""
-    days = session.exec(select(DayRun.day).where(
-        DayRun.campaign == schedule.campaign, DayRun.day < before, DayRun.status == DayRunStatus.SENDING
-    ).order_by(DayRun.day)).all()
+    days = session.exec(
+        select(DayRun.day)
+        .where(
+            DayRun.campaign == schedule.campaign, DayRun.day < before, DayRun.status == DayRunStatus.SENDING
+        )
+        .order_by(DayRun.day)
+    ).all()
     session.commit()
-    return [f"{schedule.campaign} {day}: "
-            + settle_interrupted_day(session, schedule, day, now, f"on {day}") for day in days]
+    return [
+        f"{schedule.campaign} {day}: " + settle_interrupted_day(session, schedule, day, now, f"on {day}")
+        for day in days
+    ]
 
 
 def _send_late(runtime: Runtime, schedule: Schedule, day: date, now: datetime) -> str:
@@ -165,8 +186,10 @@ def _send_late(runtime: Runtime, schedule: Schedule, day: date, now: datetime) -
         return "not sent"
     outcome = f"{after.status} ({after.note})"
     if after.status == DayRunStatus.SENDING:  # claims the stopped scheduler left are too fresh to settle
-        outcome += (f"; the reconcile job settles the stopped scheduler's last sends within "
-                    f"minutes, then finish the day with `advent send --date {day}`")
+        outcome += (
+            f"; the reconcile job settles the stopped scheduler's last sends within "
+            f"minutes, then finish the day with `advent send --date {day}`"
+        )
     return outcome
 
 
@@ -184,14 +207,17 @@ def _catch_up_day(runtime: Runtime, schedule: Schedule, day: date, now: datetime
         outcome = _send_late(runtime, schedule, day, now)
         return f"{prefix}, sent {int(late.total_seconds() // 60)} minutes late: {outcome}"
     if status == DayRunStatus.DUE:
-        why = (f"the scheduler was not running at {send_time_text(schedule)} and the grace "
-               f"window ({minutes} minutes) had passed; send it by hand with "
-               f"`advent send --date {day}` if you still want to")
+        why = (
+            f"the scheduler was not running at {send_time_text(schedule)} and the grace "
+            f"window ({minutes} minutes) had passed; send it by hand with "
+            f"`advent send --date {day}` if you still want to"
+        )
         record_safely(record_missed, runtime, schedule, day, now, why)
         return f"{prefix}, missed: {why}"
     with runtime.session() as session:
-        outcome = settle_interrupted_day(session, schedule, day, now,
-                                         f"before the grace window ({minutes} minutes) passed")
+        outcome = settle_interrupted_day(
+            session, schedule, day, now, f"before the grace window ({minutes} minutes) passed"
+        )
     return f"{prefix}, interrupted while sending; {outcome}"
 
 
@@ -209,8 +235,9 @@ def catch_up(runtime: Runtime, now: datetime) -> list[str]:
             lines += record_interrupted_days(session, schedule, day, now)
         if missed:
             listed = ", ".join(str(d) for d in missed)
-            lines.append(f"{schedule.campaign}: no record of {len(missed)} earlier day(s), "
-                         f"marked missed: {listed}")
+            lines.append(
+                f"{schedule.campaign}: no record of {len(missed)} earlier day(s), marked missed: {listed}"
+            )
         if schedule.runs_on(day):
             line = _catch_up_day(runtime, schedule, day, now)
             if line:

@@ -46,8 +46,9 @@ def day_run(session: Session, schedule: Schedule, day: date) -> DayRun:
     return day_runs.ensure(session, schedule.campaign, day, schedule.send_at(day))
 
 
-def send_day(sender: Sender, schedule: Schedule, day: date, post: Post,
-             wait_for_retries: bool = True) -> DayResult:
+def send_day(
+    sender: Sender, schedule: Schedule, day: date, post: Post, wait_for_retries: bool = True
+) -> DayResult:
     """Send day `day` of the schedule once to everyone on the list; safe to run again."""
     session = sender.session
     run = day_run(session, schedule, day)
@@ -80,20 +81,34 @@ def close_day(session: Session, schedule: Schedule, day: date, now: datetime) ->
     return counts
 
 
-def _alert_unknown(session: Session, schedule: Schedule, day: date, unknown: int, now: datetime
-                   ) -> None:
+def _alert_unknown(session: Session, schedule: Schedule, day: date, unknown: int, now: datetime) -> None:
     # A finished day can still hide posts that never arrived: "unknown" is final for the sender,
     # so only the organiser can settle it. Once per day (the alert's key), and not when an open
     # alert from reconcile already names each person it could not settle.
     if unknown and not any_open(session, "unknown_delivery", schedule.campaign, day):
-        alert(session, schedule.campaign, "unknown_delivery",
-              f"{schedule.campaign} {day}: the provider could not say whether {unknown} "
-              f"friend(s) got the post; run `advent reconcile` to ask again before sending "
-              f"anything by hand", now, day=day)
+        alert(
+            session,
+            schedule.campaign,
+            "unknown_delivery",
+            f"{schedule.campaign} {day}: the provider could not say whether {unknown} "
+            f"friend(s) got the post; run `advent reconcile` to ask again before sending "
+            f"anything by hand",
+            now,
+            day=day,
+        )
 
 
-def _mark_day(session: Session, schedule: Schedule, day: date, now: datetime, status: DayRunStatus,
-              why: str, *, alert_kind: str, unless: tuple[DayRunStatus, ...]) -> None:
+def _mark_day(
+    session: Session,
+    schedule: Schedule,
+    day: date,
+    now: datetime,
+    status: DayRunStatus,
+    why: str,
+    *,
+    alert_kind: str,
+    unless: tuple[DayRunStatus, ...],
+) -> None:
     run = day_run(session, schedule, day)
     if run.status in unless:
         return
@@ -102,26 +117,33 @@ def _mark_day(session: Session, schedule: Schedule, day: date, now: datetime, st
     session.commit()
 
 
-def record_missed(session: Session, schedule: Schedule, day: date, now: datetime, why: str,
-                  *, interrupted: bool = False) -> None:
+def record_missed(
+    session: Session, schedule: Schedule, day: date, now: datetime, why: str, *, interrupted: bool = False
+) -> None:
     """The send time passed and the post did not go out: say so where the organiser looks.
 
     A day being sent is left alone, as its sender is still at work; `interrupted` says the
     caller knows that sender stopped (a crash left the day "sending"), so the day is marked too.
     """
     unless = (DayRunStatus.SENT,) if interrupted else (DayRunStatus.SENDING, DayRunStatus.SENT)
-    _mark_day(session, schedule, day, now, DayRunStatus.MISSED, why, alert_kind="missed_day",
-              unless=unless)
+    _mark_day(session, schedule, day, now, DayRunStatus.MISSED, why, alert_kind="missed_day", unless=unless)
 
 
 def record_failed(session: Session, schedule: Schedule, day: date, now: datetime, why: str) -> None:
     """The day could not be sent (no post, a crash): recorded and shown, never silent."""
-    _mark_day(session, schedule, day, now, DayRunStatus.FAILED, why, alert_kind="day_failed",
-              unless=(DayRunStatus.SENT,))
+    _mark_day(
+        session,
+        schedule,
+        day,
+        now,
+        DayRunStatus.FAILED,
+        why,
+        alert_kind="day_failed",
+        unless=(DayRunStatus.SENT,),
+    )
 
 
-def send_scheduled_day(sender: Sender, schedule: Schedule, day: date, messages_dir: Path
-                       ) -> DayResult | None:
+def send_scheduled_day(sender: Sender, schedule: Schedule, day: date, messages_dir: Path) -> DayResult | None:
     """The scheduler's entry: load the post, then send; a missing post is recorded, not skipped."""
     try:
         post = load_post(messages_dir, schedule, day)
@@ -131,8 +153,9 @@ def send_scheduled_day(sender: Sender, schedule: Schedule, day: date, messages_d
     return send_day(sender, schedule, day, post)
 
 
-def sweep(sender: Sender, schedules: list[Schedule], messages_dir: Path,
-          busy: frozenset[str] = frozenset()) -> list[str]:
+def sweep(
+    sender: Sender, schedules: list[Schedule], messages_dir: Path, busy: frozenset[str] = frozenset()
+) -> list[str]:
     """Send what is due now on today's post: late joiners, retries whose backoff has passed,
     WhatsApp posts to re-send as the template, and the rest of a day whose sender stopped; and
     invites left waiting. Never waits. `busy`: campaigns a job of this process is sending right
@@ -152,8 +175,11 @@ def sweep(sender: Sender, schedules: list[Schedule], messages_dir: Path,
         # A day this process is sending has its dispatcher already (a second one here would
         # double the rate per sender); a day left "sending" by a process that stopped is
         # finished here, once its claims are old enough to settle.
-        if run is None or run.status not in (DayRunStatus.SENT, DayRunStatus.SENDING) \
-                or schedule.campaign in busy:
+        if (
+            run is None
+            or run.status not in (DayRunStatus.SENT, DayRunStatus.SENDING)
+            or schedule.campaign in busy
+        ):
             continue
         try:
             post = load_post(messages_dir, schedule, day)
@@ -168,8 +194,9 @@ def sweep(sender: Sender, schedules: list[Schedule], messages_dir: Path,
     return lines
 
 
-def report_unsent_earlier_days(session: Session, schedule: Schedule, today: date,
-                               now: datetime) -> list[date]:
+def report_unsent_earlier_days(
+    session: Session, schedule: Schedule, today: date, now: datetime
+) -> list[date]:
     """Deliveries of earlier days still waiting to be sent (handed back by a reconcile, or a
     WhatsApp re-send found late). They are not sent a day late on their own; the organiser is
     told, once per day, how many and how to send them."""
@@ -177,15 +204,24 @@ def report_unsent_earlier_days(session: Session, schedule: Schedule, today: date
     waiting = session.exec(
         select(Delivery.day, func.count())
         .join(DayRun, (DayRun.campaign == Delivery.campaign) & (DayRun.day == Delivery.day))
-        .where(Delivery.campaign == schedule.campaign, Delivery.day < today,
-               Delivery.kind == "post", Delivery.status == DeliveryStatus.PENDING,
-               DayRun.status == DayRunStatus.SENT)
+        .where(
+            Delivery.campaign == schedule.campaign,
+            Delivery.day < today,
+            Delivery.kind == "post",
+            Delivery.status == DeliveryStatus.PENDING,
+            DayRun.status == DayRunStatus.SENT,
+        )
         .group_by(Delivery.day)
     ).all()
     for day, count in waiting:
-        alert(session, schedule.campaign, "unsent_deliveries",
-              f"{schedule.campaign} {day}: {count} friend{'s' if count != 1 else ''} did not get "
-              f"this day's post; send it now with `advent send --date {day}` if you still want to",
-              now, day=day)
+        alert(
+            session,
+            schedule.campaign,
+            "unsent_deliveries",
+            f"{schedule.campaign} {day}: {count} friend{'s' if count != 1 else ''} did not get "
+            f"this day's post; send it now with `advent send --date {day}` if you still want to",
+            now,
+            day=day,
+        )
     session.commit()
     return [day for day, _ in waiting]

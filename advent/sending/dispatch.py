@@ -51,18 +51,23 @@ class Sender:
     progress: Callable[[int, int], None] | None = None
 
 
-def outgoing(delivery: Delivery, subscriber: Subscriber, post: Post | None, schedule: Schedule,
-             now: datetime) -> OutgoingMessage:
+def outgoing(
+    delivery: Delivery, subscriber: Subscriber, post: Post | None, schedule: Schedule, now: datetime
+) -> OutgoingMessage:
     last = subscriber.last_inbound_at
     if delivery.kind == "invite":
         # An invite's text is on its row; on WhatsApp only the approved invite template may
         # open the conversation.
         return OutgoingMessage(
-            reference=str(delivery.id), to=subscriber.phone, channel=delivery.channel,
-            body=delivery.body or "", kind="invite",
+            reference=str(delivery.id),
+            to=subscriber.phone,
+            channel=delivery.channel,
+            body=delivery.body or "",
+            kind="invite",
             template_sid=schedule.whatsapp_invite_template_sid,
             template_variables=schedule.whatsapp_invite_template_variables,
-            in_session_window=last is not None and now - last < WHATSAPP_WINDOW)
+            in_session_window=last is not None and now - last < WHATSAPP_WINDOW,
+        )
     assert post is not None, "a post's delivery is sent with its post"
     return OutgoingMessage(
         reference=str(delivery.id),
@@ -72,29 +77,29 @@ def outgoing(delivery: Delivery, subscriber: Subscriber, post: Post | None, sche
         media_url=post.media_url,
         # A template goes with its own variables: the post's pair, or else the schedule's.
         template_sid=post.template_sid or schedule.whatsapp_template_sid,
-        template_variables=(post.template_variables if post.template_sid
-                            else schedule.whatsapp_template_variables),
-        in_session_window=(not delivery.template_only and last is not None
-                           and now - last < WHATSAPP_WINDOW),
+        template_variables=(
+            post.template_variables if post.template_sid else schedule.whatsapp_template_variables
+        ),
+        in_session_window=(not delivery.template_only and last is not None and now - last < WHATSAPP_WINDOW),
     )
 
 
-def record_handover(sender: Sender, delivery: Delivery, result: SendResult, now: datetime,
-                    source: str = "sender") -> None:
+def record_handover(
+    sender: Sender, delivery: Delivery, result: SendResult, now: datetime, source: str = "sender"
+) -> None:
     """Store the provider's id and first status, then any receipts that beat us here."""
     # Read the row afresh (and lock it where the database can): a receipt carrying this
     # delivery's id may have moved it on while the provider was answering us.
-    delivery = sender.session.get_one(Delivery, delivery.id, populate_existing=True,
-                                      with_for_update=True)
-    deliveries.mark_handed_over(sender.session, delivery, result.sid, result.status,
-                                result.used_template, now, source)
+    delivery = sender.session.get_one(Delivery, delivery.id, populate_existing=True, with_for_update=True)
+    deliveries.mark_handed_over(
+        sender.session, delivery, result.sid, result.status, result.used_template, now, source
+    )
     sender.session.flush()
     apply_early_receipts(sender.session, delivery, sender.provider.explain, now)
     sender.session.commit()
 
 
-def _send_one(sender: Sender, limiter: RateLimiter, delivery: Delivery, message: OutgoingMessage
-              ) -> None:
+def _send_one(sender: Sender, limiter: RateLimiter, delivery: Delivery, message: OutgoingMessage) -> None:
     limiter.wait(message.channel)
     try:
         result = sender.provider.send(message)
@@ -103,39 +108,48 @@ def _send_one(sender: Sender, limiter: RateLimiter, delivery: Delivery, message:
         return
     except Exception as error:  # a provider bug must not leave the row claimed forever
         log.exception("provider crashed sending delivery %s", delivery.id)
-        settle_error(sender, delivery, message,
-                     ProviderError(f"unexpected error: {error}", maybe_sent=True))
+        settle_error(sender, delivery, message, ProviderError(f"unexpected error: {error}", maybe_sent=True))
         return
     record_handover(sender, delivery, result, sender.clock())
 
 
 def backoff_seconds(sender: Sender, attempts: int) -> float:
     """Exponential backoff with full jitter: spreads retries so they don't arrive together."""
-    ceiling = min(sender.settings.retry_max_seconds,
-                  sender.settings.retry_base_seconds * 2 ** max(0, attempts - 1))
+    ceiling = min(
+        sender.settings.retry_max_seconds, sender.settings.retry_base_seconds * 2 ** max(0, attempts - 1)
+    )
     return sender.rng.uniform(0, ceiling)
 
 
-def _finish(sender: Sender, delivery: Delivery, status: DeliveryStatus, error: ProviderError | None,
-            now: datetime, reason: str | None = None) -> None:
-    deliveries.finish_attempt(sender.session, delivery, status, now,
-                              error_code=error.code if error else None,
-                              reason=reason or (error.reason if error else None))
+def _finish(
+    sender: Sender,
+    delivery: Delivery,
+    status: DeliveryStatus,
+    error: ProviderError | None,
+    now: datetime,
+    reason: str | None = None,
+) -> None:
+    deliveries.finish_attempt(
+        sender.session,
+        delivery,
+        status,
+        now,
+        error_code=error.code if error else None,
+        reason=reason or (error.reason if error else None),
+    )
 
 
 def still_unsettled(sender: Sender, delivery: Delivery) -> Delivery | None:
     """The row afresh (locked where the database can), or None when a receipt has settled it
     meanwhile: then a write from what we read before the provider call would undo that."""
-    current = sender.session.get_one(Delivery, delivery.id, populate_existing=True,
-                                     with_for_update=True)
+    current = sender.session.get_one(Delivery, delivery.id, populate_existing=True, with_for_update=True)
     if awaiting_answer(current):
         return current
     sender.session.commit()
     return None
 
 
-def settle_error(sender: Sender, delivery: Delivery, message: OutgoingMessage,
-                 error: ProviderError) -> None:
+def settle_error(sender: Sender, delivery: Delivery, message: OutgoingMessage, error: ProviderError) -> None:
     """Record what the provider refused, and decide: retry later, give up, or act on the person."""
     now = sender.clock()
     if error.maybe_sent:
@@ -148,9 +162,15 @@ def settle_error(sender: Sender, delivery: Delivery, message: OutgoingMessage,
         return
     if error.maybe_sent:
         if found is None:
-            _finish(sender, delivery, DeliveryStatus.UNKNOWN, error, now,
-                    f"the provider could not say whether it was sent ({error.reason}); "
-                    "run `advent reconcile` before sending again")
+            _finish(
+                sender,
+                delivery,
+                DeliveryStatus.UNKNOWN,
+                error,
+                now,
+                f"the provider could not say whether it was sent ({error.reason}); "
+                "run `advent reconcile` before sending again",
+            )
             sender.session.commit()
             return
     if error.action is ErrorAction.RETRY:
@@ -158,8 +178,14 @@ def settle_error(sender: Sender, delivery: Delivery, message: OutgoingMessage,
             delivery.next_attempt_at = now + timedelta(seconds=backoff_seconds(sender, delivery.attempts))
             _finish(sender, delivery, DeliveryStatus.PENDING, error, now)
         else:
-            _finish(sender, delivery, DeliveryStatus.FAILED, error, now,
-                    f"gave up after {delivery.attempts} attempts: {error.reason}")
+            _finish(
+                sender,
+                delivery,
+                DeliveryStatus.FAILED,
+                error,
+                now,
+                f"gave up after {delivery.attempts} attempts: {error.reason}",
+            )
     elif error.action is ErrorAction.NEEDS_TEMPLATE:
         _finish(sender, delivery, DeliveryStatus.NEEDS_TEMPLATE, error, now)
     else:
@@ -168,32 +194,44 @@ def settle_error(sender: Sender, delivery: Delivery, message: OutgoingMessage,
     sender.session.commit()
 
 
-def _next_due(sender: Sender, schedule: Schedule, day: date, now: datetime, kind: str = "post"
-              ) -> int | None:
+def _next_due(sender: Sender, schedule: Schedule, day: date, now: datetime, kind: str = "post") -> int | None:
     due = sender.session.exec(
         select(Delivery.id)
-        .where(Delivery.campaign == schedule.campaign, Delivery.day == day, Delivery.kind == kind,
-               Delivery.status == DeliveryStatus.PENDING,
-               or_(Delivery.next_attempt_at == None, Delivery.next_attempt_at <= now))  # noqa: E711
-        .order_by(Delivery.id).limit(1)
+        .where(
+            Delivery.campaign == schedule.campaign,
+            Delivery.day == day,
+            Delivery.kind == kind,
+            Delivery.status == DeliveryStatus.PENDING,
+            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+        )
+        .order_by(Delivery.id)
+        .limit(1)
     ).first()
     sender.session.commit()  # end the read: the claim starts its own write transaction
     return due
 
 
-def _earliest_retry(sender: Sender, schedule: Schedule, day: date, kind: str = "post"
-                    ) -> datetime | None:
+def _earliest_retry(sender: Sender, schedule: Schedule, day: date, kind: str = "post") -> datetime | None:
     moment = sender.session.exec(
         select(func.min(Delivery.next_attempt_at)).where(
-            Delivery.campaign == schedule.campaign, Delivery.day == day, Delivery.kind == kind,
-            Delivery.status == DeliveryStatus.PENDING)
+            Delivery.campaign == schedule.campaign,
+            Delivery.day == day,
+            Delivery.kind == kind,
+            Delivery.status == DeliveryStatus.PENDING,
+        )
     ).first()
     sender.session.commit()
     return moment
 
 
-def dispatch_day(sender: Sender, schedule: Schedule, day: date, post: Post | None,
-                 wait_for_retries: bool = True, kind: str = "post") -> int:
+def dispatch_day(
+    sender: Sender,
+    schedule: Schedule,
+    day: date,
+    post: Post | None,
+    wait_for_retries: bool = True,
+    kind: str = "post",
+) -> int:
     """Send every pending delivery of the day that this dispatcher can claim; returns how many.
 
     With `wait_for_retries`, it also sleeps until deliveries waiting on a backoff are due.
@@ -218,8 +256,14 @@ def dispatch_day(sender: Sender, schedule: Schedule, day: date, post: Post | Non
         if subscriber.status != RECEIVES[kind]:
             # They said STOP (or were removed) after this row was planned; a retry or a
             # re-send must not reach them.
-            _finish(sender, delivery, DeliveryStatus.CANCELLED, None, now,
-                    f"not sent: the subscriber is {subscriber.status}")
+            _finish(
+                sender,
+                delivery,
+                DeliveryStatus.CANCELLED,
+                None,
+                now,
+                f"not sent: the subscriber is {subscriber.status}",
+            )
             sender.session.commit()
             continue
         message = outgoing(delivery, subscriber, post, schedule, now)

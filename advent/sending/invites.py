@@ -21,12 +21,18 @@ from advent.store.tables import Delivery
 def _days_with_invites_to_send(sender: Sender, schedule: Schedule) -> list[date]:
     cutoff = sender.clock() - timedelta(seconds=sender.settings.claim_timeout_seconds)
     days = sender.session.exec(
-        select(Delivery.day).where(
-            Delivery.campaign == schedule.campaign, Delivery.kind == "invite",
-            or_(Delivery.status == "pending",
+        select(Delivery.day)
+        .where(
+            Delivery.campaign == schedule.campaign,
+            Delivery.kind == "invite",
+            or_(
+                Delivery.status == "pending",
                 # a claim a crash left behind: settled by asking the provider first
-                and_(Delivery.status == "claimed", Delivery.claimed_at <= cutoff)),
-        ).distinct().order_by(Delivery.day)
+                and_(Delivery.status == "claimed", Delivery.claimed_at <= cutoff),
+            ),
+        )
+        .distinct()
+        .order_by(Delivery.day)
     ).all()
     sender.session.commit()
     return list(days)

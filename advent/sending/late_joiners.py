@@ -28,8 +28,7 @@ def first_post_date(schedule: Schedule, now: datetime) -> date:
     return today
 
 
-def catch_up_late_joiner(session: Session, schedule: Schedule, subscriber: Subscriber,
-                         now: datetime) -> bool:
+def catch_up_late_joiner(session: Session, schedule: Schedule, subscriber: Subscriber, now: datetime) -> bool:
     """Queue today's post for a new subscriber if the policy says so; True when queued."""
     today = schedule.local_date(now)
     if schedule.late_joiners != "today" or not schedule.runs_on(today):
@@ -37,9 +36,14 @@ def catch_up_late_joiner(session: Session, schedule: Schedule, subscriber: Subsc
     if now < schedule.send_at(today):
         return False  # today's plan, still to come, will include them
     add_deliveries(session, [subscriber], schedule.campaign, today, now)
-    delivery = session.exec(select(Delivery).where(
-        Delivery.subscriber_id == subscriber.id, Delivery.campaign == schedule.campaign,
-        Delivery.day == today, Delivery.kind == "post")).one()
+    delivery = session.exec(
+        select(Delivery).where(
+            Delivery.subscriber_id == subscriber.id,
+            Delivery.campaign == schedule.campaign,
+            Delivery.day == today,
+            Delivery.kind == "post",
+        )
+    ).one()
     if delivery.status == DeliveryStatus.CANCELLED and delivery.provider_sid is None:
         # They said STOP before today's post reached them and have come back: send it after all.
         # (One the provider cancelled after taking it keeps its record.)

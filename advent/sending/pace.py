@@ -9,8 +9,12 @@ from collections.abc import Callable
 class RateLimiter:
     """At most `per_second` messages a second per sender (one sender per channel)."""
 
-    def __init__(self, per_second: float, sleep: Callable[[float], None],
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        per_second: float,
+        sleep: Callable[[float], None],
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.interval = 1.0 / per_second
         self.sleep = sleep
         self.monotonic = monotonic

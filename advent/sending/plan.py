@@ -17,14 +17,24 @@ from advent.states.subscribers import SubscriberStatus
 from advent.store.tables import Delivery, Subscriber
 
 
-def add_deliveries(session: Session, subscribers: list[Subscriber], campaign: str, day: date,
-                   now: datetime) -> int:
+def add_deliveries(
+    session: Session, subscribers: list[Subscriber], campaign: str, day: date, now: datetime
+) -> int:
     """Pending deliveries of `day` for these subscribers; one already there is left as it is
     (the unique key decides, inside the database). Returns how many were added."""
     rows = [
-        {"subscriber_id": s.id, "campaign": campaign, "day": day, "channel": s.channel,
-         "address": address(s.phone, s.channel), "kind": "post",
-         "used_template": False, "template_only": False, "created_at": now, "updated_at": now}
+        {
+            "subscriber_id": s.id,
+            "campaign": campaign,
+            "day": day,
+            "channel": s.channel,
+            "address": address(s.phone, s.channel),
+            "kind": "post",
+            "used_template": False,
+            "template_only": False,
+            "created_at": now,
+            "updated_at": now,
+        }
         for s in subscribers
     ]
     return deliveries.insert_pending(session, rows)
@@ -47,8 +57,8 @@ def plan_day(session: Session, schedule: Schedule, day: date, now: datetime) -> 
 
 def count_by_status(session: Session, campaign: str, day: date) -> dict[str, int]:
     rows = session.exec(
-        select(Delivery.status, func.count()).where(
-            Delivery.campaign == campaign, Delivery.day == day, Delivery.kind == "post"
-        ).group_by(Delivery.status)
+        select(Delivery.status, func.count())
+        .where(Delivery.campaign == campaign, Delivery.day == day, Delivery.kind == "post")
+        .group_by(Delivery.status)
     ).all()
     return dict(rows)

@@ -15,16 +15,18 @@ from advent.store.tables import DayRun, Delivery
 
 
 def _count(session: Session, campaign: str, day: date, *conditions: ColumnElement[bool]) -> int:
-    found = session.exec(select(func.count()).select_from(Delivery).where(
-        Delivery.campaign == campaign, Delivery.day == day, Delivery.kind == "post", *conditions
-    )).one()
+    found = session.exec(
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.campaign == campaign, Delivery.day == day, Delivery.kind == "post", *conditions)
+    ).one()
     session.commit()  # end the read
     return int(found)
 
 
 def people_handed_over(session: Session, campaign: str, day: date) -> int:
     """People whose post for the day the provider has accepted."""
-    return _count(session, campaign, day, Delivery.handed_over_at != None)  # noqa: E711
+    return _count(session, campaign, day, Delivery.handed_over_at.is_not(None))
 
 
 def waiting_for_retry(session: Session, campaign: str, day: date) -> int:
@@ -37,7 +39,10 @@ def next_day_to_send(session: Session, schedule: Schedule, today: date) -> date 
 
     None once every remaining day is sent, or the campaign is over.
     """
-    sent = set(session.exec(select(DayRun.day).where(
-        DayRun.campaign == schedule.campaign, DayRun.status == "sent")).all())
+    sent = set(
+        session.exec(
+            select(DayRun.day).where(DayRun.campaign == schedule.campaign, DayRun.status == "sent")
+        ).all()
+    )
     session.commit()
     return next((day for day in schedule.days() if day >= today and day not in sent), None)

@@ -47,16 +47,22 @@ class StuckSummary:
 
     def lines(self, provider: str) -> list[str]:
         lines = [
-            (f"asked {provider} about {self.asked} deliveries waiting for a receipt: "
-             f"{self.moved_on} moved on, {self.unchanged} unchanged, "
-             f"{self.unanswered} could not be asked"),
-            (f"interrupted sends: {self.lost_sends['found']} found at {provider} "
-             f"(not sent again), {self.lost_sends['resend']} handed back to be sent, "
-             f"{self.lost_sends['unknown']} still unknown"),
+            (
+                f"asked {provider} about {self.asked} deliveries waiting for a receipt: "
+                f"{self.moved_on} moved on, {self.unchanged} unchanged, "
+                f"{self.unanswered} could not be asked"
+            ),
+            (
+                f"interrupted sends: {self.lost_sends['found']} found at {provider} "
+                f"(not sent again), {self.lost_sends['resend']} handed back to be sent, "
+                f"{self.lost_sends['unknown']} still unknown"
+            ),
         ]
         if self.lost_sends["resend"]:
-            lines.append("  the ones handed back go out with `advent send --date <day>`; on a day "
-                         "already sent, the scheduler's sweep sends them within a minute")
+            lines.append(
+                "  the ones handed back go out with `advent send --date <day>`; on a day "
+                "already sent, the scheduler's sweep sends them within a minute"
+            )
         if self.lost_sends["unknown"]:
             lines.append(f"  check {provider}'s message log for the unknown ones before re-sending")
         return lines + [f"problem: {problem}" for problem in self.problems]
@@ -71,11 +77,15 @@ def refresh_statuses(sender: Sender, summary: StuckSummary, campaign: str | None
     now = sender.clock()
     quiet_since = now - timedelta(minutes=sender.settings.stuck_after_minutes)
     stuck = sender.session.exec(
-        select(Delivery).where(
-            Delivery.status.in_(WAITING), Delivery.provider_sid.is_not(None),
-            Delivery.updated_at <= quiet_since, Delivery.created_at >= now - MAX_AGE,
+        select(Delivery)
+        .where(
+            Delivery.status.in_(WAITING),
+            Delivery.provider_sid.is_not(None),
+            Delivery.updated_at <= quiet_since,
+            Delivery.created_at >= now - MAX_AGE,
             _campaign_filter(campaign),
-        ).order_by(Delivery.id)
+        )
+        .order_by(Delivery.id)
     ).all()
     sender.session.commit()
     for delivery in stuck:
@@ -86,12 +96,15 @@ def refresh_statuses(sender: Sender, summary: StuckSummary, campaign: str | None
             summary.unanswered += 1
             continue
         report = StatusReport(
-            sid=fetched.sid, status=fetched.status, error_code=fetched.error_code,
+            sid=fetched.sid,
+            status=fetched.status,
+            error_code=fetched.error_code,
             idempotency_token=f"reconcile-{fetched.sid}-{fetched.status}",
         )
         try:
-            outcome = record_receipt(sender.session, report, source="reconcile",
-                                     explain=sender.provider.explain, now=now)
+            outcome = record_receipt(
+                sender.session, report, source="reconcile", explain=sender.provider.explain, now=now
+            )
             sender.session.commit()
         except IntegrityError:  # another reconcile recorded the same status a moment ago
             sender.session.rollback()
@@ -110,29 +123,39 @@ def _claimed_before(sender: Sender) -> datetime:
 
 def _stale(sender: Sender) -> ColumnElement[bool]:
     """Claimed without an id, or unknown without one, for longer than a live send could take."""
-    lost = or_(Delivery.status == D.CLAIMED,
-               and_(Delivery.status == D.UNKNOWN, Delivery.provider_sid.is_(None)))
+    lost = or_(
+        Delivery.status == D.CLAIMED, and_(Delivery.status == D.UNKNOWN, Delivery.provider_sid.is_(None))
+    )
     return and_(lost, Delivery.claimed_at <= _claimed_before(sender))
 
 
 def _days_with_lost_sends(sender: Sender, campaign: str | None) -> list[tuple[str, date]]:
     rows = sender.session.exec(
-        select(Delivery.campaign, Delivery.day).where(_stale(sender), _campaign_filter(campaign))
-        .distinct().order_by(Delivery.campaign, Delivery.day)
+        select(Delivery.campaign, Delivery.day)
+        .where(_stale(sender), _campaign_filter(campaign))
+        .distinct()
+        .order_by(Delivery.campaign, Delivery.day)
     ).all()
     sender.session.commit()
     return [(name, day) for name, day in rows]
 
 
-def settle_lost_sends(sender: Sender, schedules: list[Schedule], messages_dir: Path,
-                      summary: StuckSummary, campaign: str | None = None) -> None:
+def settle_lost_sends(
+    sender: Sender,
+    schedules: list[Schedule],
+    messages_dir: Path,
+    summary: StuckSummary,
+    campaign: str | None = None,
+) -> None:
     """Claimed without an id, or unknown: find out from the provider, day by day."""
     by_campaign = {schedule.campaign: schedule for schedule in schedules}
     for name, day in _days_with_lost_sends(sender, campaign):
         schedule = by_campaign.get(name)
         if schedule is None:
-            summary.problems.append(f"{name} {day}: interrupted sends, but no schedule for "
-                                    f"{name} any more; restore schedules/{name}.toml")
+            summary.problems.append(
+                f"{name} {day}: interrupted sends, but no schedule for "
+                f"{name} any more; restore schedules/{name}.toml"
+            )
             continue
         try:
             post = load_post(messages_dir, schedule, day)
@@ -144,8 +167,9 @@ def settle_lost_sends(sender: Sender, schedules: list[Schedule], messages_dir: P
         summary.lost_sends.update(recover_stale_claims(sender, schedule, day, post))
 
 
-def reconcile_deliveries(sender: Sender, schedules: list[Schedule], messages_dir: Path,
-                    campaign: str | None = None) -> StuckSummary:
+def reconcile_deliveries(
+    sender: Sender, schedules: list[Schedule], messages_dir: Path, campaign: str | None = None
+) -> StuckSummary:
     """Everything `advent reconcile` does; the sender's clock says what "now" is."""
     summary = StuckSummary()
     refresh_statuses(sender, summary, campaign)

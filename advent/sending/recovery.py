@@ -33,23 +33,30 @@ def _take_over(sender: Sender, delivery: Delivery) -> bool:
     now = sender.clock()
     result = sender.session.exec(
         update(Delivery)
-        .where(Delivery.id == delivery.id, Delivery.status == DeliveryStatus.CLAIMED,
-               Delivery.claim_token == delivery.claim_token)
+        .where(
+            Delivery.id == delivery.id,
+            Delivery.status == DeliveryStatus.CLAIMED,
+            Delivery.claim_token == delivery.claim_token,
+        )
         .values(claim_token=uuid.uuid4().hex, updated_at=now)
     )
     sender.session.commit()
     return result.rowcount == 1
 
 
-def recover_stale_claims(sender: Sender, schedule: Schedule, day: date, post: Post | None,
-                         kind: str = "post") -> dict[str, int]:
+def recover_stale_claims(
+    sender: Sender, schedule: Schedule, day: date, post: Post | None, kind: str = "post"
+) -> dict[str, int]:
     """Settle every claim of `kind` on this day older than the claim timeout; returns counts."""
     now = sender.clock()
     cutoff = now - timedelta(seconds=sender.settings.claim_timeout_seconds)
     stale = sender.session.exec(
         select(Delivery).where(
-            Delivery.campaign == schedule.campaign, Delivery.day == day, Delivery.kind == kind,
-            Delivery.status == DeliveryStatus.CLAIMED, Delivery.claimed_at <= cutoff,
+            Delivery.campaign == schedule.campaign,
+            Delivery.day == day,
+            Delivery.kind == kind,
+            Delivery.status == DeliveryStatus.CLAIMED,
+            Delivery.claimed_at <= cutoff,
         )
     ).all()
     sender.session.commit()
@@ -64,8 +71,9 @@ def recover_stale_claims(sender: Sender, schedule: Schedule, day: date, post: Po
     return outcomes
 
 
-def _settle_claim(sender: Sender, schedule: Schedule, post: Post | None, delivery: Delivery,
-                  subscriber: Subscriber) -> str:
+def _settle_claim(
+    sender: Sender, schedule: Schedule, post: Post | None, delivery: Delivery, subscriber: Subscriber
+) -> str:
     now = sender.clock()
     message = outgoing(delivery, subscriber, post, schedule, now)
     try:
@@ -75,22 +83,38 @@ def _settle_claim(sender: Sender, schedule: Schedule, post: Post | None, deliver
         found = None
     if found:
         if len(found) > 1:
-            alert(sender.session, delivery.campaign, "duplicate",
-                  f"{mask(subscriber.phone)} was sent {delivery.day} {len(found)} times "
-                  "by the provider", now, day=delivery.day, subject=str(subscriber.id))
-        record_handover(sender, delivery, SendResult(found[0].sid, found[0].status), now,
-                        source="reconcile")
+            alert(
+                sender.session,
+                delivery.campaign,
+                "duplicate",
+                f"{mask(subscriber.phone)} was sent {delivery.day} {len(found)} times by the provider",
+                now,
+                day=delivery.day,
+                subject=str(subscriber.id),
+            )
+        record_handover(sender, delivery, SendResult(found[0].sid, found[0].status), now, source="reconcile")
         return "found"
     delivery = still_unsettled(sender, delivery)
     if delivery is None:
         return "found"  # a receipt named it while we asked: it went out
     if found is None:
-        deliveries.mark_unknown(sender.session, delivery,
-                                "a send was interrupted and the provider cannot say whether it "
-                                "went out; check the provider's log before re-sending", now)
-        alert(sender.session, delivery.campaign, "unknown_delivery",
-              f"{delivery.day}: could not confirm whether {mask(subscriber.phone)} was sent "
-              "the post; not re-sent", now, day=delivery.day, subject=str(subscriber.id))
+        deliveries.mark_unknown(
+            sender.session,
+            delivery,
+            "a send was interrupted and the provider cannot say whether it "
+            "went out; check the provider's log before re-sending",
+            now,
+        )
+        alert(
+            sender.session,
+            delivery.campaign,
+            "unknown_delivery",
+            f"{delivery.day}: could not confirm whether {mask(subscriber.phone)} was sent "
+            "the post; not re-sent",
+            now,
+            day=delivery.day,
+            subject=str(subscriber.id),
+        )
         sender.session.commit()
         return "unknown"
     # The provider definitely has nothing: hand the row back to be sent.

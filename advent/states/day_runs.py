@@ -59,7 +59,8 @@ def ensure(session: Session, campaign: str, day: date, due_at: datetime | None) 
     """The day's record, created as due on first use (safely, if two processes race)."""
     TABLE.check(None, R.DUE)
     insert_ignoring_duplicates(
-        session, DayRun.__table__,  # type: ignore[attr-defined]
+        session,
+        DayRun,
         [dict(campaign=campaign, day=day, status=R.DUE.value, due_at=due_at)],
         ["campaign", "day"],
     )

@@ -48,8 +48,16 @@ D = DeliveryStatus
 
 # Forward-only order (accepted/scheduled come before queued); a report must rank higher to count.
 RANK: dict[str, int] = {
-    D.PENDING: 0, D.CLAIMED: 1, D.UNKNOWN: 1, D.ACCEPTED: 2, D.SCHEDULED: 2, D.QUEUED: 3,
-    D.SENDING: 4, D.SENT: 5, D.DELIVERED: 6, D.READ: 7,
+    D.PENDING: 0,
+    D.CLAIMED: 1,
+    D.UNKNOWN: 1,
+    D.ACCEPTED: 2,
+    D.SCHEDULED: 2,
+    D.QUEUED: 3,
+    D.SENDING: 4,
+    D.SENT: 5,
+    D.DELIVERED: 6,
+    D.READ: 7,
 }
 FAILURES = frozenset({D.FAILED, D.UNDELIVERED, D.CANCELLED})
 # Statuses no receipt may change.
@@ -79,8 +87,7 @@ MOVES: dict[str | None, frozenset[D]] = {
     D.CLAIMED: _reported_after(D.CLAIMED) | _ATTEMPT_ENDS | {D.CANCELLED},
     # Unknown: found at the provider after all, asked again (claimed), or still unknown.
     D.UNKNOWN: _reported_after(D.UNKNOWN) | _ATTEMPT_ENDS | {D.CLAIMED},
-    **{s: _reported_after(s) for s in (D.ACCEPTED, D.SCHEDULED, D.QUEUED, D.SENDING, D.SENT,
-                                       D.DELIVERED)},
+    **{s: _reported_after(s) for s in (D.ACCEPTED, D.SCHEDULED, D.QUEUED, D.SENDING, D.SENT, D.DELIVERED)},
     D.READ: frozenset(),
     # Back from a failure only when nobody received it: WhatsApp refused the free-form text, so
     # it goes once more as the approved template; or a STOP is undone by rejoining the same day.
@@ -96,15 +103,16 @@ def _reasons() -> dict[tuple[str | None, str], str]:
     for current in map(D, RANK):
         for target in map(D, RANK):
             if RANK[target] <= RANK[current] and current not in (D.PENDING, D.CLAIMED, D.UNKNOWN):
-                reasons[(current, target)] = (f"a delivery's status only moves forward, and "
-                                              f"{target} does not come after {current}")
+                reasons[(current, target)] = (
+                    f"a delivery's status only moves forward, and {target} does not come after {current}"
+                )
     for failure in FAILURES:
         for done in DELIVERED:
-            reasons[(done, failure)] = ("it was delivered; a failure reported afterwards is "
-                                        "noise (delivered is final)")
+            reasons[(done, failure)] = (
+                "it was delivered; a failure reported afterwards is noise (delivered is final)"
+            )
     for target in set(D) - MOVES[D.PENDING]:
-        reasons[(D.PENDING, target)] = ("it was never handed over; it must be claimed first "
-                                        "(or cancelled)")
+        reasons[(D.PENDING, target)] = "it was never handed over; it must be claimed first (or cancelled)"
     return reasons
 
 
@@ -128,17 +136,39 @@ def next_status(current: str, reported: str) -> D | None:
     return target if target is not None and TABLE.allows(current, target) else None
 
 
-def _event(delivery_id: int | None, status: str, now: datetime, source: str, *,
-           sid: str | None = None, error_code: str | None = None,
-           reason: str | None = None) -> DeliveryEvent:
-    return DeliveryEvent(delivery_id=delivery_id, provider_sid=sid, status=status,
-                         error_code=error_code, source=source, applied=True, received_at=now,
-                         payload=reason)
+def _event(
+    delivery_id: int | None,
+    status: str,
+    now: datetime,
+    source: str,
+    *,
+    sid: str | None = None,
+    error_code: str | None = None,
+    reason: str | None = None,
+) -> DeliveryEvent:
+    return DeliveryEvent(
+        delivery_id=delivery_id,
+        provider_sid=sid,
+        status=status,
+        error_code=error_code,
+        source=source,
+        applied=True,
+        received_at=now,
+        payload=reason,
+    )
 
 
-def move(session: Session, delivery: Delivery, to: D, now: datetime, *, source: str,
-         reason: str | None = None, error_code: str | None = None,
-         report: DeliveryEvent | None = None) -> None:
+def move(
+    session: Session,
+    delivery: Delivery,
+    to: D,
+    now: datetime,
+    *,
+    source: str,
+    reason: str | None = None,
+    error_code: str | None = None,
+    report: DeliveryEvent | None = None,
+) -> None:
     """The one way a delivery's status changes: checked against the table, with its event.
 
     `report`: the provider's report that caused the change, already stored as received; it is
@@ -150,8 +180,17 @@ def move(session: Session, delivery: Delivery, to: D, now: datetime, *, source: 
     delivery.updated_at = now
     session.add(delivery)
     if report is None:
-        session.add(_event(delivery.id, target, now, source, sid=delivery.provider_sid,
-                           error_code=error_code, reason=reason))
+        session.add(
+            _event(
+                delivery.id,
+                target,
+                now,
+                source,
+                sid=delivery.provider_sid,
+                error_code=error_code,
+                reason=reason,
+            )
+        )
 
 
 def insert_pending(session: Session, rows: list[dict[str, Any]]) -> int:
@@ -160,8 +199,10 @@ def insert_pending(session: Session, rows: list[dict[str, Any]]) -> int:
     TABLE.check(None, D.PENDING)
     planned = [{**row, "status": D.PENDING.value, "attempts": 0} for row in rows]
     return insert_ignoring_duplicates(
-        session, Delivery.__table__,  # type: ignore[attr-defined]
-        planned, ["subscriber_id", "campaign", "day", "kind"],
+        session,
+        Delivery,
+        planned,
+        ["subscriber_id", "campaign", "day", "kind"],
     )
 
 
@@ -177,10 +218,15 @@ def claim(session: Session, delivery_id: int, now: datetime) -> str | None:
         .where(
             Delivery.id == delivery_id,
             Delivery.status == D.PENDING,
-            or_(Delivery.next_attempt_at == None, Delivery.next_attempt_at <= now),  # noqa: E711
+            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
         )
-        .values(status=D.CLAIMED.value, claim_token=token, claimed_at=now, updated_at=now,
-                attempts=Delivery.attempts + 1)
+        .values(
+            status=D.CLAIMED.value,
+            claim_token=token,
+            claimed_at=now,
+            updated_at=now,
+            attempts=Delivery.attempts + 1,
+        )
     )
     won = result.rowcount == 1
     if won:
@@ -189,8 +235,15 @@ def claim(session: Session, delivery_id: int, now: datetime) -> str | None:
     return token if won else None
 
 
-def mark_handed_over(session: Session, delivery: Delivery, sid: str, reported: str,
-                     used_template: bool, now: datetime, source: str = "sender") -> None:
+def mark_handed_over(
+    session: Session,
+    delivery: Delivery,
+    sid: str,
+    reported: str,
+    used_template: bool,
+    now: datetime,
+    source: str = "sender",
+) -> None:
     """Store the provider's id and first status (as reported, in an event); the caller has read
     the row afresh, and applies any receipts that beat us here."""
     event = _event(delivery.id, reported, now, source, sid=sid)
@@ -213,8 +266,15 @@ def mark_handed_over(session: Session, delivery: Delivery, sid: str, reported: s
     session.add(delivery)
 
 
-def finish_attempt(session: Session, delivery: Delivery, to: D, now: datetime, *,
-                   error_code: str | None = None, reason: str | None = None) -> None:
+def finish_attempt(
+    session: Session,
+    delivery: Delivery,
+    to: D,
+    now: datetime,
+    *,
+    error_code: str | None = None,
+    reason: str | None = None,
+) -> None:
     """A send that ended without the provider's id: pending (retry), unknown, failed,
     needs_template or cancelled, with the provider's code and reason."""
     delivery.error_code = error_code
@@ -233,8 +293,14 @@ def hand_back(session: Session, delivery: Delivery, now: datetime) -> None:
     """The provider definitely has nothing: the row goes back to be sent."""
     delivery.claim_token = None
     delivery.next_attempt_at = None
-    move(session, delivery, D.PENDING, now, source="reconcile",
-         reason="the provider has no record of it: handed back to be sent")
+    move(
+        session,
+        delivery,
+        D.PENDING,
+        now,
+        source="reconcile",
+        reason="the provider has no record of it: handed back to be sent",
+    )
 
 
 def resend_as_template(session: Session, delivery: Delivery, reason: str, now: datetime) -> None:
@@ -248,8 +314,14 @@ def resend_as_template(session: Session, delivery: Delivery, reason: str, now: d
     move(session, delivery, D.PENDING, now, source="receipt", reason=delivery.error_reason)
 
 
-def apply_receipt(session: Session, delivery: Delivery, report: DeliveryEvent, to: D,
-                  now: datetime, reason: str | None = None) -> None:
+def apply_receipt(
+    session: Session,
+    delivery: Delivery,
+    report: DeliveryEvent,
+    to: D,
+    now: datetime,
+    reason: str | None = None,
+) -> None:
     """Move a delivery as a provider's report says (`to` from next_status); a failure keeps
     the report's code and `reason`, its plain meaning."""
     if to in FAILURES:
@@ -261,38 +333,75 @@ def apply_receipt(session: Session, delivery: Delivery, report: DeliveryEvent, t
 def uncancel(session: Session, delivery: Delivery, now: datetime) -> None:
     """Someone who said STOP before today's post reached them came back: send it after all."""
     delivery.error_reason = None
-    move(session, delivery, D.PENDING, now, source="late_joiner",
-         reason="they joined again before the day was over")
+    move(
+        session,
+        delivery,
+        D.PENDING,
+        now,
+        source="late_joiner",
+        reason="they joined again before the day was over",
+    )
 
 
-def _bulk(session: Session, where: list[Any], current: D, to: D, now: datetime, source: str,
-          reason: str | None, **values: Any) -> int:
+def _bulk(
+    session: Session,
+    where: list[Any],
+    current: D,
+    to: D,
+    now: datetime,
+    source: str,
+    reason: str | None,
+    **values: Any,
+) -> int:
     """Move every row matching `where` from `current` to `to` in one UPDATE; an event per row."""
     TABLE.check(current, to)
-    moved = session.execute(
-        update(Delivery).where(Delivery.status == current, *where)
-        .values(status=to.value, updated_at=now, **values)
-        .returning(Delivery.id)
-    ).scalars().all()
+    moved = (
+        session.execute(
+            update(Delivery)
+            .where(Delivery.status == current, *where)
+            .values(status=to.value, updated_at=now, **values)
+            .returning(Delivery.id)
+        )
+        .scalars()
+        .all()
+    )
     session.add_all([_event(delivery_id, to, now, source, reason=reason) for delivery_id in moved])
     return len(moved)
 
 
 def cancel_unsent(session: Session, subscriber_id: int, reason: str, now: datetime) -> int:
     """Cancel a person's deliveries not yet handed to the provider; returns how many."""
-    return _bulk(session, [Delivery.subscriber_id == subscriber_id], D.PENDING, D.CANCELLED, now,
-                 "subscriber", reason, error_reason=reason)
+    return _bulk(
+        session,
+        [Delivery.subscriber_id == subscriber_id],
+        D.PENDING,
+        D.CANCELLED,
+        now,
+        "subscriber",
+        reason,
+        error_reason=reason,
+    )
 
 
-def reopen_unknown(session: Session, campaign: str, day: date, claimed_before: datetime,
-                   now: datetime) -> int:
+def reopen_unknown(
+    session: Session, campaign: str, day: date, claimed_before: datetime, now: datetime
+) -> int:
     """Put "unknown" sends without an id back as stale claims, so that recovery asks the
     provider about them again. Commits; returns how many."""
     reopened = _bulk(
         session,
-        [Delivery.provider_sid.is_(None), Delivery.claimed_at <= claimed_before,
-         Delivery.campaign == campaign, Delivery.day == day],
-        D.UNKNOWN, D.CLAIMED, now, "reconcile", "asked the provider again", claim_token="reconcile",
+        [
+            Delivery.provider_sid.is_(None),
+            Delivery.claimed_at <= claimed_before,
+            Delivery.campaign == campaign,
+            Delivery.day == day,
+        ],
+        D.UNKNOWN,
+        D.CLAIMED,
+        now,
+        "reconcile",
+        "asked the provider again",
+        claim_token="reconcile",
     )
     session.commit()
     return reopened

@@ -34,8 +34,10 @@ class Table(Generic[S]):
         """Raise TransitionRefused unless the table allows `current` -> `target`."""
         if self.allows(current, target):
             return
-        raise TransitionRefused(f"{self.machine} cannot go from {_name(current)} to "
-                                f"{_name(target)}: {self.why_not(current, target)}")
+        raise TransitionRefused(
+            f"{self.machine} cannot go from {_name(current)} to "
+            f"{_name(target)}: {self.why_not(current, target)}"
+        )
 
     def why_not(self, current: str | None, target: str) -> str:
         if (current, target) in self.reasons:
@@ -47,8 +49,10 @@ class Table(Generic[S]):
 
     def pairs(self) -> list[tuple[str | None, S]]:
         """Every allowed move, for tests and documentation."""
-        return sorted(((a, b) for a, targets in self.moves.items() for b in targets),
-                      key=lambda pair: (str(pair[0]), str(pair[1])))
+        return sorted(
+            ((a, b) for a, targets in self.moves.items() for b in targets),
+            key=lambda pair: (str(pair[0]), str(pair[1])),
+        )
 
 
 def _name(state: object) -> str:

@@ -85,9 +85,18 @@ def record_consent(
     return event
 
 
-def move(session: Session, subscriber: Subscriber, to: S, now: datetime, *, kind: str,
-         method: str, text: str | None = None, message_sid: str | None = None,
-         confirmation: str | None = None) -> ConsentEvent:
+def move(
+    session: Session,
+    subscriber: Subscriber,
+    to: S,
+    now: datetime,
+    *,
+    kind: str,
+    method: str,
+    text: str | None = None,
+    message_sid: str | None = None,
+    confirmation: str | None = None,
+) -> ConsentEvent:
     """The one way a subscriber's status changes: checked against the table, with its event.
 
     A new person (no status yet) is flushed here, as the event needs their id.
@@ -97,30 +106,69 @@ def move(session: Session, subscriber: Subscriber, to: S, now: datetime, *, kind
     subscriber.status = target.value
     session.add(subscriber)
     session.flush()
-    return record_consent(session, subscriber, kind=kind, method=method, now=now, text=text,
-                          message_sid=message_sid, confirmation=confirmation)
+    return record_consent(
+        session,
+        subscriber,
+        kind=kind,
+        method=method,
+        now=now,
+        text=text,
+        message_sid=message_sid,
+        confirmation=confirmation,
+    )
 
 
-def join(session: Session, subscriber: Subscriber, *, full: bool, method: str, now: datetime,
-         text: str | None = None, message_sid: str | None = None) -> ConsentEvent:
+def join(
+    session: Session,
+    subscriber: Subscriber,
+    *,
+    full: bool,
+    method: str,
+    now: datetime,
+    text: str | None = None,
+    message_sid: str | None = None,
+) -> ConsentEvent:
     """On the list, or on the waiting list when it is `full`."""
     subscriber.joined_at = None if full else now
     subscriber.stopped_at = None
-    return move(session, subscriber, S.WAITING if full else S.ACTIVE, now,
-                kind="waiting" if full else "opt_in", method=method, text=text,
-                message_sid=message_sid)
+    return move(
+        session,
+        subscriber,
+        S.WAITING if full else S.ACTIVE,
+        now,
+        kind="waiting" if full else "opt_in",
+        method=method,
+        text=text,
+        message_sid=message_sid,
+    )
 
 
-def stop(session: Session, subscriber: Subscriber, *, method: str, now: datetime,
-         text: str | None = None, message_sid: str | None = None,
-         confirmation: str | None = None) -> bool:
+def stop(
+    session: Session,
+    subscriber: Subscriber,
+    *,
+    method: str,
+    now: datetime,
+    text: str | None = None,
+    message_sid: str | None = None,
+    confirmation: str | None = None,
+) -> bool:
     """Stopped at once; False (and nothing recorded again) if they had stopped already."""
     session.add(subscriber)
     if subscriber.status == S.STOPPED:
         return False
     subscriber.stopped_at = now
-    move(session, subscriber, S.STOPPED, now, kind="opt_out", method=method, text=text,
-         message_sid=message_sid, confirmation=confirmation)
+    move(
+        session,
+        subscriber,
+        S.STOPPED,
+        now,
+        kind="opt_out",
+        method=method,
+        text=text,
+        message_sid=message_sid,
+        confirmation=confirmation,
+    )
     return True
 
 
@@ -144,5 +192,4 @@ def remove(session: Session, subscriber: Subscriber, now: datetime) -> ConsentEv
 def invite(session: Session, subscriber: Subscriber, *, text: str, now: datetime) -> ConsentEvent:
     """The organiser asks (double opt-in): recorded before it is sent, with the words sent."""
     subscriber.invited_at = now
-    return move(session, subscriber, S.INVITED, now, kind="invite", method="organiser",
-                confirmation=text)
+    return move(session, subscriber, S.INVITED, now, kind="invite", method="organiser", confirmation=text)

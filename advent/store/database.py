@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import URL, Engine, Table, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 
 class DatabaseUnavailable(Exception):
@@ -54,8 +54,9 @@ def make_engine(database_url: str, instance_dir: Path | None = None) -> Engine:
         _sqlite_folder(url.database, instance_dir)
     # A scheduler, a web worker and a CLI command may share the file: wait for locks, don't fail.
     # hide_parameters: a logged database error must not print a friend's phone number.
-    engine = create_engine(database_url, hide_parameters=True,
-                           connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(
+        database_url, hide_parameters=True, connect_args={"timeout": 30, "check_same_thread": False}
+    )
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -95,13 +96,15 @@ def require_reachable(engine: Engine) -> None:
 
 
 def insert_ignoring_duplicates(
-    session: Session, table: Table, rows: list[dict[str, Any]], unique: list[str]
+    session: Session, model: type[SQLModel], rows: list[dict[str, Any]], unique: list[str]
 ) -> int:
-    """INSERT ... ON CONFLICT DO NOTHING; returns the number of rows actually added.
+    """INSERT ... ON CONFLICT DO NOTHING into `model`'s table; returns the number of rows added.
 
     The unique key does the deduplication inside the database, so two planners running at
     once cannot both add a row, whatever they read beforehand.
     """
+    # SQLModel sets __table__ when it creates a table class; its type stubs do not say so.
+    table: Table = model.__table__  # type: ignore[attr-defined]
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
@@ -113,6 +116,7 @@ def insert_ignoring_duplicates(
         raise RuntimeError(f"unsupported database {dialect}; use SQLite or PostgreSQL")
     # RETURNING counts what was added on both databases; rowcount after an executemany is -1
     # on psycopg.
-    statement = (insert(table).on_conflict_do_nothing(index_elements=unique)
-                 .returning(*table.primary_key.columns))
+    statement = (
+        insert(table).on_conflict_do_nothing(index_elements=unique).returning(*table.primary_key.columns)
+    )
     return len(session.execute(statement, rows).all())

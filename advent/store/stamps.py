@@ -32,8 +32,12 @@ def stamped_kind(session: Session) -> str | None:
 
 def set_kind(session: Session, kind: str, now: datetime) -> str:
     """Stamp the database with `kind` unless it has a stamp already; returns the stamp kept."""
-    insert_ignoring_duplicates(session, Stamp.__table__,  # type: ignore[attr-defined]
-                               [dict(name=PROVIDER_KIND, value=kind, set_at=now)], ["name"])
+    insert_ignoring_duplicates(
+        session,
+        Stamp,
+        [dict(name=PROVIDER_KIND, value=kind, set_at=now)],
+        ["name"],
+    )
     session.commit()
     return stamped_kind(session) or kind
 
@@ -41,14 +45,18 @@ def set_kind(session: Session, kind: str, now: datetime) -> str:
 def _refusal(kind: str, stamped: str, where: str) -> str:
     start_over = "to start over deliberately, delete this database and run `advent db upgrade`"
     if stamped == REHEARSAL:
-        return (f"{where} belongs to a rehearsal on the simulator (numbers typed as tests, days "
-                "tried out), so a real provider will not use it: to go live, point DATABASE_URL "
-                "at a fresh database (unset, it is advent.db in the instance folder) and run "
-                f"`advent db upgrade` (README, \"Going live\"); {start_over}")
-    return (f"{where} belongs to a live list sent through a real provider, so the simulator will "
-            "not use it (a rehearsal would mark real days as sent): to rehearse, unset "
-            "DATABASE_URL (the simulator then keeps rehearsal.db in the instance folder) or point "
-            f"it at another database; {start_over}")
+        return (
+            f"{where} belongs to a rehearsal on the simulator (numbers typed as tests, days "
+            "tried out), so a real provider will not use it: to go live, point DATABASE_URL "
+            "at a fresh database (unset, it is advent.db in the instance folder) and run "
+            f'`advent db upgrade` (README, "Going live"); {start_over}'
+        )
+    return (
+        f"{where} belongs to a live list sent through a real provider, so the simulator will "
+        "not use it (a rehearsal would mark real days as sent): to rehearse, unset "
+        "DATABASE_URL (the simulator then keeps rehearsal.db in the instance folder) or point "
+        f"it at another database; {start_over}"
+    )
 
 
 def _unstamped_rows(session: Session) -> tuple[int, int]:

@@ -103,8 +103,7 @@ class Delivery(SQLModel, table=True):
     campaign: str = Field(max_length=60)
     day: date
     # post: the day's post; invite: an invitation (its text is in `body`, as there is no file).
-    kind: str = Field(default="post", max_length=12,
-                      sa_column_kwargs={"server_default": "post"})
+    kind: str = Field(default="post", max_length=12, sa_column_kwargs={"server_default": "post"})
     body: str | None = Field(default=None, sa_column=Column(Text))
     channel: str = Field(max_length=10)
     address: str = Field(max_length=40)
@@ -138,8 +137,9 @@ class DeliveryEvent(SQLModel, table=True):
     # As reported: Twilio's longest is partially_delivered (19 characters).
     status: str = Field(max_length=32)
     error_code: str | None = Field(default=None, max_length=20)
-    source: str = Field(max_length=12, description="twilio, simulator, sender, reconcile, "
-                        "subscriber, late_joiner, receipt")
+    source: str = Field(
+        max_length=12, description="twilio, simulator, sender, reconcile, subscriber, late_joiner, receipt"
+    )
     idempotency_token: str | None = Field(default=None, max_length=120, unique=True)
     # False until the event has been applied to its delivery (a receipt can beat the send's answer).
     applied: bool = Field(default=False)

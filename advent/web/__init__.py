@@ -32,7 +32,8 @@ def init_app(app: Flask, runtime: Runtime) -> None:
     if hops:
         # Behind a TLS proxy Flask would see http://internal:port and every signature would fail.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to wrap
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
 
     @app.teardown_appcontext
     def _close_session(_error: BaseException | None) -> None:

@@ -11,5 +11,4 @@ blueprint = Blueprint("home", __name__, template_folder="templates")
 
 @blueprint.get("/")
 def index():  # type: ignore[no-untyped-def]
-    return render_template("home.html", schedules=runtime().schedules,
-                           provider=runtime().provider.name)
+    return render_template("home.html", schedules=runtime().schedules, provider=runtime().provider.name)

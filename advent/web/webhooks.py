@@ -77,8 +77,7 @@ def status() -> Response:
         return Response("", 200)
     session = db_session()
     try:
-        record_receipt(session, report, source=provider.name, explain=provider.explain,
-                       now=runtime().clock())
+        record_receipt(session, report, source=provider.name, explain=provider.explain, now=runtime().clock())
         session.commit()
     except IntegrityError:
         # The same callback, delivered twice at the same moment: the first one counted.

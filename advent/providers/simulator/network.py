@@ -119,15 +119,28 @@ class Simulator:
             db.execute("BEGIN IMMEDIATE")
             db.execute(
                 "INSERT INTO sent VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (sid, message.reference, message.to, message.channel, message.kind, message.body,
-                 message.media_url, template, _iso(now)),
+                (
+                    sid,
+                    message.reference,
+                    message.to,
+                    message.channel,
+                    message.kind,
+                    message.body,
+                    message.media_url,
+                    template,
+                    _iso(now),
+                ),
             )
             for n, status in enumerate(steps, start=1):
                 db.execute(
-                    "INSERT INTO receipt (sid, reference, status, error_code, due_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (sid, message.reference, status,
-                     UNREACHABLE if status == "undelivered" else None, _iso(now + self.delay * n)),
+                    "INSERT INTO receipt (sid, reference, status, error_code, due_at) VALUES (?, ?, ?, ?, ?)",
+                    (
+                        sid,
+                        message.reference,
+                        status,
+                        UNREACHABLE if status == "undelivered" else None,
+                        _iso(now + self.delay * n),
+                    ),
                 )
             db.execute("COMMIT")
         finally:
@@ -145,8 +158,9 @@ class Simulator:
         finally:
             db.close()
         return [
-            SentRecord(sid=r["sid"], status="queued", to=r["to_number"],
-                       sent_at=datetime.fromisoformat(r["sent_at"]))
+            SentRecord(
+                sid=r["sid"], status="queued", to=r["to_number"], sent_at=datetime.fromisoformat(r["sent_at"])
+            )
             for r in rows
         ]
 
@@ -162,8 +176,9 @@ class Simulator:
         finally:
             db.close()
         if row:
-            return StatusReport(sid=sid, status=row["status"], error_code=row["error_code"],
-                                reference=row["reference"])
+            return StatusReport(
+                sid=sid, status=row["status"], error_code=row["error_code"], reference=row["reference"]
+            )
         return StatusReport(sid=sid, status="queued") if known else None
 
     def collect_receipts(self, now: datetime) -> list[StatusReport]:
@@ -179,14 +194,22 @@ class Simulator:
         finally:
             db.close()
         return [
-            StatusReport(sid=r["sid"], status=r["status"], error_code=r["error_code"],
-                         reference=r["reference"], idempotency_token=f"sim-receipt-{r['id']}")
+            StatusReport(
+                sid=r["sid"],
+                status=r["status"],
+                error_code=r["error_code"],
+                reference=r["reference"],
+                idempotency_token=f"sim-receipt-{r['id']}",
+            )
             for r in rows
         ]
 
     def acknowledge_receipts(self, reports: list[StatusReport]) -> None:
-        ids = [(int(r.idempotency_token.removeprefix("sim-receipt-")),) for r in reports
-               if r.idempotency_token and r.idempotency_token.startswith("sim-receipt-")]
+        ids = [
+            (int(r.idempotency_token.removeprefix("sim-receipt-")),)
+            for r in reports
+            if r.idempotency_token and r.idempotency_token.startswith("sim-receipt-")
+        ]
         with closing(self._connect()) as db:
             db.executemany("UPDATE receipt SET collected = 1 WHERE id = ?", ids)
 
@@ -197,20 +220,24 @@ class Simulator:
         return False  # the simulated network has no opt-out handling of its own
 
     def setup_findings(self, settings: Settings) -> list[Finding]:
-        return [ok(f"provider: the built-in simulator (ADVENT_PROVIDER=simulator) keeps its "
-                   f"network in {self.path}; nothing reaches a real phone")]
+        return [
+            ok(
+                f"provider: the built-in simulator (ADVENT_PROVIDER=simulator) keeps its "
+                f"network in {self.path}; nothing reaches a real phone"
+            )
+        ]
 
     # Webhooks: the simulator delivers receipts itself (collect_receipts), but its webhooks take
     # the same form fields as Twilio's, unsigned, so a rehearsal can post to them by hand.
-    def verify_webhook(self, url: str, form: Mapping[str, str], headers: Mapping[str, str]
-                       ) -> bool:
+    def verify_webhook(self, url: str, form: Mapping[str, str], headers: Mapping[str, str]) -> bool:
         return True
 
     def read_inbound(self, form: Mapping[str, str]) -> Inbound:
         return webhooks.inbound_from_form(form)
 
-    def read_status(self, form: Mapping[str, str], reference: str | None,
-                    headers: Mapping[str, str]) -> StatusReport | None:
+    def read_status(
+        self, form: Mapping[str, str], reference: str | None, headers: Mapping[str, str]
+    ) -> StatusReport | None:
         return webhooks.status_from_form(form, reference, headers)
 
     def webhook_answer(self, text: str | None) -> tuple[str, str]:

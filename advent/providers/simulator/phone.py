@@ -19,31 +19,41 @@ SERVICE_NUMBER = "+15005550006"  # the simulated network's number for the servic
 
 
 class SimulatedPhone:
-    def __init__(self, connect: Callable[[], sqlite3.Connection],
-                 clock: Callable[[], datetime]) -> None:
+    def __init__(self, connect: Callable[[], sqlite3.Connection], clock: Callable[[], datetime]) -> None:
         self._connect = connect
         self._clock = clock
 
     def text_service(self, number: str, body: str, *, whatsapp: bool = False) -> Inbound:
         prefix = "whatsapp:" if whatsapp else ""
         # A network id, as a real network gives one: a repeated webhook is then answered once.
-        return Inbound(sender=prefix + number, body=body, to=prefix + SERVICE_NUMBER,
-                       message_sid="SMphone" + uuid.uuid4().hex)
+        return Inbound(
+            sender=prefix + number,
+            body=body,
+            to=prefix + SERVICE_NUMBER,
+            message_sid="SMphone" + uuid.uuid4().hex,
+        )
 
     def receive_reply(self, inbound: Inbound, text: str) -> None:
         number = inbound.sender.removeprefix("whatsapp:")
         with closing(self._connect()) as db:
             db.execute(
                 "INSERT INTO sent VALUES (?, NULL, ?, ?, 'reply', ?, NULL, NULL, ?)",
-                ("SM" + uuid.uuid4().hex, number, inbound.channel, text,
-                 self._clock().astimezone(UTC).isoformat()),
+                (
+                    "SM" + uuid.uuid4().hex,
+                    number,
+                    inbound.channel,
+                    text,
+                    self._clock().astimezone(UTC).isoformat(),
+                ),
             )
 
     def messages_to(self, number: str) -> list[PhoneMessage]:
         with closing(self._connect()) as db:
             rows = db.execute(
-                "SELECT kind, channel, body, media_url FROM sent WHERE to_number = ?"
-                " ORDER BY sent_at, rowid", (number,),
+                "SELECT kind, channel, body, media_url FROM sent WHERE to_number = ? ORDER BY sent_at, rowid",
+                (number,),
             ).fetchall()
-        return [PhoneMessage(kind=r["kind"], channel=r["channel"], body=r["body"],
-                             media_url=r["media_url"]) for r in rows]
+        return [
+            PhoneMessage(kind=r["kind"], channel=r["channel"], body=r["body"], media_url=r["media_url"])
+            for r in rows
+        ]

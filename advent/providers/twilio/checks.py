@@ -48,11 +48,16 @@ def public_url_findings(settings: Settings) -> list[Finding]:
         local = address.is_private or address.is_loopback or address.is_unspecified
     except ValueError:
         local = host == "localhost" or host.endswith(".local") or "." not in host
-    tunnel = ("during development run a tunnel (ngrok, cloudflared) and set PUBLIC_BASE_URL "
-              "to its https address")
+    tunnel = (
+        "during development run a tunnel (ngrok, cloudflared) and set PUBLIC_BASE_URL to its https address"
+    )
     if local:
-        return [fail(f"public address: PUBLIC_BASE_URL is {url}, which only this machine or "
-                     f"network can reach, so Twilio's webhooks cannot arrive; {tunnel}")]
+        return [
+            fail(
+                f"public address: PUBLIC_BASE_URL is {url}, which only this machine or "
+                f"network can reach, so Twilio's webhooks cannot arrive; {tunnel}"
+            )
+        ]
     if parts.scheme != "https":
         return [fail(f"public address: PUBLIC_BASE_URL is {url}; Twilio needs https; {tunnel}")]
     return [ok(f"public address {url} is https and public (in principle)")]
@@ -64,15 +69,26 @@ def credential_findings(settings: Settings, client: Client) -> tuple[list[Findin
         account = client.api.v2010.accounts(settings.twilio_account_sid).fetch()
     except TWILIO_FAILURES as error:
         if isinstance(error, TwilioRestException) and error.status in (401, 403):
-            keys = ("TWILIO_API_KEY and TWILIO_API_SECRET" if settings.twilio_api_key
-                    else "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
-            return [fail(f"credentials: Twilio refused them (HTTP {error.status}); copy {keys} "
-                         "again from the Twilio console (Account Info on the dashboard)")], False
+            keys = (
+                "TWILIO_API_KEY and TWILIO_API_SECRET"
+                if settings.twilio_api_key
+                else "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+            )
+            return [
+                fail(
+                    f"credentials: Twilio refused them (HTTP {error.status}); copy {keys} "
+                    "again from the Twilio console (Account Info on the dashboard)"
+                )
+            ], False
         return [fail(f"credentials: {_twilio_trouble(error)}")], False
     name = account.friendly_name or settings.twilio_account_sid
     if account.status not in (None, "active"):
-        return [fail(f"credentials: account '{name}' is {account.status}; reactivate it in the "
-                     "Twilio console before anything can be sent")], False
+        return [
+            fail(
+                f"credentials: account '{name}' is {account.status}; reactivate it in the "
+                "Twilio console before anything can be sent"
+            )
+        ], False
     found = [ok(f"credentials work (account '{name}')")]
     if settings.twilio_api_key:
         found.append(_auth_token_finding(settings))
@@ -82,11 +98,12 @@ def credential_findings(settings: Settings, client: Client) -> tuple[list[Findin
 def _auth_token_finding(settings: Settings) -> Finding:
     # The API key sends; the Auth Token signs webhooks. A wrong token: every callback gets 403.
     try:
-        make_client(settings, use_auth_token=True).api.v2010.accounts(
-            settings.twilio_account_sid).fetch()
+        make_client(settings, use_auth_token=True).api.v2010.accounts(settings.twilio_account_sid).fetch()
     except TWILIO_FAILURES as error:
-        return fail(f"auth token: {_twilio_trouble(error)}; webhook signatures are checked with "
-                    "TWILIO_AUTH_TOKEN, so Twilio's texts and receipts would all be refused")
+        return fail(
+            f"auth token: {_twilio_trouble(error)}; webhook signatures are checked with "
+            "TWILIO_AUTH_TOKEN, so Twilio's texts and receipts would all be refused"
+        )
     return ok("auth token works (webhook signatures can be checked)")
 
 
@@ -98,8 +115,12 @@ def number_findings(settings: Settings, client: Client, check_webhook: bool) -> 
         return [fail(f"sender: could not look up {number}: {_twilio_trouble(error)}")]
     owned = [n for n in listed if n.phone_number == number]
     if not owned:
-        return [fail(f"sender: {number} (TWILIO_FROM) is not a phone number of this Twilio "
-                     "account; buy or port it (Phone Numbers > Manage) or correct TWILIO_FROM")]
+        return [
+            fail(
+                f"sender: {number} (TWILIO_FROM) is not a phone number of this Twilio "
+                "account; buy or port it (Phone Numbers > Manage) or correct TWILIO_FROM"
+            )
+        ]
     found = owned[0]
     capabilities: dict[str, Any] = found.capabilities or {}
     if not capabilities.get("sms"):
@@ -114,8 +135,10 @@ def _number_webhook(settings: Settings, found: Any) -> Finding:
     number, wanted = found.phone_number, inbound_url(settings)
     fix = f"set it to {wanted} (HTTP POST) in the Twilio console ({NUMBERS_PAGE})"
     if found.sms_application_sid:
-        return fail(f"inbound webhook: {number} hands texts to TwiML app "
-                    f"{found.sms_application_sid}, not to advent; choose 'Webhook' and {fix}")
+        return fail(
+            f"inbound webhook: {number} hands texts to TwiML app "
+            f"{found.sms_application_sid}, not to advent; choose 'Webhook' and {fix}"
+        )
     if not _same_url(found.sms_url, wanted):
         where = found.sms_url or "nowhere (no webhook is set)"
         return fail(f"inbound webhook: {number} sends texts to {where}; {fix}")
@@ -131,8 +154,12 @@ def service_findings(settings: Settings, client: Client) -> tuple[list[Finding],
         service = client.messaging.v1.services(sid).fetch()
     except TWILIO_FAILURES as error:
         if isinstance(error, TwilioRestException) and error.status == 404:
-            return [fail(f"sender: {sid} (TWILIO_MESSAGING_SERVICE_SID) is not a Messaging "
-                         "Service of this account; copy its SID from Messaging > Services")], False
+            return [
+                fail(
+                    f"sender: {sid} (TWILIO_MESSAGING_SERVICE_SID) is not a Messaging "
+                    "Service of this account; copy its SID from Messaging > Services"
+                )
+            ], False
         return [fail(f"sender: could not look up {sid}: {_twilio_trouble(error)}")], False
     name = service.friendly_name or sid
     findings = [ok(f"sender: Messaging Service '{name}' exists")]
@@ -143,38 +170,60 @@ def service_findings(settings: Settings, client: Client) -> tuple[list[Finding],
         findings.append(ok(f"inbound webhook: Messaging Service '{name}' sends texts to {wanted}"))
     else:
         where = service.inbound_request_url or "nowhere (no request URL is set)"
-        findings.append(fail(
-            f"inbound webhook: Messaging Service '{name}' sends texts to {where}; choose 'Send a "
-            f"webhook' and set the Request URL to {wanted} in the Twilio console "
-            f"(Messaging > Services > {name} > Integration)"))
+        findings.append(
+            fail(
+                f"inbound webhook: Messaging Service '{name}' sends texts to {where}; choose 'Send a "
+                f"webhook' and set the Request URL to {wanted} in the Twilio console "
+                f"(Messaging > Services > {name} > Integration)"
+            )
+        )
     return findings, False
 
 
 def whatsapp_findings(settings: Settings, client: Client) -> list[Finding]:
     sender, wanted = settings.twilio_whatsapp_from, inbound_url(settings)
     if sender == SANDBOX_NUMBER:
-        return [warn(
-            f"WhatsApp sandbox: Twilio cannot be asked about its settings; in the console "
-            f"(Messaging > Try it out > Send a WhatsApp message > Sandbox settings) set 'When a "
-            f"message comes in' to {wanted} (POST). Each friend sends 'join <your code>' first, "
-            "and again when the sandbox forgets them after 3 days")]
+        return [
+            warn(
+                f"WhatsApp sandbox: Twilio cannot be asked about its settings; in the console "
+                f"(Messaging > Try it out > Send a WhatsApp message > Sandbox settings) set 'When a "
+                f"message comes in' to {wanted} (POST). Each friend sends 'join <your code>' first, "
+                "and again when the sandbox forgets them after 3 days"
+            )
+        ]
     try:
         senders = client.messaging.v2.channels_senders.list(channel="whatsapp", limit=200)
     except TWILIO_FAILURES as error:
-        return [warn(f"WhatsApp sender: could not list senders ({_twilio_trouble(error)}); check "
-                     f"{sender} in the console under Messaging > Senders > WhatsApp senders")]
+        return [
+            warn(
+                f"WhatsApp sender: could not list senders ({_twilio_trouble(error)}); check "
+                f"{sender} in the console under Messaging > Senders > WhatsApp senders"
+            )
+        ]
     match = [s for s in senders if s.sender_id == sender]
     if not match:
-        return [fail(f"WhatsApp sender: {sender} (TWILIO_WHATSAPP_FROM) is not a WhatsApp sender "
-                     "of this account; register it under Messaging > Senders > WhatsApp senders")]
+        return [
+            fail(
+                f"WhatsApp sender: {sender} (TWILIO_WHATSAPP_FROM) is not a WhatsApp sender "
+                "of this account; register it under Messaging > Senders > WhatsApp senders"
+            )
+        ]
     status = (match[0].status or "").upper()
     if status and status != "ONLINE":
-        return [fail(f"WhatsApp sender: {sender} is {status}, not ONLINE; finish its set-up in "
-                     "Messaging > Senders > WhatsApp senders")]
+        return [
+            fail(
+                f"WhatsApp sender: {sender} is {status}, not ONLINE; finish its set-up in "
+                "Messaging > Senders > WhatsApp senders"
+            )
+        ]
     callback = (match[0].webhook or {}).get("callback_url")
     if callback and not _same_url(callback, wanted):
-        return [fail(f"inbound webhook: {sender} sends WhatsApp messages to {callback}; set its "
-                     f"webhook URL to {wanted} in Messaging > Senders > WhatsApp senders")]
+        return [
+            fail(
+                f"inbound webhook: {sender} sends WhatsApp messages to {callback}; set its "
+                f"webhook URL to {wanted} in Messaging > Senders > WhatsApp senders"
+            )
+        ]
     return [ok(f"WhatsApp sender {sender} is online")]
 
 

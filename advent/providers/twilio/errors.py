@@ -47,53 +47,112 @@ AGAIN = "yes, with backoff and jitter, up to ADVENT_SEND_MAX_ATTEMPTS"
 LATER = "yes if Twilio refuses at once; from a status callback it is recorded, not re-sent"
 NEVER = "no"
 ROWS = [
-    _row("20003", A.CAMPAIGN_ALERT, "Twilio refused the account credentials; check "
-         "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or the API key) and run `advent doctor`",
-         "no: fix the settings, then send again"),
+    _row(
+        "20003",
+        A.CAMPAIGN_ALERT,
+        "Twilio refused the account credentials; check "
+        "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or the API key) and run `advent doctor`",
+        "no: fix the settings, then send again",
+    ),
     _row("20429", A.RETRY, "Twilio was handling too many requests at once", AGAIN),
     _row("20500", A.RETRY, "Twilio had an internal error", AGAIN + ", after checking it was not sent"),
-    _row("20503", A.RETRY, "Twilio was temporarily unavailable",
-         AGAIN + ", after checking it was not sent"),
-    _row("21211", A.INVALID_NUMBER, "the number is not a valid phone number; the friend is "
-         "marked invalid until the organiser corrects it", NEVER),
-    _row("21212", A.CAMPAIGN_ALERT, "the sender number (TWILIO_FROM) is not a valid phone number",
-         "no: fix TWILIO_FROM"),
-    _row("21408", A.CAMPAIGN_ALERT, "sending to this country is not enabled on the Twilio account; "
-         "turn it on in the Twilio console under Messaging > Settings > Geo permissions",
-         "no: enable the region, then send again"),
-    _row("21606", A.CAMPAIGN_ALERT, "the sender number (TWILIO_FROM) is not a number of this "
-         "Twilio account that can send texts; run `advent doctor`", "no: fix TWILIO_FROM"),
-    _row("21610", A.OPTED_OUT, "the friend replied STOP to this number, so Twilio will not deliver "
-         "to them; they are marked stopped and can rejoin by texting START", NEVER),
+    _row("20503", A.RETRY, "Twilio was temporarily unavailable", AGAIN + ", after checking it was not sent"),
+    _row(
+        "21211",
+        A.INVALID_NUMBER,
+        "the number is not a valid phone number; the friend is "
+        "marked invalid until the organiser corrects it",
+        NEVER,
+    ),
+    _row(
+        "21212",
+        A.CAMPAIGN_ALERT,
+        "the sender number (TWILIO_FROM) is not a valid phone number",
+        "no: fix TWILIO_FROM",
+    ),
+    _row(
+        "21408",
+        A.CAMPAIGN_ALERT,
+        "sending to this country is not enabled on the Twilio account; "
+        "turn it on in the Twilio console under Messaging > Settings > Geo permissions",
+        "no: enable the region, then send again",
+    ),
+    _row(
+        "21606",
+        A.CAMPAIGN_ALERT,
+        "the sender number (TWILIO_FROM) is not a number of this "
+        "Twilio account that can send texts; run `advent doctor`",
+        "no: fix TWILIO_FROM",
+    ),
+    _row(
+        "21610",
+        A.OPTED_OUT,
+        "the friend replied STOP to this number, so Twilio will not deliver "
+        "to them; they are marked stopped and can rejoin by texting START",
+        NEVER,
+    ),
     _row("21611", A.RETRY, "the sender's queue at Twilio is full (hours of messages waiting)", AGAIN),
     _row("21612", A.GIVE_UP, "Twilio cannot carry a message from this sender to this number", NEVER),
-    _row("21614", A.INVALID_NUMBER, "the number is not a mobile (a landline, say) and cannot "
-         "receive texts; the friend is marked invalid until given a mobile number", NEVER),
+    _row(
+        "21614",
+        A.INVALID_NUMBER,
+        "the number is not a mobile (a landline, say) and cannot "
+        "receive texts; the friend is marked invalid until given a mobile number",
+        NEVER,
+    ),
     _row("30001", A.RETRY, "the sender's queue at Twilio overflowed", LATER),
     _row("30003", A.RETRY, "the phone was switched off or out of signal", LATER),
     _row("30004", A.GIVE_UP, "the message was blocked, by the friend or their carrier", NEVER),
     _row("30005", A.GIVE_UP, "the number is unknown or no longer in use", NEVER),
     _row("30006", A.GIVE_UP, "the number is a landline or its carrier cannot be reached", NEVER),
-    _row("30007", A.CONTENT_ALERT, "the carrier filtered the message as spam; reword the post or "
-         "register the sender (A2P 10DLC, toll-free verification)", "no: fix the content first"),
+    _row(
+        "30007",
+        A.CONTENT_ALERT,
+        "the carrier filtered the message as spam; reword the post or "
+        "register the sender (A2P 10DLC, toll-free verification)",
+        "no: fix the content first",
+    ),
     _row("30008", A.RETRY, "the carrier reported an unknown error", LATER),
-    _row("63003", A.INVALID_NUMBER, "the number is not on WhatsApp; the friend is marked invalid "
-         "and can rejoin by SMS", NEVER),
-    _row("63007", A.CAMPAIGN_ALERT, "the WhatsApp sender (TWILIO_WHATSAPP_FROM) is not set up on "
-         "this Twilio account; run `advent doctor`", "no: fix TWILIO_WHATSAPP_FROM"),
-    _row("63015", A.GIVE_UP, "the friend has not joined the WhatsApp sandbox, or their 3-day "
-         "sandbox session ended; ask them to send the join code again", NEVER),
-    _row("63016", A.NEEDS_TEMPLATE, "WhatsApp refused free-form text outside the friend's 24-hour "
-         "window; only an approved template may be sent",
-         "once, as the approved template (post or schedule), whether Twilio refuses at once or "
-         "in a receipt; without a template the delivery is recorded as needs_template"),
+    _row(
+        "63003",
+        A.INVALID_NUMBER,
+        "the number is not on WhatsApp; the friend is marked invalid and can rejoin by SMS",
+        NEVER,
+    ),
+    _row(
+        "63007",
+        A.CAMPAIGN_ALERT,
+        "the WhatsApp sender (TWILIO_WHATSAPP_FROM) is not set up on "
+        "this Twilio account; run `advent doctor`",
+        "no: fix TWILIO_WHATSAPP_FROM",
+    ),
+    _row(
+        "63015",
+        A.GIVE_UP,
+        "the friend has not joined the WhatsApp sandbox, or their 3-day "
+        "sandbox session ended; ask them to send the join code again",
+        NEVER,
+    ),
+    _row(
+        "63016",
+        A.NEEDS_TEMPLATE,
+        "WhatsApp refused free-form text outside the friend's 24-hour "
+        "window; only an approved template may be sent",
+        "once, as the approved template (post or schedule), whether Twilio refuses at once or "
+        "in a receipt; without a template the delivery is recorded as needs_template",
+    ),
     _row("63018", A.RETRY, "WhatsApp's rate or messaging limit for this sender was reached", LATER),
     _row("63024", A.INVALID_NUMBER, "WhatsApp says this is not a valid recipient", NEVER),
     _row("HTTP 429", A.RETRY, "Twilio asked us to slow down", AGAIN),
-    _row("HTTP 5xx", A.RETRY, "Twilio answered with a server error",
-         AGAIN + ", after checking it was not sent"),
-    _row("timeout", A.RETRY, "Twilio did not answer in time (TWILIO_TIMEOUT_SECONDS)",
-         AGAIN + ", after checking it was not sent"),
+    _row(
+        "HTTP 5xx", A.RETRY, "Twilio answered with a server error", AGAIN + ", after checking it was not sent"
+    ),
+    _row(
+        "timeout",
+        A.RETRY,
+        "Twilio did not answer in time (TWILIO_TIMEOUT_SECONDS)",
+        AGAIN + ", after checking it was not sent",
+    ),
     _row("no connection", A.RETRY, "advent could not reach Twilio (network or DNS)", AGAIN),
 ]
 TABLE: dict[str, TwilioError] = {row.code: row for row in ROWS}
@@ -102,8 +161,12 @@ TABLE: dict[str, TwilioError] = {row.code: row for row in ROWS}
 def unknown_code(code: str | None) -> TwilioError:
     if not code:
         return _row("", A.GIVE_UP, "Twilio reported a failure without an error code", NEVER)
-    return _row(code, A.GIVE_UP, f"Twilio error {code}, which advent does not know; see "
-                f"https://www.twilio.com/docs/errors/{code}", NEVER)
+    return _row(
+        code,
+        A.GIVE_UP,
+        f"Twilio error {code}, which advent does not know; see https://www.twilio.com/docs/errors/{code}",
+        NEVER,
+    )
 
 
 def explain(code: str | int | None) -> tuple[ErrorAction, str]:
@@ -115,8 +178,7 @@ def explain(code: str | int | None) -> tuple[ErrorAction, str]:
 
 def markdown_table() -> str:
     """The table as the README shows it."""
-    lines = ["| Code | What it means | What advent does | Tried again? |",
-             "|---|---|---|---|"]
+    lines = ["| Code | What it means | What advent does | Tried again? |", "|---|---|---|---|"]
     lines += [f"| {r.code} | {r.reason} | {r.action.value} | {r.retry} |" for r in ROWS]
     return "\n".join(lines)
 
@@ -159,17 +221,25 @@ def provider_error(error: Exception) -> ProviderError:
         # Twilio's own words often quote the friend's number; reasons are shown and logged.
         said = redact_numbers(str(said))
         # A 5xx may come after Twilio queued the message: the engine must look before resending.
-        return ProviderError(f"{row.reason} (Twilio {row.code}: {said})", code=row.code,
-                             action=row.action, maybe_sent=error.status >= 500)
+        return ProviderError(
+            f"{row.reason} (Twilio {row.code}: {said})",
+            code=row.code,
+            action=row.action,
+            maybe_sent=error.status >= 500,
+        )
     if isinstance(error, requests.ConnectionError) and _refused_before_sending(error):
         row = TABLE["no connection"]
-        return ProviderError(f"{row.reason}: {redact_numbers(str(error))}", code=row.code,
-                             action=row.action)
+        return ProviderError(f"{row.reason}: {redact_numbers(str(error))}", code=row.code, action=row.action)
     if isinstance(error, requests.Timeout | requests.ConnectionError):
         # The request may have reached Twilio before the answer was lost.
         row = TABLE["timeout"]
-        return ProviderError(f"{row.reason}: {redact_numbers(str(error))}", code=row.code,
-                             action=row.action, maybe_sent=True)
+        return ProviderError(
+            f"{row.reason}: {redact_numbers(str(error))}", code=row.code, action=row.action, maybe_sent=True
+        )
     # Anything else (a garbled answer, say): we cannot know whether Twilio took the message.
-    return ProviderError(f"unexpected answer from Twilio: {redact_numbers(str(error))}", code=None,
-                         action=ErrorAction.RETRY, maybe_sent=True)
+    return ProviderError(
+        f"unexpected answer from Twilio: {redact_numbers(str(error))}",
+        code=None,
+        action=ErrorAction.RETRY,
+        maybe_sent=True,
+    )

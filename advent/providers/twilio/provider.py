@@ -56,7 +56,7 @@ class TwilioApiClient(TwilioHttpClient):
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
         if self.base_url != TWILIO_API and url.startswith(TWILIO_API + "/"):
-            url = self.base_url + url[len(TWILIO_API):]
+            url = self.base_url + url[len(TWILIO_API) :]
         return super().request(method, url, *args, **kwargs)
 
 
@@ -81,9 +81,17 @@ class TwilioProvider:
     enforces_whatsapp_window = True
     rehearsal = False
 
-    def __init__(self, client: Client, *, public_base_url: str, sms_from: str = "",
-                 whatsapp_from: str = "", messaging_service_sid: str = "",
-                 auth_token: str = "", handles_sms_opt_out: bool = True) -> None:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        public_base_url: str,
+        sms_from: str = "",
+        whatsapp_from: str = "",
+        messaging_service_sid: str = "",
+        auth_token: str = "",
+        handles_sms_opt_out: bool = True,
+    ) -> None:
         self.client = client
         self.auth_token = auth_token  # signs webhooks, even when an API key sends
         self.handles_sms_opt_out = handles_sms_opt_out
@@ -94,11 +102,15 @@ class TwilioProvider:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TwilioProvider:
-        return cls(make_client(settings), public_base_url=settings.public_base_url,
-                   sms_from=settings.twilio_from, whatsapp_from=settings.twilio_whatsapp_from,
-                   messaging_service_sid=settings.twilio_messaging_service_sid,
-                   auth_token=settings.twilio_auth_token,
-                   handles_sms_opt_out=settings.twilio_handles_sms_opt_out)
+        return cls(
+            make_client(settings),
+            public_base_url=settings.public_base_url,
+            sms_from=settings.twilio_from,
+            whatsapp_from=settings.twilio_whatsapp_from,
+            messaging_service_sid=settings.twilio_messaging_service_sid,
+            auth_token=settings.twilio_auth_token,
+            handles_sms_opt_out=settings.twilio_handles_sms_opt_out,
+        )
 
     def address(self, message: OutgoingMessage) -> str:
         return f"whatsapp:{message.to}" if message.channel == "whatsapp" else message.to
@@ -110,8 +122,10 @@ class TwilioProvider:
         sender = self.whatsapp_from if channel == "whatsapp" else self.sms_from
         if not sender:
             setting = "TWILIO_WHATSAPP_FROM" if channel == "whatsapp" else "TWILIO_FROM"
-            raise ProviderError(f"no {channel} sender is set up: set {setting} or "
-                                "TWILIO_MESSAGING_SERVICE_SID", action=ErrorAction.CAMPAIGN_ALERT)
+            raise ProviderError(
+                f"no {channel} sender is set up: set {setting} or TWILIO_MESSAGING_SERVICE_SID",
+                action=ErrorAction.CAMPAIGN_ALERT,
+            )
         return sender
 
     def status_callback(self, message: OutgoingMessage) -> str:
@@ -119,8 +133,10 @@ class TwilioProvider:
         return f"{self.public_base_url}/twilio/status?delivery={quote(message.reference)}"
 
     def _fields(self, message: OutgoingMessage, template: bool) -> dict[str, Any]:
-        fields: dict[str, Any] = {"to": self.address(message),
-                                  "status_callback": self.status_callback(message)}
+        fields: dict[str, Any] = {
+            "to": self.address(message),
+            "status_callback": self.status_callback(message),
+        }
         sender = self.sender(message.channel)
         if sender:
             fields["from_"] = sender
@@ -142,8 +158,7 @@ class TwilioProvider:
             created = self.client.messages.create(**self._fields(message, template))
         except TWILIO_FAILURES as error:
             raise provider_error(error) from None
-        return SendResult(sid=created.sid or "", status=created.status or "queued",
-                          used_template=template)
+        return SendResult(sid=created.sid or "", status=created.status or "queued", used_template=template)
 
     def send(self, message: OutgoingMessage) -> SendResult:
         if message.channel == "whatsapp" and not message.in_session_window:
@@ -182,16 +197,21 @@ class TwilioProvider:
         try:
             sender = self.sender(message.channel)
             listed = self.client.messages.list(
-                to=self.address(message), from_=sender or values.unset,
-                limit=LOOKUP_LIMIT, page_size=LOOKUP_LIMIT)
+                to=self.address(message),
+                from_=sender or values.unset,
+                limit=LOOKUP_LIMIT,
+                page_size=LOOKUP_LIMIT,
+            )
         except (ProviderError, *TWILIO_FAILURES):
             return None
         ours = [m for m in listed if self._is_ours(m, message, since)]
         if not ours and len(listed) >= LOOKUP_LIMIT:
             return None
         ours.sort(key=lambda m: m.date_created or since)
-        return [SentRecord(sid=m.sid, status=m.status or "queued", to=m.to or message.to,
-                           sent_at=m.date_created) for m in ours]
+        return [
+            SentRecord(sid=m.sid, status=m.status or "queued", to=m.to or message.to, sent_at=m.date_created)
+            for m in ours
+        ]
 
     def fetch_status(self, sid: str) -> StatusReport | None:
         try:
@@ -211,7 +231,6 @@ class TwilioProvider:
     def explain(self, code: str | None) -> tuple[ErrorAction, str]:
         return explain(code)
 
-
     def answers_itself(self, inbound: Inbound) -> bool:
         return webhooks.answers_itself(inbound, handles_sms_opt_out=self.handles_sms_opt_out)
 
@@ -221,15 +240,15 @@ class TwilioProvider:
 
         return twilio_findings(settings, self.client)
 
-    def verify_webhook(self, url: str, form: Mapping[str, str], headers: Mapping[str, str]
-                       ) -> bool:
+    def verify_webhook(self, url: str, form: Mapping[str, str], headers: Mapping[str, str]) -> bool:
         return webhooks.signature_ok(self.auth_token, url, form, headers)
 
     def read_inbound(self, form: Mapping[str, str]) -> Inbound:
         return webhooks.inbound_from_form(form)
 
-    def read_status(self, form: Mapping[str, str], reference: str | None,
-                    headers: Mapping[str, str]) -> StatusReport | None:
+    def read_status(
+        self, form: Mapping[str, str], reference: str | None, headers: Mapping[str, str]
+    ) -> StatusReport | None:
         return webhooks.status_from_form(form, reference, headers)
 
     def webhook_answer(self, text: str | None) -> tuple[str, str]:

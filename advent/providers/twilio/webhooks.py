@@ -26,8 +26,7 @@ DEFAULT_WORDS = STOP_WORDS | HELP_WORDS | OPT_IN_WORDS
 MAX_MEDIA = 100  # Twilio sends at most 10; anything more is not Twilio
 
 
-def signature_ok(auth_token: str, url: str, form: Mapping[str, str],
-                 headers: Mapping[str, str]) -> bool:
+def signature_ok(auth_token: str, url: str, form: Mapping[str, str], headers: Mapping[str, str]) -> bool:
     signature = headers.get("X-Twilio-Signature", "")
     return bool(signature) and RequestValidator(auth_token).validate(url, form, signature)
 
@@ -52,8 +51,9 @@ def inbound_from_form(form: Mapping[str, str]) -> Inbound:
     )
 
 
-def status_from_form(form: Mapping[str, str], reference: str | None,
-                     headers: Mapping[str, str]) -> StatusReport | None:
+def status_from_form(
+    form: Mapping[str, str], reference: str | None, headers: Mapping[str, str]
+) -> StatusReport | None:
     sid = form.get("MessageSid") or form.get("SmsSid")
     state = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
     if not sid or not state:

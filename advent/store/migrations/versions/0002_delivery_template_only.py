@@ -8,20 +8,19 @@ Create Date: 2026-11-26 14:19:43.568755
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0002'
-down_revision = '0001'
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('delivery', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('template_only', sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
-
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("template_only", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('delivery', schema=None) as batch_op:
-        batch_op.drop_column('template_only')
-
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.drop_column("template_only")
