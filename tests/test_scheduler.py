@@ -138,7 +138,9 @@ def test_a_released_lease_can_be_taken_at_once(runtime: Runtime) -> None:
 def test_tick_beats_the_heart_and_collects_due_receipts(
     runtime: Runtime, schedule: Schedule, friends: list[str]
 ) -> None:
-    send_due_day(runtime, schedule, DEC_3_SEND + timedelta(hours=1))  # the simulator's clock time
+    send_due_day(
+        runtime.session, runtime.provider, runtime.settings, schedule, DEC_3_SEND + timedelta(hours=1)
+    )  # the simulator's clock time
     later = DEC_3_SEND + timedelta(hours=1, minutes=1)
     assert tick(runtime, "clock-1", later)
     with runtime.session() as session:
@@ -194,7 +196,7 @@ def test_sweep_finishes_a_day_whose_sender_stopped_once(
 def test_sweep_sends_a_late_joiner_todays_post_once_the_day_is_sent(
     runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
 ) -> None:
-    send_due_day(runtime, schedule, DEC_3_SEND)
+    send_due_day(runtime.session, runtime.provider, runtime.settings, schedule, DEC_3_SEND)
     now = DEC_3_SEND + timedelta(hours=1)
     late_joiner_waiting(runtime, schedule, now)
     hold_clock(runtime, "me", now)
@@ -206,7 +208,7 @@ def test_sweep_sends_a_late_joiner_todays_post_once_the_day_is_sent(
 def test_sweep_sends_nothing_without_the_clock_lease(
     runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
 ) -> None:
-    send_due_day(runtime, schedule, DEC_3_SEND)
+    send_due_day(runtime.session, runtime.provider, runtime.settings, schedule, DEC_3_SEND)
     now = DEC_3_SEND + timedelta(hours=1)
     late_joiner_waiting(runtime, schedule, now)
     hold_clock(runtime, "other", now)
@@ -217,7 +219,7 @@ def test_sweep_sends_nothing_without_the_clock_lease(
 def test_the_heartbeat_never_sends(
     runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
 ) -> None:
-    send_due_day(runtime, schedule, DEC_3_SEND)
+    send_due_day(runtime.session, runtime.provider, runtime.settings, schedule, DEC_3_SEND)
     now = DEC_3_SEND + timedelta(hours=1)
     late_joiner_waiting(runtime, schedule, now)
     assert tick(runtime, "me", now)
@@ -242,7 +244,7 @@ def test_a_missed_send_job_is_recorded_for_the_organiser(runtime: Runtime) -> No
 def test_a_missed_heartbeat_or_a_day_already_sent_is_not_a_missed_day(
     runtime: Runtime, schedule: Schedule, friends: list[str]
 ) -> None:
-    send_due_day(runtime, schedule, DEC_3_SEND)
+    send_due_day(runtime.session, runtime.provider, runtime.settings, schedule, DEC_3_SEND)
     listener = missed_listener(runtime)
     listener(missed_event(TICK_JOB, DEC_3_SEND))
     listener(missed_event("advent-2026", DEC_3_SEND))
@@ -298,7 +300,7 @@ def test_a_grace_of_zero_minutes_still_builds_a_scheduler(
 def test_a_post_handed_back_on_an_earlier_day_is_reported_not_sent_late(
     runtime: Runtime, schedule: Schedule, simulator: Simulator, friends: list[str]
 ) -> None:
-    send_due_day(runtime, schedule, DEC_3_SEND)
+    send_due_day(runtime.session, runtime.provider, runtime.settings, schedule, DEC_3_SEND)
     with runtime.session() as session:  # a reconcile found one of day 3's sends went nowhere
         delivery = session.exec(select(Delivery)).first()
         delivery.status, delivery.provider_sid = "pending", None

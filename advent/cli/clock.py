@@ -72,7 +72,7 @@ def _announce(rt: Runtime) -> None:
 
 def _catch_up(rt: Runtime) -> None:
     with SENDING_NOW.sending([s.campaign for s in rt.schedules]):
-        lines = catch_up(rt, rt.clock())
+        lines = catch_up(rt.session, rt.provider, rt.settings, rt.schedules, rt.clock())
     for line in lines:
         click.echo(f"catch-up: {line}")
     if not lines:

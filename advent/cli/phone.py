@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from advent.cli.common import now, runtime, sender_for
-from advent.people.conversations import answer_inbound
+from advent.people.conversations import answer_inbound, reply_settings
 from advent.people.phones import InvalidNumber, normalise_number
 from advent.sending.days import sweep
 
@@ -33,7 +33,14 @@ def phone(number: str, text: tuple[str, ...], whatsapp: bool) -> None:
         raise click.BadParameter(str(error), param_hint="NUMBER") from None
     inbound = handset.text_service(e164, " ".join(text), whatsapp=whatsapp)
     with rt.session() as session:
-        answer = answer_inbound(session, rt, inbound, now())
+        answer = answer_inbound(
+            session,
+            inbound,
+            now(),
+            schedules=rt.schedules,
+            provider=rt.provider,
+            settings=reply_settings(rt.settings),
+        )
     if answer.text:
         click.echo(f"reply: {answer.text}")
         handset.receive_reply(inbound, answer.text)

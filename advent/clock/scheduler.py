@@ -95,7 +95,7 @@ SENDING_NOW = SendingNow()
 
 def _send_job(runtime: Runtime, schedule: Schedule, clock: Clock) -> None:
     with SENDING_NOW.sending([schedule.campaign]):
-        result = send_due_day(runtime, schedule, clock())
+        result = send_due_day(runtime.session, runtime.provider, runtime.settings, schedule, clock())
     if result is not None:  # the clock process's output is where an organiser looks first
         counts = ", ".join(f"{n} {s}" for s, n in sorted(result.counts.items())) or "nobody"
         log.info("%s %s: handed over %s; %s", result.campaign, result.day, result.handled, counts)
@@ -155,7 +155,7 @@ def sweep_now(runtime: Runtime, holder: str, now: datetime) -> bool:
         return False
     with runtime.session() as session:
         for line in sweep(
-            sender_at(runtime, session, now),
+            sender_at(session, runtime.provider, runtime.settings, now),
             runtime.schedules,
             runtime.settings.messages_dir,
             busy=SENDING_NOW.campaigns(),
@@ -182,7 +182,9 @@ def _reconcile_job(runtime: Runtime, clock: Clock) -> None:
     try:
         with runtime.session() as session:
             summary = reconcile_deliveries(
-                sender_at(runtime, session, clock()), runtime.schedules, runtime.settings.messages_dir
+                sender_at(session, runtime.provider, runtime.settings, clock()),
+                runtime.schedules,
+                runtime.settings.messages_dir,
             )
         for line in summary.lines(runtime.provider.name):
             log.info("reconcile: %s", line)
@@ -212,7 +214,9 @@ def missed_listener(runtime: Runtime, clock: Clock | None = None) -> Callable[[J
             return  # a late heartbeat or sweep is caught up by the next one
         day = schedule.local_date(event.scheduled_run_time)
         if schedule.runs_on(day):
-            record_misfire(runtime, schedule, day, clock())
+            record_misfire(
+                runtime.session, schedule, day, clock(), grace_minutes=runtime.settings.misfire_grace_minutes
+            )
 
     return on_missed
 

@@ -10,17 +10,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlmodel import Session, select
 
+from advent.config import Settings
 from advent.content.replies import RepliesError, facts, fallback, load_replies
-from advent.content.schedules import Schedule, ScheduleError
+from advent.content.schedules import Schedule, ScheduleError, default_schedule
 from advent.organiser.alerts import alert
 from advent.people.keywords import classify
 from advent.people.phones import InvalidNumber, mask, normalise_number
 from advent.people.subscriptions import join, stop_subscriber
-from advent.providers.base import Inbound
-from advent.runtime import Runtime
+from advent.providers.base import Inbound, Provider
 from advent.sending.late_joiners import catch_up_late_joiner, first_post_date
 from advent.states.subscribers import SubscriberStatus
 from advent.store.tables import Delivery, InboundMessage, Subscriber
@@ -48,12 +49,38 @@ class Answer:
     why_silent: str | None = None
 
 
+@dataclass(frozen=True)
+class ReplySettings:
+    """The few settings answering a text reads: who the organiser is, how to read a number
+    typed without its country code, which schedule a plain join word joins, where the texts are."""
+
+    organiser_name: str
+    organiser_contact: str
+    support_line: str
+    default_region: str
+    default_schedule: str | None
+    messages_dir: Path
+
+
+def reply_settings(settings: Settings) -> ReplySettings:
+    return ReplySettings(
+        organiser_name=settings.organiser_name,
+        organiser_contact=settings.organiser_contact,
+        support_line=settings.support_line,
+        default_region=settings.default_region,
+        default_schedule=settings.default_schedule,
+        messages_dir=settings.messages_dir,
+    )
+
+
 @dataclass
 class Conversation:
     """One inbound text being answered."""
 
     session: Session
-    runtime: Runtime
+    schedules: list[Schedule]
+    provider: Provider
+    settings: ReplySettings
     inbound: Inbound
     phone: str
     now: datetime
@@ -71,16 +98,20 @@ class Conversation:
     def channel(self) -> str:
         return self.inbound.channel
 
+    def default_schedule(self) -> Schedule | None:
+        """The schedule a plain join word joins (the setting, or the only one); None: ask which."""
+        return default_schedule(self.schedules, self.settings.default_schedule)
+
     def schedule_for(self, campaign: str | None) -> Schedule | None:
-        for schedule in self.runtime.schedules:
+        for schedule in self.schedules:
             if schedule.campaign == campaign:
                 return schedule
-        return self.runtime.schedule() if len(self.runtime.schedules) == 1 else None
+        return self.default_schedule() if len(self.schedules) == 1 else None
 
     def say(self, name: str, schedule: Schedule) -> str:
-        settings = self.runtime.settings
+        settings = self.settings
         today = schedule.local_date(self.now)
-        later = [s.first_day for s in self.runtime.schedules if s.first_day > today]
+        later = [s.first_day for s in self.schedules if s.first_day > today]
         known = facts(
             schedule,
             channel=self.channel,
@@ -109,13 +140,34 @@ class Conversation:
             return fallback(name, known)
 
 
-def handle_inbound(session: Session, runtime: Runtime, inbound: Inbound, now: datetime) -> str | None:
+def handle_inbound(
+    session: Session,
+    inbound: Inbound,
+    now: datetime,
+    *,
+    schedules: list[Schedule],
+    provider: Provider,
+    settings: ReplySettings,
+) -> str | None:
     """Store the text, act on it, commit, and return the reply (None: say nothing)."""
-    return answer_inbound(session, runtime, inbound, now).text
+    return answer_inbound(
+        session, inbound, now, schedules=schedules, provider=provider, settings=settings
+    ).text
 
 
-def answer_inbound(session: Session, runtime: Runtime, inbound: Inbound, now: datetime) -> Answer:
-    """Store the text, act on it, commit, and return the reply or why there is none."""
+def answer_inbound(
+    session: Session,
+    inbound: Inbound,
+    now: datetime,
+    *,
+    schedules: list[Schedule],
+    provider: Provider,
+    settings: ReplySettings,
+) -> Answer:
+    """Store the text, act on it, commit, and return the reply or why there is none.
+
+    `provider` says whether it answered this text itself and whether numbers are rehearsal ones.
+    """
     if inbound.message_sid:
         seen = session.exec(
             select(InboundMessage).where(InboundMessage.provider_sid == inbound.message_sid)
@@ -127,9 +179,9 @@ def answer_inbound(session: Session, runtime: Runtime, inbound: Inbound, now: da
     try:
         phone = normalise_number(
             inbound.sender,
-            runtime.settings.default_region,
+            settings.default_region,
             strict=False,
-            allow_drama_numbers=runtime.provider.rehearsal,
+            allow_drama_numbers=provider.rehearsal,
         )
     except InvalidNumber:
         # Kept, so nothing is lost, but nobody can be subscribed or answered at such an address.
@@ -145,7 +197,7 @@ def answer_inbound(session: Session, runtime: Runtime, inbound: Inbound, now: da
             select(Subscriber).where(Subscriber.phone == phone, Subscriber.channel == inbound.channel)
         ).all()
     )
-    chat = Conversation(session, runtime, inbound, phone, now, record, subscriptions)
+    chat = Conversation(session, schedules, provider, settings, inbound, phone, now, record, subscriptions)
     _touch_window(chat)
     reply = _answer(chat, record.body) if usable else chat.silent(UNUSABLE_SENDER)
     record.reply_text = reply
@@ -184,7 +236,7 @@ def _touch_window(chat: Conversation) -> None:
 
 
 def _answer(chat: Conversation, body: str) -> str | None:
-    keywords = {s.join_keyword for s in chat.runtime.schedules}
+    keywords = {s.join_keyword for s in chat.schedules}
     meaning = classify(body, keywords)
     kind = meaning.kind
     if chat.inbound.provider_kind in ("stop", "join", "help"):
@@ -202,7 +254,7 @@ def _answer(chat: Conversation, body: str) -> str | None:
 
 def _provider_answers(chat: Conversation) -> bool:
     """The provider's own opt-out handling has already replied to this very text."""
-    if chat.runtime.provider.answers_itself(chat.inbound):
+    if chat.provider.answers_itself(chat.inbound):
         chat.silent(PROVIDER_ANSWERED)
         return True
     return False
@@ -212,8 +264,8 @@ def _stop(chat: Conversation) -> str | None:
     known = chat.subscriptions
     subscriptions = [s for s in known if s.status != SubscriberStatus.STOPPED]
     schedule = chat.schedule_for(known[0].campaign if known else None)
-    if schedule is None and chat.runtime.schedules:
-        schedule = chat.runtime.schedules[0]
+    if schedule is None and chat.schedules:
+        schedule = chat.schedules[0]
     reply = None
     if schedule is None:
         chat.silent(NO_SCHEDULE)
@@ -240,12 +292,14 @@ def _stop(chat: Conversation) -> str | None:
 def _join(chat: Conversation, campaign_keyword: str | None) -> str | None:
     schedule = None
     if campaign_keyword:
-        schedule = next(s for s in chat.runtime.schedules if s.join_keyword == campaign_keyword)
+        schedule = next(s for s in chat.schedules if s.join_keyword == campaign_keyword)
     else:
         try:
-            schedule = chat.runtime.schedule()
-        except ScheduleError:  # several schedules and no default: ask which
-            words = " or ".join(s.join_keyword for s in chat.runtime.schedules)
+            schedule = chat.default_schedule()
+        except ScheduleError:  # a default named that no schedule has: ask, as with none
+            schedule = None
+        if schedule is None:  # several schedules and no default: ask which
+            words = " or ".join(s.join_keyword for s in chat.schedules)
             return f"Which one would you like to join? Reply {words}. Reply STOP to stop."
     chat.record.campaign = schedule.campaign
     today = schedule.local_date(chat.now)
@@ -291,7 +345,7 @@ def _subscriptions_for(chat: Conversation, schedule: Schedule) -> Subscriber | N
 def _help(chat: Conversation) -> str | None:
     subscriptions = chat.subscriptions
     schedule = chat.schedule_for(subscriptions[0].campaign if subscriptions else None)
-    schedule = schedule or (chat.runtime.schedules[0] if chat.runtime.schedules else None)
+    schedule = schedule or (chat.schedules[0] if chat.schedules else None)
     if schedule is None:
         return chat.silent(NO_SCHEDULE)
     if _provider_answers(chat):

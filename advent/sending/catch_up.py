@@ -14,8 +14,9 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
+from advent.config import Settings
 from advent.content.schedules import Schedule
-from advent.runtime import Runtime
+from advent.providers.base import Provider
 from advent.sending.days import (
     DayResult,
     close_day,
@@ -31,6 +32,9 @@ from advent.states.deliveries import DeliveryStatus
 from advent.store.tables import DayRun
 
 log = logging.getLogger(__name__)
+
+# Opens a fresh session: each step here has its own, so a failed one never takes the record with it.
+Sessions = Callable[[], Session]
 
 
 def due_day(schedule: Schedule, now: datetime) -> date:
@@ -49,23 +53,25 @@ def running_from(now: datetime) -> Callable[[], datetime]:
     return lambda: now + timedelta(seconds=time.monotonic() - started)
 
 
-def sender_at(runtime: Runtime, session: Session, now: datetime) -> Sender:
-    return Sender(session, runtime.provider, runtime.settings, clock=running_from(now))
+def sender_at(session: Session, provider: Provider, settings: Settings, now: datetime) -> Sender:
+    return Sender(session, provider, settings, clock=running_from(now))
 
 
 def send_time_text(schedule: Schedule) -> str:
     return f"{schedule.send_time:%H:%M} {schedule.timezone}"
 
 
-def send_due_day(runtime: Runtime, schedule: Schedule, now: datetime) -> DayResult | None:
+def send_due_day(
+    sessions: Sessions, provider: Provider, settings: Settings, schedule: Schedule, now: datetime
+) -> DayResult | None:
     """Send the day now due. An error is logged and recorded as a failed day, never raised."""
     day = due_day(schedule, now)
     if not schedule.runs_on(day):
         return None
     try:
-        with runtime.session() as session:
+        with sessions() as session:
             return send_scheduled_day(
-                sender_at(runtime, session, now), schedule, day, runtime.settings.messages_dir
+                sender_at(session, provider, settings, now), schedule, day, settings.messages_dir
             )
     except Exception as error:
         log.exception("sending %s %s failed", schedule.campaign, day)
@@ -74,30 +80,31 @@ def send_due_day(runtime: Runtime, schedule: Schedule, now: datetime) -> DayResu
             f"the scheduled send stopped with an error ({type(error).__name__}: {first_line}); "
             f"finish it with `advent send --date {day}`"
         )
-        record_safely(record_failed, runtime, schedule, day, now, why)
+        record_safely(record_failed, sessions, schedule, day, now, why)
         return None
 
 
 def record_safely(
-    record: Callable[..., None], runtime: Runtime, schedule: Schedule, day: date, now: datetime, why: str
+    record: Callable[..., None], sessions: Sessions, schedule: Schedule, day: date, now: datetime, why: str
 ) -> None:
     # A fresh session: the one that failed may be unusable, and the record matters more.
     try:
-        with runtime.session() as session:
+        with sessions() as session:
             record(session, schedule, day, now, why)
     except Exception:
         log.exception("could not record %s %s: %s", schedule.campaign, day, why)
 
 
-def record_misfire(runtime: Runtime, schedule: Schedule, day: date, now: datetime) -> None:
+def record_misfire(
+    sessions: Sessions, schedule: Schedule, day: date, now: datetime, *, grace_minutes: int
+) -> None:
     """The scheduler could not run a send within the grace window: the day is recorded missed."""
-    minutes = runtime.settings.misfire_grace_minutes
     why = (
         f"the scheduler was busy or asleep at {send_time_text(schedule)} and more than the "
-        f"grace window ({minutes} minutes) passed; send it by hand with "
+        f"grace window ({grace_minutes} minutes) passed; send it by hand with "
         f"`advent send --date {day}` if you still want to"
     )
-    record_safely(record_missed, runtime, schedule, day, now, why)
+    record_safely(record_missed, sessions, schedule, day, now, why)
 
 
 def _run_of(session: Session, schedule: Schedule, day: date) -> DayRun | None:
@@ -177,10 +184,12 @@ def record_interrupted_days(session: Session, schedule: Schedule, before: date, 
     ]
 
 
-def _send_late(runtime: Runtime, schedule: Schedule, day: date, now: datetime) -> str:
+def _send_late(
+    sessions: Sessions, provider: Provider, settings: Settings, schedule: Schedule, day: date, now: datetime
+) -> str:
     # "sending": a previous scheduler stopped mid-send; the sender finishes it without repeats.
-    send_due_day(runtime, schedule, now)
-    with runtime.session() as session:
+    send_due_day(sessions, provider, settings, schedule, now)
+    with sessions() as session:
         after = _run_of(session, schedule, day)
     if after is None:
         return "not sent"
@@ -193,18 +202,20 @@ def _send_late(runtime: Runtime, schedule: Schedule, day: date, now: datetime) -
     return outcome
 
 
-def _catch_up_day(runtime: Runtime, schedule: Schedule, day: date, now: datetime) -> str | None:
+def _catch_up_day(
+    sessions: Sessions, provider: Provider, settings: Settings, schedule: Schedule, day: date, now: datetime
+) -> str | None:
     """The most recent send time, if it passed while no scheduler was running."""
-    with runtime.session() as session:
+    with sessions() as session:
         run = _run_of(session, schedule, day)
     status = run.status if run else DayRunStatus.DUE
     if status not in (DayRunStatus.DUE, DayRunStatus.SENDING):
         return None
     late = now - schedule.send_at(day)
     prefix = f"{schedule.campaign} {day}: due at {send_time_text(schedule)}"
-    minutes = runtime.settings.misfire_grace_minutes
+    minutes = settings.misfire_grace_minutes
     if late <= timedelta(minutes=minutes):
-        outcome = _send_late(runtime, schedule, day, now)
+        outcome = _send_late(sessions, provider, settings, schedule, day, now)
         return f"{prefix}, sent {int(late.total_seconds() // 60)} minutes late: {outcome}"
     if status == DayRunStatus.DUE:
         why = (
@@ -212,25 +223,27 @@ def _catch_up_day(runtime: Runtime, schedule: Schedule, day: date, now: datetime
             f"window ({minutes} minutes) had passed; send it by hand with "
             f"`advent send --date {day}` if you still want to"
         )
-        record_safely(record_missed, runtime, schedule, day, now, why)
+        record_safely(record_missed, sessions, schedule, day, now, why)
         return f"{prefix}, missed: {why}"
-    with runtime.session() as session:
+    with sessions() as session:
         outcome = settle_interrupted_day(
             session, schedule, day, now, f"before the grace window ({minutes} minutes) passed"
         )
     return f"{prefix}, interrupted while sending; {outcome}"
 
 
-def catch_up(runtime: Runtime, now: datetime) -> list[str]:
+def catch_up(
+    sessions: Sessions, provider: Provider, settings: Settings, schedules: list[Schedule], now: datetime
+) -> list[str]:
     """At scheduler start: send what is due within the grace window, record the rest as missed.
 
     Run it only once this process holds the clock lease: a day found "sending" then was left by
     a scheduler that stopped. Returns one line per thing done, for whoever started the scheduler.
     """
     lines = []
-    for schedule in runtime.schedules:
+    for schedule in schedules:
         day = due_day(schedule, now)
-        with runtime.session() as session:
+        with sessions() as session:
             missed = record_missed_days(session, schedule, day, now)
             lines += record_interrupted_days(session, schedule, day, now)
         if missed:
@@ -239,7 +252,7 @@ def catch_up(runtime: Runtime, now: datetime) -> list[str]:
                 f"{schedule.campaign}: no record of {len(missed)} earlier day(s), marked missed: {listed}"
             )
         if schedule.runs_on(day):
-            line = _catch_up_day(runtime, schedule, day, now)
+            line = _catch_up_day(sessions, provider, settings, schedule, day, now)
             if line:
                 lines.append(line)
     return lines

@@ -13,7 +13,7 @@ from functools import wraps
 from flask import Blueprint, Response, abort, request
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from advent.people.conversations import handle_inbound, keep_unanswered
+from advent.people.conversations import handle_inbound, keep_unanswered, reply_settings
 from advent.receipts import record_receipt
 from advent.web import db_session, runtime
 
@@ -50,10 +50,18 @@ def answer(text: str | None) -> Response:
 @blueprint.post("/inbound")
 @provider_signed
 def inbound() -> Response:
-    message = runtime().provider.read_inbound(request.form)
+    rt = runtime()
+    message = rt.provider.read_inbound(request.form)
     session = db_session()
     try:
-        reply = handle_inbound(session, runtime(), message, runtime().clock())
+        reply = handle_inbound(
+            session,
+            message,
+            rt.clock(),
+            schedules=rt.schedules,
+            provider=rt.provider,
+            settings=reply_settings(rt.settings),
+        )
     except SQLAlchemyError:
         session.rollback()
         log.exception("could not store inbound message %s", message.message_sid)
@@ -62,7 +70,7 @@ def inbound() -> Response:
     except Exception:  # a bug of ours must cost an answer, never the text itself
         session.rollback()
         log.exception("could not answer inbound message %s; keeping it", message.message_sid)
-        keep_unanswered(session, message, runtime().clock())
+        keep_unanswered(session, message, rt.clock())
         return answer(None)
     return answer(reply)
 
