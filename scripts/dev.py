@@ -174,9 +174,16 @@ def start() -> None:
     os.execv(str(advent), [str(advent), "run", "--host", "127.0.0.1", "--port", "5000"])
 
 
+def pytest_args(given: list[str]) -> list[str]:
+    """The suite spreads over every core (pytest-xdist) unless the options choose otherwise:
+    each test has its own folder and database, so they run side by side safely."""
+    chooses = any(a == "-n" or a.startswith(("-n", "--numprocesses", "--collect-only")) for a in given)
+    return given if chooses else ["-n", "auto", *given]
+
+
 def test() -> None:
     ensure_venv("[test]")
-    result = subprocess.run([str(BIN / "python"), "-m", "pytest", *sys.argv[2:]], cwd=ROOT)
+    result = subprocess.run([str(BIN / "python"), "-m", "pytest", *pytest_args(sys.argv[2:])], cwd=ROOT)
     sys.exit(result.returncode)
 
 

@@ -119,3 +119,9 @@ def test_start_goes_on_after_a_content_error_with_a_clear_sentence(broken_copy):
         "the rest: fix it before December."
     )
     assert dev.content_note(0, "24 posts checked, 0 errors, 24 warnings") is None
+
+
+def test_the_suite_spreads_over_every_core_unless_told_otherwise():
+    assert dev.pytest_args(["-q"]) == ["-n", "auto", "-q"]
+    assert dev.pytest_args(["-n", "0", "tests/test_keywords.py"]) == ["-n", "0", "tests/test_keywords.py"]
+    assert dev.pytest_args(["--collect-only", "-q"]) == ["--collect-only", "-q"]
