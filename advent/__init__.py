@@ -29,6 +29,8 @@ def create_app(
     if runtime is None:
         with exit_on_bad_setup():
             runtime = build_runtime(settings, provider=provider)
-    app = Flask(__name__, instance_relative_config=False)
+    app = Flask(
+        __name__, instance_relative_config=False, template_folder="web/templates", static_folder="web/static"
+    )
     init_app(app, runtime)
     return app

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     default_schedule: str | None = Field(None, validation_alias="ADVENT_DEFAULT_SCHEDULE")
     public_base_url: str = Field("http://127.0.0.1:5000", validation_alias="PUBLIC_BASE_URL")
     secret_key: str = Field("", validation_alias="ADVENT_SECRET_KEY")
+    # A read-only token for GET /api/stats from scripts (Authorization: Bearer ...); empty: off.
+    api_token: str = Field("", validation_alias="ADVENT_API_TOKEN")
     trusted_proxies: int = Field(0, ge=0, le=5, validation_alias="ADVENT_TRUSTED_PROXIES")
 
     # Sending. A US long code takes one message a second; faster senders can raise this.

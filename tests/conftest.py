@@ -139,3 +139,14 @@ def friends(runtime: Runtime, schedule) -> list[str]:
     from tests.helpers import add_friends
 
     return add_friends(runtime, schedule)
+
+
+@pytest.fixture
+def organiser(app, runtime):
+    """A signed-in organiser's browser (Flask test client with cookies and CSRF tokens)."""
+    from tests.dashboard_helpers import make_organiser, sign_in
+
+    make_organiser(runtime)
+    browser = app.test_client()
+    assert sign_in(browser).status_code == 302
+    return browser

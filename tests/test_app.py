@@ -23,9 +23,9 @@ def test_healthz_reports_database_scheduler_and_todays_send_state(client, sender
     assert client.get("/healthz").get_json()["today"][0]["state"] == "sent"
 
 
-def test_home_page_says_what_is_running(client):
-    page = client.get("/").get_data(as_text=True)
-    assert "Advent of Kindness" in page and "HAPPY" in page and "simulator" in page
+def test_home_page_says_what_is_running(organiser):
+    page = organiser.get("/").get_data(as_text=True)
+    assert "Rehearsal: the built-in simulator" in page
 
 
 def test_sqlite_runs_with_wal_and_foreign_keys(settings):
@@ -36,5 +36,6 @@ def test_sqlite_runs_with_wal_and_foreign_keys(settings):
 
 
 def test_webhooks_only_take_post(client):
+    # Open to the provider (no sign-in), but only for what it sends: a signed POST.
     assert client.get("/twilio/inbound").status_code == 405
     assert client.get("/twilio/status").status_code == 405

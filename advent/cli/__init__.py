@@ -29,6 +29,7 @@ def main() -> None:
 
 def _register() -> None:
     from advent.cli import (
+        admin,
         alerts,
         checks,
         clock,
@@ -41,7 +42,7 @@ def _register() -> None:
 
     main.add_command(content.content)
     main.add_command(database.db)
-    for module in (sending, phone, alerts, clock, checks):
+    for module in (sending, phone, alerts, clock, checks, admin):
         for command in module.COMMANDS:
             main.add_command(command)
     main.add_command(subscribers.subscribers)

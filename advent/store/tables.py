@@ -166,6 +166,8 @@ class InboundMessage(SQLModel, table=True):
     in_reply_to_day: date | None = None
     reply_text: str | None = Field(default=None, sa_column=Column(Text))
     received_at: datetime = _moment(nullable=False)
+    # When the organiser marked it read on the Replies page (None: still unread).
+    read_at: datetime | None = _moment()
 
 
 class DayRun(SQLModel, table=True):
@@ -224,3 +226,27 @@ class Stamp(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=40)
     value: str = Field(max_length=200)
     set_at: datetime = _moment(nullable=False)
+
+
+class Organiser(SQLModel, table=True):
+    """Someone who may sign in to the dashboard. Only a hash of the password is kept."""
+
+    __tablename__ = "organiser"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, unique=True)
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = _moment(nullable=False)
+    password_set_at: datetime = _moment(nullable=False)
+
+
+class SignInFailure(SQLModel, table=True):
+    """A failed sign-in, kept a short while: repeated failures for one account or from one
+    address are slowed down, across every web worker (hence a table, not memory)."""
+
+    __tablename__ = "sign_in_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(max_length=80, index=True)
+    address: str = Field(max_length=64, index=True)
+    at: datetime = _moment(nullable=False)

@@ -23,7 +23,9 @@ def _secret_key(runtime: Runtime) -> str:
 
 
 def init_app(app: Flask, runtime: Runtime) -> None:
-    from advent.web import health, home, webhooks
+    from advent.web import health, webhooks
+    from advent.web.dashboard import register_pages
+    from advent.web.signin import csrf, init_signin
 
     app.config["SECRET_KEY"] = _secret_key(runtime)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # webhooks are small; refuse floods
@@ -43,7 +45,10 @@ def init_app(app: Flask, runtime: Runtime) -> None:
 
     app.register_blueprint(health.blueprint)
     app.register_blueprint(webhooks.blueprint)
-    app.register_blueprint(home.blueprint)
+    # The webhooks prove who sent them by the provider's signature, not by a CSRF token.
+    csrf.exempt(webhooks.blueprint)
+    init_signin(app)
+    register_pages(app)
 
 
 def runtime() -> Runtime:
