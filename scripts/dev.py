@@ -128,8 +128,10 @@ def banner(advent: str, next_day: str | None, database: str | None, name_set: bo
     lines = [
         "",
         "advent is starting on the built-in phone-network simulator (no Twilio needed).",
-        "  Web:       http://127.0.0.1:5000/   health: http://127.0.0.1:5000/healthz",
-        f"  Join:      {advent} phone +447700900123 HAPPY    (in another terminal)",
+        "  Try first: http://127.0.0.1:5000/phone   be a friend: text HAPPY and watch the ticks",
+        "  Dashboard: http://127.0.0.1:5000/   sign in as 'organiser' (its password is printed above,",
+        f"             once; forgot it? {advent} admin set-password organiser)",
+        f"  Terminal:  {advent} phone +447700900123 HAPPY    (the same, in another terminal)",
         *send,
         f"  Receipts:  {advent} stats",
         f"  Data:      {database or 'the instance folder'} and the simulator's phone-network.db "
@@ -156,6 +158,8 @@ def start() -> None:
             "\nThe database could not be prepared (the line above says why); fix that and "
             "run `python3 scripts/dev.py start` again."
         )
+    # The dashboard needs an account: the first start makes one and prints its password once.
+    show_and_run([advent, "admin", "create", "organiser", "--if-none"])
     checked = show_and_run([advent, "content", "check"], capture=True)
     note = content_note(checked.returncode, checked.stdout)
     if note:
