@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from advent.organiser.ticks import ticks_for
 from advent.web import runtime
 
 
@@ -16,6 +17,8 @@ def register_pages(app: Flask) -> None:
 
     for page in (calendar, days, replies, people, stats, alerts, phone):
         app.register_blueprint(page.blueprint)
+
+    app.jinja_env.globals["ticks_for"] = ticks_for
 
     @app.context_processor
     def _layout() -> dict[str, object]:
