@@ -36,13 +36,14 @@ def _register() -> None:
         content,
         database,
         phone,
+        replies,
         sending,
         subscribers,
     )
 
     main.add_command(content.content)
     main.add_command(database.db)
-    for module in (sending, phone, alerts, clock, checks, admin):
+    for module in (sending, phone, alerts, clock, checks, admin, replies):
         for command in module.COMMANDS:
             main.add_command(command)
     main.add_command(subscribers.subscribers)
