@@ -488,3 +488,13 @@ def test_a_days_send_stores_only_the_machines_states(runtime, settings, clock):
     assert {D.CANCELLED, D.DELIVERED, D.UNDELIVERED} <= stored[Delivery]
     assert {S.ACTIVE, S.STOPPED, S.INVITED} <= stored[Subscriber]
     assert stored[DayRun] == {R.SENT, R.MISSED}
+
+
+def test_moving_someone_from_the_waiting_list_is_their_opt_in_taking_effect(session):
+    person = a_subscriber(session, S.WAITING)
+    subscribers.admit(session, person, NOW)
+    assert (person.status, person.joined_at) == (S.ACTIVE, NOW)
+    assert [(e.kind, e.method) for e in consent_events(session, person)] == [("opt_in", "waiting_list")]
+    for status in (S.ACTIVE, S.STOPPED, S.INVITED):
+        with pytest.raises(TransitionRefused, match="only someone on the waiting list"):
+            subscribers.admit(session, a_subscriber(session, status), NOW)

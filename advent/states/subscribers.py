@@ -189,6 +189,17 @@ def remove(session: Session, subscriber: Subscriber, now: datetime) -> ConsentEv
     return move(session, subscriber, S.REMOVED, now, kind="opt_out", method="organiser")
 
 
+def admit(session: Session, subscriber: Subscriber, now: datetime) -> ConsentEvent:
+    """The organiser moves someone from the waiting list onto the list (when there is room):
+    they asked to join when it was full, so this is their opt-in taking effect, recorded so."""
+    if subscriber.status != S.WAITING:
+        raise TransitionRefused(
+            f"only someone on the waiting list can be moved onto it; they are {subscriber.status}"
+        )
+    subscriber.joined_at = now
+    return move(session, subscriber, S.ACTIVE, now, kind="opt_in", method="waiting_list")
+
+
 def invite(session: Session, subscriber: Subscriber, *, text: str, now: datetime) -> ConsentEvent:
     """The organiser asks (double opt-in): recorded before it is sent, with the words sent."""
     subscriber.invited_at = now
