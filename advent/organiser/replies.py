@@ -123,7 +123,7 @@ def list_replies(
             Subscriber, InboundMessage.subscriber_id == Subscriber.id
         ),
         wanted,
-    ).order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
+    ).order_by(InboundMessage.id.desc())  # stored as received: the id is arrival order, and indexed
     if limit is not None:
         query = query.limit(limit).offset(offset)
     fallback = schedules[0].tz if schedules else ZoneInfo("UTC")
