@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from sqlalchemy import ColumnElement, and_, exists
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, func, select
 
+from advent.organiser.ticks import Ticks, ticks_for
 from advent.people.phones import mask
 from advent.providers.base import ErrorAction
 from advent.states import deliveries
@@ -52,7 +53,7 @@ UNKNOWN_ADVICE = (
 @dataclass(frozen=True)
 class Reply:
     text: str
-    received_at: datetime
+    at: str  # the organiser's wall-clock time, 08:01:06
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,10 @@ class FriendLine:
     number: str  # masked
     channel: str
     status: str
-    times: dict[str, datetime]  # queued, sent, delivered, read, failed: when each was reported
+    ticks: Ticks
+    # queued, sent, delivered, read, failed: when each was reported, on the organiser's wall
+    # clock (formatted here once: a thousand lines, five times each, cost a page its speed).
+    times: dict[str, str]
     error_code: str | None
     reason: str | None  # the provider's plain words, stored on the delivery
     advice: str | None
@@ -77,7 +81,7 @@ def reply_text(body: str, num_media: int) -> str:
     return " ".join(part for part in (media, body.strip()) if part)
 
 
-def _times(session: Session, campaign: str, day: date) -> dict[int, dict[str, datetime]]:
+def _times(session: Session, campaign: str, day: date, tz: tzinfo) -> dict[int, dict[str, str]]:
     # The latest report of each status: after a retry, the new attempt's times.
     rows = session.exec(
         select(DeliveryEvent.delivery_id, DeliveryEvent.status, func.max(DeliveryEvent.received_at))
@@ -90,16 +94,23 @@ def _times(session: Session, campaign: str, day: date) -> dict[int, dict[str, da
         )
         .group_by(DeliveryEvent.delivery_id, DeliveryEvent.status)
     ).all()
-    times: dict[int, dict[str, datetime]] = {}
+    latest: dict[int, dict[str, datetime]] = {}
     for delivery_id, status, at in rows:
         step = "queued" if status in HANDED_OVER else "failed" if status in deliveries.FAILURES else status
-        known = times.setdefault(delivery_id, {})
+        known = latest.setdefault(delivery_id, {})
         if step not in known or at > known[step]:
             known[step] = at
-    return times
+    return {
+        delivery_id: {step: _clock(at, tz) for step, at in steps.items()}
+        for delivery_id, steps in latest.items()
+    }
 
 
-def _replies(session: Session, campaign: str, day: date) -> dict[int, list[Reply]]:
+def _clock(moment: datetime, tz: tzinfo) -> str:
+    return moment.astimezone(tz).strftime("%H:%M:%S")
+
+
+def _replies(session: Session, campaign: str, day: date, tz: tzinfo) -> dict[int, list[Reply]]:
     rows = session.exec(
         select(InboundMessage)
         .where(
@@ -113,7 +124,7 @@ def _replies(session: Session, campaign: str, day: date) -> dict[int, list[Reply
     for row in rows:
         if row.subscriber_id is not None:
             found.setdefault(row.subscriber_id, []).append(
-                Reply(reply_text(row.body, row.num_media), row.received_at)
+                Reply(reply_text(row.body, row.num_media), _clock(row.received_at, tz))
             )
     return found
 
@@ -129,8 +140,8 @@ def advice_for(status: str, code: str | None, explain: Explain) -> str | None:
     return ADVICE.get(action)
 
 
-def day_lines(session: Session, campaign: str, day: date, explain: Explain) -> list[FriendLine]:
-    """Every friend's post for the day, in the order they were planned."""
+def day_lines(session: Session, campaign: str, day: date, explain: Explain, tz: tzinfo) -> list[FriendLine]:
+    """Every friend's post for the day, in the order they were planned; times shown in `tz`."""
     rows = session.execute(
         sa_select(
             Delivery.id,
@@ -147,8 +158,8 @@ def day_lines(session: Session, campaign: str, day: date, explain: Explain) -> l
         .where(Delivery.campaign == campaign, Delivery.day == day, Delivery.kind == "post")
         .order_by(Delivery.id)
     ).all()
-    times = _times(session, campaign, day)
-    replies = _replies(session, campaign, day)
+    times = _times(session, campaign, day, tz)
+    replies = _replies(session, campaign, day, tz)
     advice: dict[tuple[str, str | None], str | None] = {}  # one look-up per distinct failure
     lines = []
     for did, sid, address, channel, status, code, reason, name, profile in rows:
@@ -161,6 +172,7 @@ def day_lines(session: Session, campaign: str, day: date, explain: Explain) -> l
                 number=mask(address.removeprefix("whatsapp:")),
                 channel=channel,
                 status=status,
+                ticks=ticks_for(status),
                 times=times.get(did, {}),
                 error_code=code,
                 reason=reason,

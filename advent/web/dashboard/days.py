@@ -3,7 +3,7 @@ day's progress as JSON for the calendar's live door."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
 from sqlmodel import Session, select
@@ -61,7 +61,7 @@ def day(campaign: str, day: str):  # type: ignore[no-untyped-def]
     session = db_session()
     now = rt.clock()
     number = schedule.day_number(found)
-    lines = day_lines(session, schedule.campaign, found, rt.provider.explain)
+    lines = day_lines(session, schedule.campaign, found, rt.provider.explain, schedule.tz)
     counts = counts_by_day(session, schedule.campaign, found).get(found)
     run = _run(session, schedule, found)
     preview = None
@@ -80,16 +80,11 @@ def day(campaign: str, day: str):  # type: ignore[no-untyped-def]
         counts=counts,
         preview=preview,
         retryable=retryable,
-        at=lambda moment: _local(moment, schedule),
     )
 
 
 def _run(session: Session, schedule: Schedule, day: date) -> DayRun | None:
     return session.exec(select(DayRun).where(DayRun.campaign == schedule.campaign, DayRun.day == day)).first()
-
-
-def _local(moment: datetime | None, schedule: Schedule) -> str:
-    return moment.astimezone(schedule.tz).strftime("%H:%M:%S") if moment else ""
 
 
 @blueprint.post("/days/<campaign>/<day>/retry")
