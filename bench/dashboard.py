@@ -124,7 +124,8 @@ def _day(session: Session, schedule, day, people: list[dict], first_id: int, rng
             )
     session.execute(insert(Delivery), rows)
     session.execute(insert(DeliveryEvent), events)
-    session.execute(insert(InboundMessage), replies)
+    if replies:  # an empty list would insert one row of defaults
+        session.execute(insert(InboundMessage), replies)
     session.execute(
         insert(DayRun),
         [
