@@ -289,6 +289,22 @@ def test_each_named_delivery_change_moves_the_row_and_records_it(session, change
     assert [(e.status, e.source) for e in delivery_events(session, row)] == [(target, source)]
 
 
+def test_retrying_failed_posts_hands_back_only_failed_and_undelivered_ones(session):
+    failed, undelivered = a_delivery(session, D.FAILED), a_delivery(session, D.UNDELIVERED, sid="SMlost")
+    others = [a_delivery(session, status) for status in (D.DELIVERED, D.READ, D.CANCELLED, D.QUEUED)]
+    undelivered.attempts = 3
+    rows = [failed, undelivered, *others]
+    where = [Delivery.id.in_([row.id for row in rows])]
+    assert deliveries.retry_failed(session, where, NOW) == 2
+    session.expire_all()
+    assert [row.status for row in rows] == [D.PENDING, D.PENDING, D.DELIVERED, D.READ, D.CANCELLED, D.QUEUED]
+    # The lost message's id is let go, so its late receipts cannot claim the new attempt.
+    assert (undelivered.provider_sid, undelivered.attempts) == (None, 0)
+    for row in (failed, undelivered):
+        assert [(e.status, e.source) for e in delivery_events(session, row)] == [(D.PENDING, "organiser")]
+    assert all(delivery_events(session, row) == [] for row in others)
+
+
 def test_a_template_resend_forgets_the_refused_message_but_not_its_record(session):
     row = a_delivery(session, D.UNDELIVERED, sid="SMrefused")
     deliveries.resend_as_template(session, row, "outside the 24-hour window", NOW)

@@ -405,3 +405,24 @@ def reopen_unknown(
     )
     session.commit()
     return reopened
+
+
+def retry_failed(session: Session, where: list[Any], now: datetime) -> int:
+    """The organiser's "retry the failed ones": failed and undelivered rows matching `where` go
+    back to pending, to be sent afresh. Returns how many; the caller commits.
+
+    The old message's id is let go (it stays in the row's events, so its late receipts cannot
+    claim the new attempt), and the attempts start again from nothing, as for a new send.
+    """
+    reason = "handed back by the organiser to be sent again"
+    values: dict[str, Any] = {
+        "provider_sid": None,
+        "claim_token": None,
+        "next_attempt_at": None,
+        "handed_over_at": None,
+        "attempts": 0,
+    }
+    return sum(
+        _bulk(session, where, failure, D.PENDING, now, "organiser", reason, **values)
+        for failure in (D.FAILED, D.UNDELIVERED)
+    )

@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import select
 
-from advent.store.tables import DayRun, SchedulerLease
+from advent.organiser.today import last_heartbeat, today
 from advent.web import db_session, runtime
 
 blueprint = Blueprint("health", __name__)
@@ -19,19 +18,15 @@ def healthz():  # type: ignore[no-untyped-def]
     session = db_session()
     try:
         session.execute(text("SELECT 1"))
-        lease = session.exec(select(SchedulerLease)).first()
-        today = []
-        for schedule in runtime().schedules:
-            day = schedule.local_date(now)
-            run = session.exec(
-                select(DayRun).where(DayRun.campaign == schedule.campaign, DayRun.day == day)
-            ).first()
-            state = run.status if run else ("not due" if not schedule.runs_on(day) else "due")
-            today.append({"campaign": schedule.campaign, "day": day.isoformat(), "state": state})
+        heartbeat = last_heartbeat(session)
+        # The same facts the calendar's banner reads (advent/organiser/today.py).
+        days = [
+            {"campaign": t.campaign, "day": t.day.isoformat(), "state": t.state}
+            for t in today(session, runtime().schedules, now)
+        ]
         session.commit()
     except SQLAlchemyError as error:
         return jsonify(status="error", database=f"unreachable: {type(error).__name__}"), 503
-    heartbeat = lease.beat_at if lease else None
     return jsonify(
         status="ok",
         database="ok",
@@ -40,5 +35,5 @@ def healthz():  # type: ignore[no-untyped-def]
             "last_heartbeat": heartbeat.isoformat() if heartbeat else None,
             "seconds_ago": round((now - heartbeat).total_seconds()) if heartbeat else None,
         },
-        today=today,
+        today=days,
     )

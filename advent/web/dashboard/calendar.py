@@ -1,17 +1,44 @@
-"""Home: the advent calendar, one door per day of each campaign."""
+"""Home: the advent calendar, one door per day of each campaign, under a banner that says at a
+glance whether today's post reached everyone and, if not, why."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, redirect, render_template, url_for
 
-from advent.web import runtime
+from advent.organiser.calendar import campaign_calendar, open_alerts, unread_replies
+from advent.organiser.today import clock_stopped, last_heartbeat
+from advent.web import db_session, runtime
 
 blueprint = Blueprint("calendar", __name__)
 
 
 @blueprint.get("/")
 def index():  # type: ignore[no-untyped-def]
-    return render_template("dashboard/calendar.html", schedules=runtime().schedules)
+    rt = runtime()
+    session = db_session()
+    now = rt.clock()
+    calendars = [campaign_calendar(session, s, rt.settings.messages_dir, now) for s in rt.schedules]
+    alerts = open_alerts(session)
+    heartbeat = last_heartbeat(session)
+    unread = unread_replies(session)
+    session.commit()  # end the read
+    return render_template(
+        "dashboard/calendar.html",
+        calendars=calendars,
+        alerts=alerts,
+        unread=unread,
+        heartbeat=heartbeat,
+        clock_stopped=clock_stopped(heartbeat, now),
+        now=now,
+        local=_local,
+    )
+
+
+def _local(moment: datetime | None, tz: object, pattern: str = "%H:%M") -> str:
+    """A moment as the organiser's wall clock shows it, in the campaign's timezone."""
+    return moment.astimezone(tz).strftime(pattern) if moment else ""  # type: ignore[arg-type]
 
 
 @blueprint.get("/dashboard")

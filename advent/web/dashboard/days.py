@@ -1,12 +1,135 @@
-"""A day of a campaign: each friend's ticks, errors and replies."""
+"""A day of a campaign: each friend's ticks, errors and replies; retry the failed ones; and the
+day's progress as JSON for the calendar's live door."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import date
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
+from sqlmodel import Session, select
+
+from advent.content.schedules import Schedule
+from advent.organiser.calendar import DayCounts, campaign_calendar, counts_by_day
+from advent.organiser.day import day_lines, retry_failed, retryable_count
+from advent.organiser.today import today_for
+from advent.states.day_runs import DayRunStatus as R
+from advent.store.tables import DayRun
+from advent.web import db_session, runtime
 
 blueprint = Blueprint("days", __name__)
 
 
+class NotADay(Exception):
+    """A URL naming no day of any campaign; the message says why, in the organiser's words."""
+
+
+def _find(campaign: str, day: str) -> tuple[Schedule, date]:
+    schedule = next((s for s in runtime().schedules if s.campaign == campaign), None)
+    if schedule is None:
+        known = ", ".join(s.campaign for s in runtime().schedules) or "none"
+        raise NotADay(f"There is no campaign called “{campaign}” (campaigns: {known}).")
+    try:
+        # fromisoformat takes 20261203 too; the page's addresses are always 2026-12-03.
+        if len(day) != 10:
+            raise ValueError(day)
+        found = date.fromisoformat(day)
+    except ValueError:
+        raise NotADay(f"“{day}” is not a date; days look like {schedule.first_day.isoformat()}.") from None
+    if not schedule.runs_on(found):
+        raise NotADay(
+            f"{_long(found)} is not a day of {campaign}, which runs "
+            f"{_long(schedule.first_day)} to {_long(schedule.last_day)}."
+        )
+    return schedule, found
+
+
+def _long(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _not_found(error: NotADay):  # type: ignore[no-untyped-def]
+    return render_template("dashboard/days.html", problem=str(error)), 404
+
+
 @blueprint.get("/days/<campaign>/<day>")
 def day(campaign: str, day: str):  # type: ignore[no-untyped-def]
-    return render_template("dashboard/days.html")
+    try:
+        schedule, found = _find(campaign, day)
+    except NotADay as error:
+        return _not_found(error)
+    rt = runtime()
+    session = db_session()
+    now = rt.clock()
+    number = schedule.day_number(found)
+    lines = day_lines(session, schedule.campaign, found, rt.provider.explain, schedule.tz)
+    counts = counts_by_day(session, schedule.campaign, found).get(found)
+    run = _run(session, schedule, found)
+    preview = None
+    if not lines:  # not sent yet: the door's preview of the post, as on the calendar
+        door = campaign_calendar(session, schedule, rt.settings.messages_dir, now).doors[number - 1]
+        preview = door.preview
+    retryable = retryable_count(session, schedule.campaign, found)
+    session.commit()
+    return render_template(
+        "dashboard/days.html",
+        schedule=schedule,
+        day=found,
+        number=number,
+        run=run,
+        lines=lines,
+        counts=counts,
+        preview=preview,
+        retryable=retryable,
+    )
+
+
+def _run(session: Session, schedule: Schedule, day: date) -> DayRun | None:
+    return session.exec(select(DayRun).where(DayRun.campaign == schedule.campaign, DayRun.day == day)).first()
+
+
+@blueprint.post("/days/<campaign>/<day>/retry")
+def retry(campaign: str, day: str):  # type: ignore[no-untyped-def]
+    try:
+        schedule, found = _find(campaign, day)
+    except NotADay as error:
+        return _not_found(error)
+    rt = runtime()
+    session = db_session()
+    now = rt.clock()
+    handed_back = retry_failed(session, schedule.campaign, found, now)
+    today = today_for(session, schedule, now)
+    session.commit()
+    if not handed_back:
+        flash("Nothing to retry: every failed post went to someone who stopped, or already has it.", "info")
+    elif found == today.day and today.state in (R.SENT, R.SENDING):
+        flash(f"{handed_back} handed back; the clock sends them within a minute.", "ok")
+    else:
+        # The clock's sweep sends only today's post; an earlier day is sent when asked.
+        flash(
+            f"{handed_back} handed back. The clock only sends today's post: send these now with "
+            f"`advent send --date {found.isoformat()}`.",
+            "ok",
+        )
+    return redirect(url_for("days.day", campaign=schedule.campaign, day=found.isoformat()))
+
+
+@blueprint.get("/days/<campaign>/<day>/progress.json")
+def progress(campaign: str, day: str):  # type: ignore[no-untyped-def]
+    try:
+        schedule, found = _find(campaign, day)
+    except NotADay as error:
+        return jsonify(error=str(error)), 404
+    session = db_session()
+    counts = counts_by_day(session, schedule.campaign, found).get(found, DayCounts())
+    run = _run(session, schedule, found)
+    session.commit()
+    state = run.status if run else None
+    body = counts.to_json()
+    return jsonify(
+        campaign=schedule.campaign,
+        day=found.isoformat(),
+        state=state,
+        # Nothing more will change on its own: the day is settled and nothing waits to be sent.
+        finished=state in (R.SENT, R.MISSED, R.FAILED) and not body.get("waiting"),
+        **body,
+    )

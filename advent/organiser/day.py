@@ -1,0 +1,222 @@
+"""One campaign day, friend by friend: how far their post got and when, why it failed and what
+to do, what they wrote back; and the organiser's "retry the failed ones".
+
+Invites are not the day's post and are left out. Three queries whatever the list's size: the
+posts with their people, the time of each status from the events, and the replies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+
+from sqlalchemy import ColumnElement, and_, exists
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, func, select
+
+from advent.organiser.ticks import Ticks, ticks_for
+from advent.people.phones import mask
+from advent.providers.base import ErrorAction
+from advent.states import deliveries
+from advent.states.deliveries import DeliveryStatus as D
+from advent.states.subscribers import SubscriberStatus
+from advent.store.tables import Delivery, DeliveryEvent, InboundMessage, Subscriber
+
+Explain = Callable[[str | None], tuple[ErrorAction, str]]
+
+# Reports that mean "the network has it": the first tick's grey clock.
+HANDED_OVER = (D.ACCEPTED, D.SCHEDULED, D.QUEUED, D.SENDING)
+TIMED = (*HANDED_OVER, D.SENT, D.DELIVERED, D.READ, D.FAILED, D.UNDELIVERED)
+
+# What the organiser can do about each kind of failure, in their words.
+ADVICE = {
+    ErrorAction.RETRY: "A passing problem at the network: retry the failed ones.",
+    ErrorAction.GIVE_UP: (
+        "Their phone could not be reached (off, out of signal, or full). Retry later; "
+        "if it keeps failing, check the number with your friend."
+    ),
+    ErrorAction.OPTED_OUT: "They opted out at their carrier and are marked stopped: do not send again.",
+    ErrorAction.INVALID_NUMBER: "The number cannot receive texts: ask your friend for their current number.",
+    ErrorAction.NEEDS_TEMPLATE: (
+        "WhatsApp allows free text only within 24 hours of their last message: add an approved "
+        "template (whatsapp_template_sid) to the schedule, or ask them to text you first."
+    ),
+    ErrorAction.CAMPAIGN_ALERT: "A set-up problem with the sending account: see Alerts.",
+    ErrorAction.CONTENT_ALERT: "The carrier filtered the text: reword the post, and see Alerts.",
+}
+UNKNOWN_ADVICE = (
+    "The network could not say whether it went out: run `advent reconcile` before sending anything by hand."
+)
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    at: str  # the organiser's wall-clock time, 08:01:06
+
+
+@dataclass(frozen=True)
+class FriendLine:
+    """One friend's post for the day."""
+
+    delivery_id: int
+    name: str | None
+    number: str  # masked
+    channel: str
+    status: str
+    ticks: Ticks
+    # queued, sent, delivered, read, failed: when each was reported, on the organiser's wall
+    # clock (formatted here once: a thousand lines, five times each, cost a page its speed).
+    times: dict[str, str]
+    error_code: str | None
+    reason: str | None  # the provider's plain words, stored on the delivery
+    advice: str | None
+    replies: list[Reply] = field(default_factory=list)
+
+
+def reply_text(body: str, num_media: int) -> str:
+    """A reply as the organiser reads it: a photo with no words shows as "[photo]"."""
+    media = "" if not num_media else "[photo]" if num_media == 1 else f"[{num_media} photos]"
+    return " ".join(part for part in (media, body.strip()) if part)
+
+
+def _times(session: Session, campaign: str, day: date, tz: tzinfo) -> dict[int, dict[str, str]]:
+    # The latest report of each status: after a retry, the new attempt's times.
+    rows = session.exec(
+        select(DeliveryEvent.delivery_id, DeliveryEvent.status, func.max(DeliveryEvent.received_at))
+        .join(Delivery, Delivery.id == DeliveryEvent.delivery_id)
+        .where(
+            Delivery.campaign == campaign,
+            Delivery.day == day,
+            Delivery.kind == "post",
+            DeliveryEvent.status.in_(TIMED),
+        )
+        .group_by(DeliveryEvent.delivery_id, DeliveryEvent.status)
+    ).all()
+    latest: dict[int, dict[str, datetime]] = {}
+    for delivery_id, status, at in rows:
+        step = "queued" if status in HANDED_OVER else "failed" if status in deliveries.FAILURES else status
+        known = latest.setdefault(delivery_id, {})
+        if step not in known or at > known[step]:
+            known[step] = at
+    return {
+        delivery_id: {step: _clock(at, tz) for step, at in steps.items()}
+        for delivery_id, steps in latest.items()
+    }
+
+
+def _clock(moment: datetime, tz: tzinfo) -> str:
+    return moment.astimezone(tz).strftime("%H:%M:%S")
+
+
+def _replies(session: Session, campaign: str, day: date, tz: tzinfo) -> dict[int, list[Reply]]:
+    rows = session.exec(
+        select(InboundMessage)
+        .where(
+            InboundMessage.campaign == campaign,
+            InboundMessage.in_reply_to_day == day,
+            InboundMessage.kind == "reply",
+        )
+        .order_by(InboundMessage.received_at)
+    ).all()
+    found: dict[int, list[Reply]] = {}
+    for row in rows:
+        if row.subscriber_id is not None:
+            found.setdefault(row.subscriber_id, []).append(
+                Reply(reply_text(row.body, row.num_media), _clock(row.received_at, tz))
+            )
+    return found
+
+
+def advice_for(status: str, code: str | None, explain: Explain) -> str | None:
+    if status == D.UNKNOWN:
+        return UNKNOWN_ADVICE
+    if status == D.NEEDS_TEMPLATE:
+        return ADVICE[ErrorAction.NEEDS_TEMPLATE]
+    if status not in deliveries.FAILURES or status == D.CANCELLED:
+        return None
+    action, _ = explain(code)
+    return ADVICE.get(action)
+
+
+def day_lines(session: Session, campaign: str, day: date, explain: Explain, tz: tzinfo) -> list[FriendLine]:
+    """Every friend's post for the day, in the order they were planned; times shown in `tz`."""
+    rows = session.execute(
+        sa_select(
+            Delivery.id,
+            Delivery.subscriber_id,
+            Delivery.address,
+            Delivery.channel,
+            Delivery.status,
+            Delivery.error_code,
+            Delivery.error_reason,
+            Subscriber.name,
+            Subscriber.profile_name,
+        )
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.campaign == campaign, Delivery.day == day, Delivery.kind == "post")
+        .order_by(Delivery.id)
+    ).all()
+    times = _times(session, campaign, day, tz)
+    replies = _replies(session, campaign, day, tz)
+    advice: dict[tuple[str, str | None], str | None] = {}  # one look-up per distinct failure
+    lines = []
+    for did, sid, address, channel, status, code, reason, name, profile in rows:
+        if (status, code) not in advice:
+            advice[(status, code)] = advice_for(status, code, explain)
+        lines.append(
+            FriendLine(
+                delivery_id=did,
+                name=name or profile,
+                number=mask(address.removeprefix("whatsapp:")),
+                channel=channel,
+                status=status,
+                ticks=ticks_for(status),
+                times=times.get(did, {}),
+                error_code=code,
+                reason=reason,
+                advice=advice[(status, code)],
+                replies=replies.get(sid, []),
+            )
+        )
+    return lines
+
+
+# --- retry the failed ones --------------------------------------------------------------------
+
+
+def _retryable(campaign: str, day: date) -> list[ColumnElement[bool]]:
+    """Failed posts of the day that may go again: never to someone who said STOP or was
+    removed, and never to anyone the network ever reported as having it (a delivered report
+    that came after a failure leaves the row failed, but the friend has the message)."""
+    reached = exists().where(
+        and_(
+            DeliveryEvent.delivery_id == Delivery.id,
+            DeliveryEvent.status.in_((D.DELIVERED, D.READ)),
+        )
+    )
+    active = select(Subscriber.id).where(Subscriber.status == SubscriberStatus.ACTIVE)
+    return [
+        Delivery.campaign == campaign,
+        Delivery.day == day,
+        Delivery.kind == "post",
+        Delivery.subscriber_id.in_(active),
+        ~reached,
+    ]
+
+
+def retryable_count(session: Session, campaign: str, day: date) -> int:
+    return session.exec(
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.status.in_((D.FAILED, D.UNDELIVERED)), *_retryable(campaign, day))
+    ).one()
+
+
+def retry_failed(session: Session, campaign: str, day: date, now: datetime) -> int:
+    """Hand the day's failed posts back to be sent (by the clock's sweep, not here); commits.
+    Returns how many."""
+    handed_back = deliveries.retry_failed(session, _retryable(campaign, day), now)
+    session.commit()
+    return handed_back
