@@ -167,3 +167,11 @@ def test_on_twilio_the_phone_is_a_404_with_a_sentence(project, clock):
         assert "plays a friend's phone on the built-in simulator" in unescape(response.get_data(as_text=True))
     assert browser.get(f"/phone/{NEW}/messages.json").status_code == 404
     assert b"Phone</a>" not in browser.get("/stats").data  # and the nav has no link to it
+
+
+def test_a_phone_without_a_post_says_how_to_see_one_arrive_now(organiser, runtime, sender, schedule, clock):
+    text(organiser, NEW, "HAPPY")
+    shown = page(organiser, f"/phone/{NEW}")
+    assert "No post on this phone yet" in shown and "advent send --date 2026-12-03" in shown
+    send_day(sender, schedule, DEC_3, load_post(runtime.settings.messages_dir, schedule, DEC_3))
+    assert "No post on this phone yet" not in page(organiser, f"/phone/{NEW}")

@@ -59,11 +59,13 @@ def test_a_friend_joins_from_the_phone_watches_the_ticks_turn_blue_replies_and_s
 
     # The post goes out while the page is open: the page's script shows it and its ticks
     # move from the clock to one grey, two grey, then two blue, without a reload.
+    expect(page.get_by_text("No post on this phone yet")).to_be_visible()
     send_today(site)
     post = thread.locator(".bubble.kind-post")
     expect(post).to_have_count(1)
     expect(post.locator(".ticks")).to_have_attribute("aria-label", "read")
     expect(post.locator(".ticks")).to_have_class("ticks read")
+    expect(page.get_by_text("No post on this phone yet")).to_have_count(0)
     snap(page, "phone")
 
     page.get_by_label("Text", exact=True).fill("That made my morning")

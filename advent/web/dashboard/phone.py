@@ -20,6 +20,7 @@ from advent.people.rehearsal import Bubble, conversation, known_phones, next_fre
 from advent.providers.base import Phone
 from advent.receipts import collect_receipts
 from advent.sending.dispatch import Sender
+from advent.sending.progress import next_day_to_send
 from advent.web import db_session, runtime
 
 blueprint = Blueprint("phone", __name__)
@@ -114,6 +115,7 @@ def thread(number: str):  # type: ignore[no-untyped-def]
         )
     return render_template(
         "dashboard/phone.html",
+        next_day=None if any(b["kind"] == "post" for b in bubbles) else _next_day(),
         number=e164,
         masked=mask(e164),
         bubbles=bubbles,
@@ -184,6 +186,16 @@ def messages(number: str):  # type: ignore[no-untyped-def]
     collect_receipts(session, runtime().provider, runtime().clock())
     zone = _local_zone()
     return {"number": mask(e164), "messages": [_as_json(b, zone) for b in conversation(session, phone, e164)]}
+
+
+def _next_day() -> str | None:
+    """The next day still to send, for a phone with no post yet: how to see one arrive now."""
+    rt = runtime()
+    if not rt.schedules:
+        return None
+    schedule = rt.schedules[0]
+    day = next_day_to_send(db_session(), schedule, schedule.local_date(rt.clock()))
+    return day.isoformat() if day else None
 
 
 def _sender() -> Sender:

@@ -56,6 +56,9 @@
       }
     });
     if (atBottom || items.length < messages.length) thread.scrollTop = thread.scrollHeight;
+    // "No post yet" is over once one arrives.
+    var hint = document.querySelector(".next-post");
+    if (hint && messages.some(function (m) { return m.kind === "post"; })) hint.remove();
   }
 
   function poll() {
