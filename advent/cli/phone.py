@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import click
 
-from advent.cli.common import now, runtime, sender_for
-from advent.people.conversations import answer_inbound, reply_settings
+from advent.cli.common import runtime, sender_for
 from advent.people.phones import InvalidNumber, normalise_number
-from advent.sending.days import sweep
+from advent.people.rehearsal import text_as_friend
 
 
 @click.command(
@@ -31,24 +30,23 @@ def phone(number: str, text: tuple[str, ...], whatsapp: bool) -> None:
         e164 = normalise_number(number, rt.settings.default_region, allow_drama_numbers=rt.provider.rehearsal)
     except InvalidNumber as error:
         raise click.BadParameter(str(error), param_hint="NUMBER") from None
-    inbound = handset.text_service(e164, " ".join(text), whatsapp=whatsapp)
-    with rt.session() as session:
-        answer = answer_inbound(
-            session,
-            inbound,
-            now(),
+    sender = sender_for(rt)
+    with sender.session:
+        texted = text_as_friend(
+            sender,
+            handset,
+            e164,
+            " ".join(text),
+            whatsapp=whatsapp,
             schedules=rt.schedules,
-            provider=rt.provider,
-            settings=reply_settings(rt.settings),
+            settings=rt.settings,
         )
+    answer = texted.answer
     if answer.text:
         click.echo(f"reply: {answer.text}")
-        handset.receive_reply(inbound, answer.text)
     else:
         click.echo(f"(no reply: {answer.why_silent or 'the service chose not to answer'})")
-    # A late joiner's post for today goes out now, as the scheduler's sweep would do.
-    sent = sweep(sender_for(rt), rt.schedules, rt.settings.messages_dir)
-    for line in sent:
+    for line in texted.sent_now:
         click.echo(f"sent now ({line})")
 
 

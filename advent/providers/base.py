@@ -123,6 +123,10 @@ class PhoneMessage:
     channel: str
     body: str
     media_url: str | None = None
+    # When the network handed it to the phone, and our delivery's id (posts and invites), so a
+    # page can put it in order beside the friend's own texts and show its ticks.
+    sent_at: datetime | None = None
+    reference: str | None = None
 
 
 class Phone(Protocol):

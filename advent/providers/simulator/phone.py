@@ -1,6 +1,6 @@
 """The simulated phones: a friend texting the service, and reading what came back.
 
-`advent phone` plays one (and the dashboard's phone page will): the text is recorded on the
+`advent phone` plays one and so does the dashboard's phone page: the text is recorded on the
 simulated network as Twilio would record it, the service answers it like any inbound text, and
 the answer lands on the phone beside the posts and invites it received.
 """
@@ -50,10 +50,18 @@ class SimulatedPhone:
     def messages_to(self, number: str) -> list[PhoneMessage]:
         with closing(self._connect()) as db:
             rows = db.execute(
-                "SELECT kind, channel, body, media_url FROM sent WHERE to_number = ? ORDER BY sent_at, rowid",
+                "SELECT kind, channel, body, media_url, sent_at, reference FROM sent"
+                " WHERE to_number = ? ORDER BY sent_at, rowid",
                 (number,),
             ).fetchall()
         return [
-            PhoneMessage(kind=r["kind"], channel=r["channel"], body=r["body"], media_url=r["media_url"])
+            PhoneMessage(
+                kind=r["kind"],
+                channel=r["channel"],
+                body=r["body"],
+                media_url=r["media_url"],
+                sent_at=datetime.fromisoformat(r["sent_at"]),
+                reference=r["reference"],
+            )
             for r in rows
         ]

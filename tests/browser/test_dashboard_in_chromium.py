@@ -1,0 +1,89 @@
+"""The dashboard in a real browser (Debian's Chromium, driven by Playwright), as an organiser
+uses it; each visit to a main page saves its screenshots for the README (docs/screenshots/).
+
+A new page's flow is one more test here: `signed_in(page, site)`, go to the page, check what the
+organiser sees with `expect`, and `snap(page, "<page>")`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from playwright.sync_api import Page, expect
+
+from advent.content.posts import load_post
+from advent.sending.days import send_day
+from tests.browser.conftest import Site, signed_in, snap
+
+FRIEND = "+447700900555"  # a drama number: made up, fine on the simulator
+MASKED = "+44•••••••555"
+DEC_3 = date(2026, 12, 3)  # the site's clock starts at 09:00 on this day
+
+
+def send_today(site: Site) -> None:
+    """Send today's post through advent's own sending code, as the scheduler would at 08:00."""
+    runtime = site.runtime
+    schedule = runtime.schedule()
+    post = load_post(runtime.settings.messages_dir, schedule, DEC_3)
+    sender = site.sender()
+    with sender.session:
+        send_day(sender, schedule, DEC_3, post)
+
+
+def test_sign_in_opens_the_calendar(page: Page, site: Site) -> None:
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Sign in to advent")).to_be_visible()
+    snap(page, "signin")
+    signed_in(page, site)
+    expect(page).to_have_url(f"{site.url}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Calendar")
+    expect(page.get_by_text("Rehearsal: the built-in simulator.")).to_be_visible()
+    snap(page, "calendar")
+
+
+def test_a_friend_joins_from_the_phone_watches_the_ticks_turn_blue_replies_and_stops(
+    page: Page, site: Site
+) -> None:
+    signed_in(page, site)
+    page.get_by_role("link", name="Phone").click()
+    expect(page.get_by_role("heading", name="Be a friend's phone")).to_be_visible()
+    page.get_by_label("Phone number").fill(FRIEND)
+    page.get_by_label("WhatsApp").check()
+    page.get_by_label("Text", exact=True).fill("HAPPY")
+    page.get_by_role("button", name="Send", exact=True).click()
+
+    expect(page.get_by_role("heading", name=f"Phone {MASKED}")).to_be_visible()
+    thread = page.locator("#thread")
+    expect(thread.locator(".bubble.mine").first).to_contain_text("HAPPY")
+    expect(thread.locator(".bubble.theirs").first).to_contain_text("you're in")
+
+    # The post goes out while the page is open: the page's script shows it and its ticks
+    # move from the clock to one grey, two grey, then two blue, without a reload.
+    expect(page.get_by_text("No post on this phone yet")).to_be_visible()
+    send_today(site)
+    post = thread.locator(".bubble.kind-post")
+    expect(post).to_have_count(1)
+    expect(post.locator(".ticks")).to_have_attribute("aria-label", "read")
+    expect(post.locator(".ticks")).to_have_class("ticks read")
+    expect(page.get_by_text("No post on this phone yet")).to_have_count(0)
+    snap(page, "phone")
+
+    page.get_by_label("Text", exact=True).fill("That made my morning")
+    page.get_by_label("Text", exact=True).press("Enter")
+    expect(thread.locator(".bubble.mine").last).to_contain_text("That made my morning")
+    expect(thread.locator(".bubble.theirs").last).to_contain_text("will read this")
+
+    page.get_by_role("button", name="STOP").click()
+    expect(thread.locator(".bubble.theirs").last).to_contain_text("you're unsubscribed")
+
+    page.get_by_role("link", name="Other phones").click()
+    expect(page.get_by_role("link", name=MASKED)).to_be_visible()
+    snap(page, "phone-picker")
+
+
+def test_sign_out_closes_the_dashboard(page: Page, site: Site) -> None:
+    signed_in(page, site)
+    page.get_by_role("button", name="Sign out sam").click()
+    expect(page.get_by_text("Signed out.")).to_be_visible()
+    page.goto("/phone")
+    expect(page.get_by_role("heading", name="Sign in to advent")).to_be_visible()
