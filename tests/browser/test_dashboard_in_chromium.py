@@ -87,3 +87,51 @@ def test_sign_out_closes_the_dashboard(page: Page, site: Site) -> None:
     expect(page.get_by_text("Signed out.")).to_be_visible()
     page.goto("/phone")
     expect(page.get_by_role("heading", name="Sign in to advent")).to_be_visible()
+
+
+def join_and_reply(page: Page, site: Site, reply: str) -> None:
+    """A friend joins on WhatsApp from the phone page, gets today's post read, and replies."""
+    page.goto("/phone")
+    page.get_by_label("Phone number").fill(FRIEND)
+    page.get_by_label("WhatsApp").check()
+    page.get_by_label("Text", exact=True).fill("HAPPY")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.locator("#thread .bubble.theirs").first).to_contain_text("you're in")
+    send_today(site)
+    expect(page.locator("#thread .bubble.kind-post .ticks")).to_have_class("ticks read")
+    page.get_by_label("Text", exact=True).fill(reply)
+    page.get_by_label("Text", exact=True).press("Enter")
+    expect(page.locator("#thread .bubble.theirs").last).to_contain_text("will read this")
+
+
+def test_the_organiser_sees_who_got_today_and_reads_a_reply(page: Page, site: Site) -> None:
+    signed_in(page, site)
+    join_and_reply(page, site, "Thank you, I needed that")
+
+    # One glance at the calendar answers "did today's message reach everyone?"
+    page.get_by_role("link", name="Calendar").click()
+    expect(page.get_by_text("Today's post reached everyone")).to_be_visible()
+    expect(page.get_by_role("link", name="1 unread reply")).to_be_visible()
+    snap(page, "calendar-after-send")
+
+    # The day: the friend's line with two blue ticks, the times and their reply.
+    page.get_by_role("link", name="Open day 3").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Day 3")
+    row = page.locator("table.friends tbody tr").filter(has_text=MASKED)
+    expect(row).to_contain_text("read")
+    expect(row).to_contain_text("Thank you, I needed that")
+    snap(page, "day")
+
+    # Replies: the text, who sent it (masked) and the day it answers; marked read.
+    page.get_by_role("link", name="Replies").click()
+    reply = page.locator("article, li").filter(has_text="Thank you, I needed that").first
+    expect(reply).to_contain_text(MASKED)
+    expect(reply).to_contain_text("Day 3")
+    snap(page, "replies")
+    page.get_by_role("button", name="Mark read").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("0 unread")
+
+    # People: the friend is on the list, joined by keyword.
+    page.get_by_role("link", name="People").click()
+    expect(page.get_by_text(MASKED).first).to_be_visible()
+    snap(page, "people")
