@@ -24,7 +24,9 @@ def test_the_bar_shows_how_far_and_the_time_left_at_the_pace_so_far():
 
 
 def test_before_the_first_hand_over_the_pace_is_not_guessed():
-    assert progress_line(0, 50, 0.0) == "[........................]  0 of 50 handed over, working out the pace"
+    assert (
+        progress_line(0, 50, 0.0) == "[........................]  0 of 50 handed over, working out the pace"
+    )
 
 
 def test_a_finished_send_says_how_long_it_took():
