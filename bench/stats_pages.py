@@ -71,7 +71,8 @@ def seed(runtime, friends: int, days: int) -> None:  # type: ignore[no-untyped-d
             # One friend in twenty writes back each day.
             replies = [
                 {"phone": p, "channel": c, "body": "Thank you", "kind": "reply", "subscriber_id": s,
-                 "campaign": schedule.campaign, "in_reply_to_day": day, "received_at": at + timedelta(hours=1)}
+                 "campaign": schedule.campaign, "in_reply_to_day": day,
+                 "received_at": at + timedelta(hours=1)}
                 for s, p, c in people[: friends // 20]
             ]  # fmt: skip
             session.execute(insert(InboundMessage), replies)
