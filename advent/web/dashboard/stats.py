@@ -120,7 +120,12 @@ def index():  # type: ignore[no-untyped-def]
         )
     campaigns = sorted(s.campaign for s in runtime().schedules)
     return render_template(
-        "dashboard/stats.html", report=found, charts=charts, campaigns=campaigns, campaign=campaign
+        "dashboard/stats.html",
+        report=found,
+        charts=charts,
+        campaigns=campaigns,
+        campaign=campaign,
+        several=several,
     )
 
 
