@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import sys
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 
@@ -30,11 +31,54 @@ def runtime() -> Runtime:
     return root.obj
 
 
-def show_progress(done: int, total: int) -> None:
-    if sys.stderr.isatty():
-        # \r keeps a long send to one updating line instead of hundreds.
-        click.echo(f"\r  handed over {done} of {total}", nl=done >= total, err=True)
-    elif done == total or done % 25 == 0:
+BAR_WIDTH = 24
+
+
+def _duration(seconds: float) -> str:
+    whole = max(0, round(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+
+
+def progress_line(done: int, total: int, elapsed: float, width: int = BAR_WIDTH) -> str:
+    """One frame of the terminal's progress bar: how far, and the time left at the pace so far.
+
+    >>> progress_line(30, 120, 60.0)
+    '[######..................]  30 of 120 handed over, about 3 min 00 s left'
+    """
+    total = max(total, done, 1)
+    filled = width * done // total
+    bar = "#" * filled + "." * (width - filled)
+    counts = f"[{bar}]  {done} of {total} handed over"
+    if done >= total:
+        return f"{counts} in {_duration(elapsed)}"
+    if done == 0 or elapsed <= 0:
+        return f"{counts}, working out the pace"
+    return f"{counts}, about {_duration((total - done) * elapsed / done)} left"
+
+
+class ProgressBar:
+    """The bar on a terminal's stderr, redrawn in place (\r) as each person is handed over."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        # Pace from a monotonic clock: a wall clock set back mid-send would make a nonsense ETA.
+        self.clock = clock
+        self.started = clock()
+        self.width = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        line = progress_line(done, total, self.clock() - self.started)
+        # Padded to the last frame's width, so a shorter line leaves no stale characters.
+        click.echo("\r" + line.ljust(self.width), nl=done >= total, err=True)
+        self.width = len(line)
+
+
+def plain_progress(done: int, total: int) -> None:
+    """Not a terminal (a log, a pipe, cron): a line every 25 people and at the end."""
+    if done == total or done % 25 == 0:
         click.echo(f"  handed over {done} of {total}", err=True)
 
 
@@ -45,7 +89,7 @@ def sender_for(rt: Runtime, *, progress: bool = False) -> Sender:
         rt.settings,
         clock=rt.clock,
         rng=random.Random(),
-        progress=show_progress if progress else None,
+        progress=(ProgressBar() if sys.stderr.isatty() else plain_progress) if progress else None,
     )
 
 

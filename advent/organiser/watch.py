@@ -62,16 +62,29 @@ def watch(session: Session, schedules: list[Schedule], now: datetime) -> list[Or
     current = set()
     raised = []
     for found in not_delivered(session) + short_days(session) + missing_receipts(session, now):
+        key = alert_key(found.kind, found.campaign, found.day)
+        current.add(key)
+        if _resolved_as_it_stands(session, key, found.message):
+            continue
         raised.append(
             alert(session, found.campaign, found.kind, found.message, now, day=found.day, refresh=True)
         )
-        current.add(alert_key(found.kind, found.campaign, found.day))
     for earlier in open_alerts(session, WATCHED):
         if earlier.key not in current:
             _close(session, earlier, now)
     resolve_cleared(session, schedules, now)
     session.commit()
     return raised
+
+
+def _resolved_as_it_stands(session: Session, key: str, message: str) -> bool:
+    """The organiser resolved this alert (failed posts stay failed, so its condition never
+    clears by itself) and nothing has changed since: it is not raised again. New counts make a
+    new message, and a new alert."""
+    last = session.exec(
+        select(OrganiserAlert).where(OrganiserAlert.key == key).order_by(OrganiserAlert.id.desc())
+    ).first()
+    return last is not None and last.resolved_at is not None and last.message == message
 
 
 # --- the conditions ---------------------------------------------------------------------------

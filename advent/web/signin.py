@@ -3,6 +3,7 @@ keeps every page but sign-in, health, static files and the signed webhooks behin
 
 from __future__ import annotations
 
+import hmac
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
@@ -53,9 +54,25 @@ def _is_public() -> bool:
     return endpoint in PUBLIC_ENDPOINTS or request.blueprint in PUBLIC_BLUEPRINTS
 
 
+def _api_token_given() -> bool:
+    """A script's read-only token (ADVENT_API_TOKEN, empty: off): GET under /api/ only,
+    compared in constant time so the answer's timing gives nothing away."""
+    token = runtime().settings.api_token
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return (
+        bool(token)
+        and request.method in ("GET", "HEAD")
+        and request.path.startswith("/api/")
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(given.strip().encode(), token.encode())
+    )
+
+
 def _guard() -> BaseResponse | tuple[dict[str, str], int] | None:
     # A path or method that matches no route gets its plain 404/405, signed in or not.
     if request.routing_exception is not None or _is_public() or current_user.is_authenticated:
+        return None
+    if _api_token_given():
         return None
     if request.path.startswith("/api/"):
         return {"error": "sign in first, or send the read-only token (ADVENT_API_TOKEN)"}, 401
