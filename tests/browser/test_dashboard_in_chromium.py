@@ -7,7 +7,10 @@ organiser sees with `expect`, and `snap(page, "<page>")`.
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -135,3 +138,30 @@ def test_the_organiser_sees_who_got_today_and_reads_a_reply(page: Page, site: Si
     page.get_by_role("link", name="People").click()
     expect(page.get_by_text(MASKED).first).to_be_visible()
     snap(page, "people")
+
+
+def test_stats_show_the_day_and_the_csv_opens_in_a_spreadsheet(page: Page, site: Site) -> None:
+    signed_in(page, site)
+    join_and_reply(page, site, "=SUM(1+1) is how I count my blessings")
+
+    page.get_by_role("link", name="Stats").click()
+    expect(
+        page.get_by_role("heading", name="Each day's post: planned, sent, delivered, read")
+    ).to_be_visible()
+    expect(page.locator("svg").first).to_be_visible()
+    snap(page, "stats")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Every reply").click()
+    saved = download.value.path()
+    raw = Path(saved).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM a spreadsheet needs to read UTF-8 right
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    [reply] = rows
+    # The friend's words arrive as text, not as a formula the spreadsheet would run.
+    assert any(value == "'=SUM(1+1) is how I count my blessings" for value in reply.values())
+    assert FRIEND not in raw.decode("utf-8-sig")  # numbers masked
+
+    page.get_by_role("link", name="Alerts").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Alerts")
+    snap(page, "alerts")
