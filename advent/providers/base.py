@@ -170,6 +170,42 @@ class ProviderError(Exception):
         return self.action is not ErrorAction.RETRY
 
 
+@dataclass(frozen=True)
+class TemplateDraft:
+    """A WhatsApp template to create: Meta must approve it before it can open a conversation."""
+
+    friendly_name: str  # shown in the provider's console, e.g. "advent_2026_daily"
+    language: str  # ISO 639-1, e.g. "en"
+    body: str  # with numbered placeholders: "Today's kind thought from Sam: {{1}}"
+    samples: dict[str, str]  # a sample value per placeholder; Meta needs them to approve
+    quick_reply: str | None = None  # one quick-reply button's title, e.g. "Thanks ❤️"
+
+
+@dataclass(frozen=True)
+class TemplateState:
+    """A template as the provider knows it, with its WhatsApp approval."""
+
+    sid: str  # HX + 32 hex on Twilio; the simulator makes the same shape
+    friendly_name: str
+    # not_submitted, received, pending, approved, rejected, paused, disabled, unknown
+    approval: str
+    rejection_reason: str | None = None
+    category: str | None = None  # UTILITY, MARKETING, AUTHENTICATION
+
+
+class Templates(Protocol):
+    """WhatsApp templates: made, submitted for approval and checked through the provider."""
+
+    def create(self, draft: TemplateDraft) -> TemplateState:
+        """Make the template (not yet submitted); raise ProviderError with a clear reason."""
+
+    def submit(self, sid: str, name: str, category: str) -> TemplateState:
+        """Ask WhatsApp (Meta) to approve it under `name` (lowercase, underscores)."""
+
+    def status(self, sid: str) -> TemplateState:
+        """Its approval now; raise ProviderError for an unknown sid."""
+
+
 class Provider(Protocol):
     name: str
     # The simulated phones, on a simulated network; None on a real one.

@@ -250,3 +250,26 @@ class SignInFailure(SQLModel, table=True):
     account: str = Field(max_length=80, index=True)
     address: str = Field(max_length=64, index=True)
     at: datetime = _moment(nullable=False)
+
+
+class WhatsAppTemplate(SQLModel, table=True):
+    """A WhatsApp template made by `advent templates`: which campaign (and post) it is for, and
+    its approval as last seen. The sender uses the approved one, so no SID is copied by hand."""
+
+    __tablename__ = "whatsapp_template"
+    __table_args__ = (UniqueConstraint("provider", "sid", name="uq_whatsapp_template_sid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(max_length=20)  # which network made it: simulator or twilio
+    campaign: str = Field(max_length=60, index=True)
+    # daily: every post as its variable; invite: the invitation; day: one post's own template
+    purpose: str = Field(max_length=12)
+    day: date | None = None  # for purpose "day"
+    sid: str = Field(max_length=64)
+    friendly_name: str = Field(max_length=120)
+    language: str = Field(max_length=10)
+    category: str | None = Field(default=None, max_length=20)
+    approval: str = Field(max_length=20)
+    rejection_reason: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = _moment(nullable=False)
+    checked_at: datetime | None = _moment()
