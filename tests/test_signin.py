@@ -144,3 +144,14 @@ def test_first_start_makes_one_account_and_later_starts_leave_it(runtime):
     assert "One-time password" in first.output
     second = CliRunner().invoke(main, ["admin", "create", "organiser", "--if-none"], obj=runtime)
     assert second.exit_code == 0 and "exists already" in second.output
+
+
+def test_over_https_the_session_cookie_is_secure_too(runtime):
+    from advent import create_app
+
+    runtime.settings.public_base_url = "https://advent.example.org"
+    app = create_app(runtime=runtime)
+    make_organiser(runtime)
+    answer = sign_in(app.test_client())
+    [cookie] = [c for c in answer.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    assert "Secure" in cookie and "HttpOnly" in cookie
