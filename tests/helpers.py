@@ -8,8 +8,8 @@ from sqlmodel import Session, select
 
 from advent.content.posts import load_post
 from advent.content.schedules import Schedule
-from advent.providers.base import TemplateDraft
 from advent.people.subscriptions import join
+from advent.providers.base import TemplateDraft
 from advent.runtime import Runtime
 from advent.sending.days import day_run
 from advent.sending.dispatch import outgoing

@@ -4,6 +4,7 @@ only an approved one reaches a friend outside the 24-hour window, as on Twilio."
 from __future__ import annotations
 
 import re
+
 import pytest
 
 from advent.config import load_settings
