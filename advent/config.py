@@ -58,6 +58,18 @@ class Settings(BaseSettings):
     )
     simulator_failure_rate: float = Field(0.0, ge=0, le=1, validation_alias="ADVENT_SIMULATOR_FAILURE_RATE")
     simulator_error_rate: float = Field(0.0, ge=0, le=1, validation_alias="ADVENT_SIMULATOR_ERROR_RATE")
+    # How long simulated WhatsApp approval takes on the simulator's clock, and what it decides,
+    # so a rehearsal can wait for a template (or be refused one) as with Meta.
+    simulator_approval_seconds: float = Field(
+        60.0, ge=0, le=30 * 86400, validation_alias="ADVENT_SIMULATOR_APPROVAL_SECONDS"
+    )
+    simulator_template_verdict: Literal["approve", "reject"] = Field(
+        "approve", validation_alias="ADVENT_SIMULATOR_TEMPLATE_VERDICT"
+    )
+    simulator_rejection_reason: str = Field(
+        "the template is too generic: say more about what the friend receives and why",
+        validation_alias="ADVENT_SIMULATOR_REJECTION_REASON",
+    )
 
     # People and replies.
     default_region: str = Field("GB", validation_alias="ADVENT_DEFAULT_REGION")

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from advent.content.posts import load_post
 from advent.content.schedules import Schedule
 from advent.people.subscriptions import join
+from advent.providers.base import TemplateDraft
 from advent.runtime import Runtime
 from advent.sending.days import day_run
 from advent.sending.dispatch import outgoing
@@ -93,3 +94,35 @@ def crash_mid_send(
                 delivery.status, delivery.provider_sid = "queued", sent.sid
             session.add(delivery)
         session.commit()
+
+
+# A daily WhatsApp template as an organiser might word it: fixed words around the variable.
+DAILY_TEMPLATE = TemplateDraft(
+    friendly_name="advent_2026_daily",
+    language="en",
+    body="Today's kind thought from Sam: {{1}} Reply any time, or STOP to stop.",
+    samples={"1": "Be gentle with yourself today."},
+    quick_reply="Thanks ❤️",
+)
+
+
+def approved_whatsapp_template(runtime: Runtime, clock, variables: dict[str, str] | None = None) -> str:  # type: ignore[no-untyped-def]
+    """Make, submit and have approved a daily WhatsApp template on the simulator (two days
+    before the clock's time, as an organiser would have done it), and set it as every schedule's
+    template, as its whatsapp_template_sid line would. Returns its SID."""
+    now = clock.now
+    clock.now = now - timedelta(days=2)
+    made = runtime.provider.templates.create(DAILY_TEMPLATE)
+    runtime.provider.templates.submit(made.sid, "advent_2026_daily", "UTILITY")
+    clock.now = now
+    assert runtime.provider.templates.status(made.sid).approval == "approved"
+    runtime.schedules = [
+        s.model_copy(
+            update={
+                "whatsapp_template_sid": made.sid,
+                "whatsapp_template_variables": variables or {"1": "a small kindness is on its way."},
+            }
+        )
+        for s in runtime.schedules
+    ]
+    return made.sid

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from advent.cli import main
 from advent.receipts import collect_receipts
 from advent.runtime import Runtime
-from tests.helpers import add_people
+from tests.helpers import add_people, approved_whatsapp_template
 
 JOINED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 SMS = ["+447911100000", "+447911100001", "+447911100002"]
@@ -27,6 +27,7 @@ def advent(runtime: Runtime, *args: str) -> str:
 
 
 def two_days_sent(runtime: Runtime, clock) -> None:  # type: ignore[no-untyped-def]
+    approved_whatsapp_template(runtime, clock)  # the WhatsApp friends joined days ago
     schedule = runtime.schedule()
     add_people(runtime.session(), schedule, 3, JOINED, channel="sms", start=100000)
     add_people(runtime.session(), schedule, 2, JOINED, channel="whatsapp", start=200000)

@@ -16,7 +16,7 @@ from advent.content.posts import load_post
 from advent.receipts import collect_receipts
 from advent.sending.days import record_failed, record_missed, send_day
 from advent.store.tables import OrganiserAlert
-from tests.helpers import add_people
+from tests.helpers import add_people, approved_whatsapp_template
 from tests.test_alerts import network
 
 DEC_1, DEC_2, DEC_3 = date(2026, 12, 1), date(2026, 12, 2), date(2026, 12, 3)
@@ -52,8 +52,10 @@ def send(runtime, sender, clock, day: date, then: float = 60) -> None:
 
 
 @pytest.fixture
-def people(runtime):
-    """Three on SMS and two on WhatsApp (only WhatsApp reports reads)."""
+def people(runtime, clock):
+    """Three on SMS and two on WhatsApp (only WhatsApp reports reads), who joined days ago:
+    their posts go as the approved template."""
+    approved_whatsapp_template(runtime, clock)
     with runtime.session() as session:
         add_people(session, runtime.schedule(), 3, JOINED)
         add_people(session, runtime.schedule(), 2, JOINED, channel="whatsapp", start=200000)
@@ -124,7 +126,7 @@ def test_a_future_door_shows_the_content_checks_warnings(organiser, runtime, peo
     path = runtime.settings.messages_dir / "advent-2026" / "07.md"
     path.write_text("---\nday: 7\n---\n\nSay \u201cthank you\u201d to a neighbour today \U0001f600\n")
     text = door(organiser.get("/").get_data(as_text=True), 7)
-    assert "2 warnings" in text  # the shipped schedule has no WhatsApp template either
+    assert "1 warning" in text  # the encoding only: `people` gave the schedule a WhatsApp template
     assert "Encoding UCS-2 (70 characters a segment)" in text
     assert "Content check: sent as UCS-2 (70 characters a segment, not 160) because of:" in text
     assert "Cost for the list 3 segments (1 × 3 on SMS)" in text

@@ -18,7 +18,7 @@ from advent.receipts import collect_receipts, record_receipt
 from advent.sending.days import send_day, sweep
 from advent.store.tables import Delivery, Subscriber
 from tests.dashboard_helpers import csrf_token, post_form
-from tests.helpers import add_people
+from tests.helpers import add_people, approved_whatsapp_template
 from tests.test_alerts import network
 from tests.test_calendar import text_of
 
@@ -43,7 +43,9 @@ def rows(page: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def people(runtime):
+def people(runtime, clock):
+    # The WhatsApp friends last wrote days ago: their posts go as the approved template.
+    approved_whatsapp_template(runtime, clock)
     with runtime.session() as session:
         add_people(session, runtime.schedule(), 3, JOINED)
         add_people(session, runtime.schedule(), 2, JOINED, channel="whatsapp", start=200010)

@@ -15,7 +15,7 @@ from advent.sending.days import send_day
 from advent.sending.dispatch import Sender, dispatch_day
 from advent.sending.plan import plan_day
 from advent.store.tables import DayRun, Delivery, DeliveryEvent, Subscriber
-from tests.helpers import add_people
+from tests.helpers import add_people, approved_whatsapp_template
 
 DAY = date(2026, 12, 3)
 JOINED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -50,7 +50,9 @@ def test_late_joiner_under_tomorrow_policy_is_not_planned_for_today(sender, runt
     assert plan_day(sender.session, tomorrow_policy, DAY + timedelta(days=1), sender.clock()) == 2
 
 
-def test_receipts_move_deliveries_forward_to_delivered_and_read(sender, schedule, simulator, runtime, clock):
+def test_receipts_move_deliveries_forward_to_delivered_and_read(sender, simulator, runtime, clock):
+    approved_whatsapp_template(runtime, clock)  # the WhatsApp friend last wrote days ago
+    schedule = runtime.schedule()
     add_people(sender.session, schedule, 1, JOINED, channel="sms")
     add_people(sender.session, schedule, 1, JOINED, channel="whatsapp", start=300000)
     send_day(sender, schedule, DAY, load_post(runtime.settings.messages_dir, schedule, DAY))

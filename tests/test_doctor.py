@@ -13,12 +13,14 @@ from click.testing import CliRunner
 from advent.cli.checks import doctor
 from advent.config import Settings, load_settings
 from advent.content.schedules import load_schedules
-from advent.organiser.doctor import failed, run_doctor
+from advent.organiser.doctor import run_doctor
 from advent.providers.simulator import Simulator
+from advent.providers.simulator.templates import Approval
 from advent.providers.twilio.provider import TwilioProvider
 from advent.store.database import make_engine
 from advent.store.migrate import MIGRATIONS, upgrade
 from tests.conftest import Clock
+from tests.helpers import DAILY_TEMPLATE
 from tests.twilio_double import ACCOUNT_SID, API, SMS_FROM, error_json, twilio_settings, twilio_setup
 
 TEMPLATE = "HX" + "b" * 32
@@ -266,7 +268,12 @@ def test_with_the_simulator_only_content_and_schedules_are_checked(
     findings = run_doctor(settings, load_schedules(settings.schedules_dir), Simulator.from_settings(settings))
     assert findings[1].line().startswith("ok   provider: the built-in simulator")
     assert "ok   content: every day of advent-2026 has a post (24 days)" in [f.line() for f in findings]
-    assert not failed(findings)  # the simulator needs no template; the reminder is a warning
+    # The simulator keeps WhatsApp's 24-hour window as Twilio does: no template is a failure too.
+    assert [f.line() for f in findings if f.level == "FAIL"] == [
+        "FAIL WhatsApp template: advent-2026 day(s) 1-24 have no approved template, so friends who "
+        "have not written in the last 24 hours will not get them; add template_sid to those posts or "
+        f"whatsapp_template_sid to {project / 'schedules' / 'advent-2026.toml'}"
+    ]
     assert len(twilio_api.calls) == 0
 
 
@@ -309,6 +316,16 @@ def test_missing_twilio_settings_are_listed_as_failures(
     assert "Exit status 1 if any check fails" in help_text
 
 
+def _with_an_approved_template(project: Path) -> None:
+    """The schedule names a WhatsApp template the simulated network has approved."""
+    network = Simulator(project / "instance" / "phone-network.db", approval=Approval(seconds=0))
+    sid = network.templates.create(DAILY_TEMPLATE).sid
+    network.templates.submit(sid, "advent_2026_daily", "UTILITY")
+    assert network.templates.status(sid).approval == "approved"
+    schedule = project / "schedules" / "advent-2026.toml"
+    schedule.write_text(schedule.read_text() + f'whatsapp_template_sid = "{sid}"\n')
+
+
 def _doctor_on(project: Path, database_url: str, monkeypatch: pytest.MonkeyPatch):
     """`advent doctor` as an organiser runs it: settings from the environment, the simulator."""
     monkeypatch.chdir(project)  # no .env here
@@ -327,6 +344,7 @@ def test_doctor_says_all_good_when_the_database_is_reachable_and_current(
 ) -> None:
     url = f"sqlite:///{project / 'instance' / 'advent.db'}"
     upgrade(make_engine(url))
+    _with_an_approved_template(project)
     result = _doctor_on(project, url, monkeypatch)
     assert result.exit_code == 0, result.output
     assert "ok   database: " in result.output and f"schema is current ({HEAD})" in result.output

@@ -20,6 +20,7 @@ def _message(reference: str = "1", channel: str = "sms") -> OutgoingMessage:
 def test_receipts_come_later_in_order_until_acknowledged(tmp_path):
     now = [START]
     sim = Simulator(tmp_path / "net.db", delay_seconds=5, clock=lambda: now[0])
+    sim.note_inbound("+447911123456", "whatsapp", START)  # they wrote: free-form text may go
     result = sim.send(_message(channel="whatsapp"))
     assert result.sid.startswith("SM") and result.status == "queued"
     assert sim.collect_receipts(START) == []

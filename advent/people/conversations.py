@@ -192,6 +192,9 @@ def answer_inbound(
     record = _as_received(inbound, phone, "reply", now)
     session.add(record)
     session.flush()  # the text is on record before we decide anything about it
+    if usable:
+        # The network saw this text too: a simulated one keeps WhatsApp's window from it.
+        provider.note_inbound(phone, inbound.channel, now)
     subscriptions = list(
         session.exec(
             select(Subscriber).where(Subscriber.phone == phone, Subscriber.channel == inbound.channel)

@@ -127,6 +127,8 @@ class PhoneMessage:
     # page can put it in order beside the friend's own texts and show its ticks.
     sent_at: datetime | None = None
     reference: str | None = None
+    # A template's quick-reply button, as the friend sees it under the message.
+    quick_reply: str | None = None
 
 
 class Phone(Protocol):
@@ -214,6 +216,8 @@ class Provider(Protocol):
     enforces_whatsapp_window: bool
     # True when nothing reaches a real phone: such a provider keeps its own database.
     rehearsal: bool
+    # WhatsApp templates: made, submitted and checked through this provider.
+    templates: Templates
 
     def send(self, message: OutgoingMessage) -> SendResult:
         """Hand one message to the network; raise ProviderError when it is refused."""
@@ -235,6 +239,13 @@ class Provider(Protocol):
 
     def answers_itself(self, inbound: Inbound) -> bool:
         """True when the network has already answered this text itself (so we must not)."""
+
+    def note_inbound(self, number: str, channel: str, at: datetime) -> None:
+        """A person at `number` (E.164) wrote to us on `channel` at `at`.
+
+        A real network sees inbound texts itself (this does nothing); a simulated one learns of
+        them here, so it can keep WhatsApp's 24-hour window as Meta does.
+        """
 
     def setup_findings(self, settings: Settings) -> list[Finding]:
         """What `advent doctor` should say about this provider's set-up."""

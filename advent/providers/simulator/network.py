@@ -27,16 +27,20 @@ from advent.providers.base import (
     SendResult,
     SentRecord,
     StatusReport,
+    Templates,
     ok,
 )
 from advent.providers.simulator.phone import SimulatedPhone
+from advent.providers.simulator.templates import Approval, SimulatedTemplates
+from advent.providers.simulator.whatsapp import CODES as WHATSAPP_CODES
+from advent.providers.simulator.whatsapp import Content, WhatsAppRules
 from advent.providers.twilio import webhooks
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sent (
     sid TEXT PRIMARY KEY, reference TEXT, to_number TEXT NOT NULL, channel TEXT NOT NULL,
     kind TEXT NOT NULL, body TEXT NOT NULL, media_url TEXT, template_sid TEXT,
-    sent_at TEXT NOT NULL
+    sent_at TEXT NOT NULL, quick_reply TEXT
 );
 CREATE INDEX IF NOT EXISTS sent_by_reference ON sent (reference);
 CREATE INDEX IF NOT EXISTS sent_by_number ON sent (to_number);
@@ -53,6 +57,7 @@ BUSY = "SIM-BUSY"
 CODES = {
     UNREACHABLE: (ErrorAction.GIVE_UP, "the simulated phone was switched off or out of signal"),
     BUSY: (ErrorAction.RETRY, "the simulated network was busy; try again shortly"),
+    **WHATSAPP_CODES,
 }
 
 
@@ -60,10 +65,18 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
+def _add_quick_reply(db: sqlite3.Connection) -> None:
+    """A network record made before templates carried buttons gets the column it lacks."""
+    columns = {row["name"] for row in db.execute("PRAGMA table_info(sent)")}
+    if "quick_reply" not in columns:
+        db.execute("ALTER TABLE sent ADD COLUMN quick_reply TEXT")
+
+
 class Simulator:
     name = "simulator"
-    # Simulated phones take any text at any time; the 24-hour rule is WhatsApp's, not ours.
-    enforces_whatsapp_window = False
+    # WhatsApp's 24-hour rule holds here as live: a rehearsal that skips it would promise days
+    # that never arrive once the list goes live.
+    enforces_whatsapp_window = True
     rehearsal = True  # nobody real is texted: drama numbers are fine, data stays out of a live list
 
     def __init__(
@@ -75,6 +88,7 @@ class Simulator:
         error_rate: float = 0.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         rng: random.Random | None = None,
+        approval: Approval | None = None,
     ) -> None:
         self.path = Path(path)
         self.delay = timedelta(seconds=delay_seconds)
@@ -85,7 +99,11 @@ class Simulator:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as db:
             db.executescript(SCHEMA)
+            _add_quick_reply(db)
         self.phone: Phone | None = SimulatedPhone(self._connect, lambda: self.clock())
+        made = SimulatedTemplates(self._connect, lambda: self.clock(), approval or Approval())
+        self.templates: Templates = made
+        self.whatsapp = WhatsAppRules(self._connect, made)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Simulator:
@@ -95,6 +113,11 @@ class Simulator:
             delay_seconds=settings.simulator_delay_seconds,
             failure_rate=settings.simulator_failure_rate,
             error_rate=settings.simulator_error_rate,
+            approval=Approval(
+                seconds=settings.simulator_approval_seconds,
+                verdict=settings.simulator_template_verdict,
+                reason=settings.simulator_rejection_reason,
+            ),
         )
 
     def _connect(self) -> sqlite3.Connection:
@@ -107,28 +130,34 @@ class Simulator:
         if self.error_rate and self.rng.random() < self.error_rate:
             raise ProviderError(CODES[BUSY][1], code=BUSY, action=ErrorAction.RETRY)
         now = self.clock()
+        content = (
+            self.whatsapp.content(message, now)
+            if message.channel == "whatsapp"
+            else Content(body=message.body, media_url=message.media_url)
+        )
         sid = "SM" + uuid.uuid4().hex
         fails = self.failure_rate and self.rng.random() < self.failure_rate
         steps = ["sent", "undelivered"] if fails else ["sent", "delivered"]
         if message.channel == "whatsapp" and not fails:
             steps.append("read")  # WhatsApp has read receipts; SMS does not
-        template = message.template_sid if not message.in_session_window else None
         db = self._connect()
         try:
             # One transaction: the message and its future receipts are recorded together or not at all.
             db.execute("BEGIN IMMEDIATE")
             db.execute(
-                "INSERT INTO sent VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO sent (sid, reference, to_number, channel, kind, body, media_url,"
+                " template_sid, sent_at, quick_reply) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     sid,
                     message.reference,
                     message.to,
                     message.channel,
                     message.kind,
-                    message.body,
-                    message.media_url,
-                    template,
+                    content.body,
+                    content.media_url,
+                    content.template_sid,
                     _iso(now),
+                    content.quick_reply,
                 ),
             )
             for n, status in enumerate(steps, start=1):
@@ -145,7 +174,7 @@ class Simulator:
             db.execute("COMMIT")
         finally:
             db.close()
-        return SendResult(sid=sid, status="queued", used_template=template is not None)
+        return SendResult(sid=sid, status="queued", used_template=content.template_sid is not None)
 
     def lookup(self, message: OutgoingMessage, since: datetime) -> list[SentRecord] | None:
         # The network remembers everything it accepted, so the answer is always definite.
@@ -219,6 +248,9 @@ class Simulator:
     def answers_itself(self, inbound: Inbound) -> bool:
         return False  # the simulated network has no opt-out handling of its own
 
+    def note_inbound(self, number: str, channel: str, at: datetime) -> None:
+        self.whatsapp.note_inbound(number, channel, at)
+
     def setup_findings(self, settings: Settings) -> list[Finding]:
         return [
             ok(
@@ -248,7 +280,8 @@ class Simulator:
         db = self._connect()
         try:
             rows = db.execute(
-                "SELECT sid, reference, kind, channel, body, media_url, sent_at FROM sent"
+                "SELECT sid, reference, kind, channel, body, media_url, template_sid, quick_reply,"
+                " sent_at FROM sent"
                 " WHERE to_number = ? ORDER BY sent_at, rowid",
                 (number,),
             ).fetchall()

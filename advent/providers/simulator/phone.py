@@ -37,7 +37,8 @@ class SimulatedPhone:
         number = inbound.sender.removeprefix("whatsapp:")
         with closing(self._connect()) as db:
             db.execute(
-                "INSERT INTO sent VALUES (?, NULL, ?, ?, 'reply', ?, NULL, NULL, ?)",
+                "INSERT INTO sent (sid, to_number, channel, kind, body, sent_at)"
+                " VALUES (?, ?, ?, 'reply', ?, ?)",
                 (
                     "SM" + uuid.uuid4().hex,
                     number,
@@ -50,7 +51,7 @@ class SimulatedPhone:
     def messages_to(self, number: str) -> list[PhoneMessage]:
         with closing(self._connect()) as db:
             rows = db.execute(
-                "SELECT kind, channel, body, media_url, sent_at, reference FROM sent"
+                "SELECT kind, channel, body, media_url, sent_at, reference, quick_reply FROM sent"
                 " WHERE to_number = ? ORDER BY sent_at, rowid",
                 (number,),
             ).fetchall()
@@ -62,6 +63,7 @@ class SimulatedPhone:
                 media_url=r["media_url"],
                 sent_at=datetime.fromisoformat(r["sent_at"]),
                 reference=r["reference"],
+                quick_reply=r["quick_reply"],
             )
             for r in rows
         ]

@@ -29,6 +29,7 @@ from advent.providers.base import (
     SendResult,
     SentRecord,
     StatusReport,
+    Templates,
 )
 from advent.providers.twilio import webhooks
 from advent.providers.twilio.errors import NO_TEMPLATE, TWILIO_FAILURES, explain, provider_error
@@ -80,6 +81,9 @@ class TwilioProvider:
     phone: Phone | None = None  # friends text from their own phones
     enforces_whatsapp_window = True
     rehearsal = False
+    # The Content API (create, submit, status) is built on its own branch; declared here so the
+    # provider still meets the protocol.
+    templates: Templates
 
     def __init__(
         self,
@@ -233,6 +237,9 @@ class TwilioProvider:
 
     def answers_itself(self, inbound: Inbound) -> bool:
         return webhooks.answers_itself(inbound, handles_sms_opt_out=self.handles_sms_opt_out)
+
+    def note_inbound(self, number: str, channel: str, at: datetime) -> None:
+        """Nothing to do: Twilio (and Meta) see every inbound text themselves."""
 
     def setup_findings(self, settings: Settings) -> list[Finding]:
         # Imported here: the REST checks are only for `advent doctor`, never for a send.
