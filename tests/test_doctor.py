@@ -110,8 +110,9 @@ def test_a_whatsapp_schedule_without_templates_fails_in_plain_words(
     template_line = next(line for line in found if "WhatsApp template" in line)
     assert template_line.startswith(
         "FAIL WhatsApp template: advent-2026 day(s) 1, 3-24 have no approved template, so "
-        "friends who have not written in the last 24 hours will not get them; add template_sid "
-        "to those posts or whatsapp_template_sid to "
+        "friends who have not written in the last 24 hours will not get them; run `advent "
+        "templates create --campaign advent-2026` and then `advent templates submit`, or add "
+        "template_sid to those posts or whatsapp_template_sid to "
     )
     assert template_line.endswith("advent-2026.toml")
 

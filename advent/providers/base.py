@@ -214,6 +214,8 @@ class Provider(Protocol):
     enforces_whatsapp_window: bool
     # True when nothing reaches a real phone: such a provider keeps its own database.
     rehearsal: bool
+    # WhatsApp templates, made and submitted for approval through this provider.
+    templates: Templates
 
     def send(self, message: OutgoingMessage) -> SendResult:
         """Hand one message to the network; raise ProviderError when it is refused."""

@@ -27,6 +27,7 @@ from advent.providers.base import (
     SendResult,
     SentRecord,
     StatusReport,
+    Templates,
     ok,
 )
 from advent.providers.simulator.phone import SimulatedPhone
@@ -65,6 +66,8 @@ class Simulator:
     # Simulated phones take any text at any time; the 24-hour rule is WhatsApp's, not ours.
     enforces_whatsapp_window = False
     rehearsal = True  # nobody real is texted: drama numbers are fine, data stays out of a live list
+    # Declared only, for the Provider protocol: the simulator's own templates come separately.
+    templates: Templates
 
     def __init__(
         self,
