@@ -29,8 +29,8 @@ About the category (Meta has the last word, and may move a template to the other
   marketing  everything else, including newsletters and daily content such as these posts.
              Paid for every message delivered, inside the window too, at a higher rate per
              country; Meta does not deliver marketing templates to US (+1) numbers.
-advent makes a daily kind thought a marketing template unless you choose --category utility.
-Sources: docs/whatsapp-templates.md."""
+The default is marketing, the honest fit for a daily kind thought; --category utility is
+cheaper if Meta agrees. Sources: docs/whatsapp-templates.md."""
 
 
 @click.group(help="WhatsApp templates: make them, submit them for Meta's approval, and check.")

@@ -258,6 +258,6 @@ def describe(row: WhatsAppTemplate) -> str:
         "disabled": f"disabled by Meta after repeated complaints; {make_new}",
     }
     if row.approval == "rejected":
-        reason = row.rejection_reason or "Meta gave no reason"
+        reason = (row.rejection_reason or "Meta gave no reason").rstrip(". ")
         return f"rejected by Meta: {reason}. Change the wording if needed and {make_new}"
     return words.get(row.approval, f"in a state advent does not know ({row.approval})")

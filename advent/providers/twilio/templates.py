@@ -8,6 +8,7 @@ reason says what went wrong and what to do; nothing Twilio-shaped escapes.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import requests
@@ -68,8 +69,10 @@ def content_json(draft: TemplateDraft) -> dict[str, Any]:
 
 
 def _said(error: Exception) -> str:
-    said = getattr(error, "msg", None) or getattr(error, "detail", None) or str(error)
-    return redact_numbers(str(said))
+    said = str(getattr(error, "msg", None) or getattr(error, "detail", None) or error)
+    # The library puts "Unable to create record: " before Twilio's own words.
+    said = re.sub(r"^Unable to \w+ record: ", "", said)
+    return redact_numbers(said)
 
 
 def template_error(error: Exception, sid: str | None = None) -> ProviderError:
