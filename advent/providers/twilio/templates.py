@@ -117,19 +117,27 @@ def template_error(error: Exception, sid: str | None = None) -> ProviderError:
     )
 
 
+def _approval(raw: object) -> str:
+    said = str(raw or "").strip().lower()
+    if not said or said == "unsubmitted":
+        return "not_submitted"  # no WhatsApp approval asked for yet
+    return said if said in APPROVAL_STATES else "unknown"
+
+
+def _text(value: object) -> str | None:
+    return str(value or "").strip() or None
+
+
 def approval_state(sid: str, friendly_name: str, whatsapp: dict[str, Any] | None) -> TemplateState:
     """Twilio's `whatsapp` approval object as a TemplateState; none yet means not submitted."""
     found = whatsapp or {}
-    raw = str(found.get("status") or "").strip().lower()
-    if not raw or raw == "unsubmitted":
-        approval = "not_submitted"
-    else:
-        approval = raw if raw in APPROVAL_STATES else "unknown"
-    reason = str(found.get("rejection_reason") or "").strip() or None
-    category = str(found.get("category") or "").strip().upper() or None
-    name = str(found.get("name") or "") or friendly_name
+    category = _text(found.get("category"))
     return TemplateState(
-        sid=sid, friendly_name=name, approval=approval, rejection_reason=reason, category=category
+        sid=sid,
+        friendly_name=_text(found.get("name")) or friendly_name,
+        approval=_approval(found.get("status")),
+        rejection_reason=_text(found.get("rejection_reason")),
+        category=category.upper() if category else None,
     )
 
 
@@ -156,15 +164,12 @@ class TwilioTemplates:
             asked = self.client.content.v1.contents(sid).approval_create.create(request)
         except TWILIO_FAILURES as error:
             raise template_error(error, sid) from None
-        return approval_state(
-            sid,
-            name,
-            {
-                "status": asked.status or "received",
-                "name": asked.name,
-                "category": asked.category or category,
-                "rejection_reason": asked.rejection_reason,
-            },
+        return TemplateState(
+            sid=sid,
+            friendly_name=asked.name or name,
+            approval=_approval(asked.status or "received"),
+            rejection_reason=_text(asked.rejection_reason),
+            category=(asked.category or category).upper(),
         )
 
     def status(self, sid: str) -> TemplateState:
