@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -79,6 +80,8 @@ class Settings(BaseSettings):
     twilio_handles_sms_opt_out: bool = Field(True, validation_alias="ADVENT_TWILIO_HANDLES_SMS_OPT_OUT")
     invite_cooldown_days: int = Field(30, ge=0, le=3650, validation_alias="ADVENT_INVITE_COOLDOWN_DAYS")
     stuck_after_minutes: int = Field(30, ge=1, le=10080, validation_alias="ADVENT_STUCK_AFTER_MINUTES")
+    # The language WhatsApp templates are made in (`advent templates create`): en, en_GB, es, ...
+    whatsapp_language: str = Field("en", validation_alias="ADVENT_WHATSAPP_LANGUAGE")
 
     # Twilio (only read when ADVENT_PROVIDER=twilio).
     twilio_account_sid: str = Field("", validation_alias="TWILIO_ACCOUNT_SID")
@@ -107,6 +110,14 @@ class Settings(BaseSettings):
         # "UK" is what most people type; phonenumbers (like ISO 3166) says GB.
         hint = "GB for the United Kingdom" if region == "UK" else "e.g. GB, IE or US"
         raise ValueError(f"not a region code phonenumbers knows; use a two-letter ISO code, {hint}")
+
+    @field_validator("whatsapp_language")
+    @classmethod
+    def _language_code(cls, value: str) -> str:
+        # WhatsApp names a template's language by code: "en", or with a region, "en_GB".
+        if not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", value.strip()):
+            raise ValueError("a language code as WhatsApp spells it, such as en, en_GB or es")
+        return value.strip()
 
     @field_validator("database_url")
     @classmethod

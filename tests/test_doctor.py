@@ -112,8 +112,9 @@ def test_a_whatsapp_schedule_without_templates_fails_in_plain_words(
     template_line = next(line for line in found if "WhatsApp template" in line)
     assert template_line.startswith(
         "FAIL WhatsApp template: advent-2026 day(s) 1, 3-24 have no approved template, so "
-        "friends who have not written in the last 24 hours will not get them; add template_sid "
-        "to those posts or whatsapp_template_sid to "
+        "friends who have not written in the last 24 hours will not get them; run `advent "
+        "templates create --campaign advent-2026` and then `advent templates submit`, or add "
+        "template_sid to those posts or whatsapp_template_sid to "
     )
     assert template_line.endswith("advent-2026.toml")
 
@@ -271,8 +272,9 @@ def test_with_the_simulator_only_content_and_schedules_are_checked(
     # The simulator keeps WhatsApp's 24-hour window as Twilio does: no template is a failure too.
     assert [f.line() for f in findings if f.level == "FAIL"] == [
         "FAIL WhatsApp template: advent-2026 day(s) 1-24 have no approved template, so friends who "
-        "have not written in the last 24 hours will not get them; add template_sid to those posts or "
-        f"whatsapp_template_sid to {project / 'schedules' / 'advent-2026.toml'}"
+        "have not written in the last 24 hours will not get them; run `advent templates create "
+        "--campaign advent-2026` and then `advent templates submit`, or add template_sid to those "
+        f"posts or whatsapp_template_sid to {project / 'schedules' / 'advent-2026.toml'}"
     ]
     assert len(twilio_api.calls) == 0
 

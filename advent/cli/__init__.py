@@ -39,6 +39,7 @@ def _register() -> None:
         replies,
         sending,
         subscribers,
+        templates,
     )
 
     main.add_command(content.content)
@@ -47,6 +48,7 @@ def _register() -> None:
         for command in module.COMMANDS:
             main.add_command(command)
     main.add_command(subscribers.subscribers)
+    main.add_command(templates.templates)
 
 
 _register()

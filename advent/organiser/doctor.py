@@ -6,16 +6,21 @@ sees it, then every day's post. Each check says in plain words what is wrong and
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
 from advent.config import Settings
 from advent.content.check import check_campaign
 from advent.content.posts import post_path, read_post_file
 from advent.content.schedules import Schedule
+from advent.organiser.whatsapp_templates import template_findings
 from advent.providers.base import Finding, Provider, fail, ok, warn
 from advent.store.database import make_engine
 from advent.store.migrate import current_and_head
+from advent.store.tables import utcnow
 
 __all__ = ["Finding", "database_findings", "failed", "fail", "ok", "run_doctor", "warn"]
 
@@ -71,18 +76,22 @@ def _day_ranges(days: list[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
-def _days_without_template(settings: Settings, schedule: Schedule) -> list[int]:
+def _days_without_template(settings: Settings, schedule: Schedule, approved: set[date]) -> list[int]:
     if schedule.whatsapp_template_sid:
         return []
     missing = []
-    for number in range(1, schedule.number_of_days + 1):
+    for number, day in enumerate(schedule.days(), start=1):
+        if day in approved:  # `advent templates` made one and Meta approved it
+            continue
         post = read_post_file(post_path(settings.messages_dir, schedule, number), schedule.campaign)
         if post.post is not None and not post.post.template_sid:
             missing.append(number)
     return missing
 
 
-def content_findings(settings: Settings, schedule: Schedule, *, needs_template: bool) -> list[Finding]:
+def content_findings(
+    settings: Settings, schedule: Schedule, *, needs_template: bool, approved: set[date] | None = None
+) -> list[Finding]:
     reports = check_campaign(settings.messages_dir, schedule)
     broken = [r for r in reports if r.errors and r.day]
     findings = [fail(f"content: {schedule.campaign} day {r.day:02d}: {'; '.join(r.errors)}") for r in broken]
@@ -92,27 +101,43 @@ def content_findings(settings: Settings, schedule: Schedule, *, needs_template: 
         )
     if "whatsapp" not in schedule.channels:
         return findings
-    missing = _days_without_template(settings, schedule)
+    missing = _days_without_template(settings, schedule, approved or set())
     if not missing:
         findings.append(ok(f"WhatsApp templates: every day of {schedule.campaign} has one"))
         return findings
     text = (
         f"WhatsApp template: {schedule.campaign} day(s) {_day_ranges(missing)} have no "
         "approved template, so friends who have not written in the last 24 hours will not "
-        "get them; add template_sid to those posts or whatsapp_template_sid to "
+        f"get them; run `advent templates create --campaign {schedule.campaign}` and then "
+        "`advent templates submit`, or add template_sid to those posts or whatsapp_template_sid to "
         f"{settings.schedules_dir / (schedule.name + '.toml')}"
     )
     findings.append(fail(text) if needs_template else warn(text))
     return findings
 
 
+def _template_findings(
+    settings: Settings, schedule: Schedule, provider: Provider, now: datetime
+) -> tuple[list[Finding], set[date]]:
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            return template_findings(session, provider, schedule, now)
+    finally:
+        engine.dispose()
+
+
 def run_doctor(
-    settings: Settings, schedules: list[Schedule] | None, provider: Provider | None = None
+    settings: Settings,
+    schedules: list[Schedule] | None,
+    provider: Provider | None = None,
+    now: datetime | None = None,
 ) -> list[Finding]:
     """Every check, in the order a person would fix them; schedules None: could not be read.
 
     Without a provider (it could not be built from the settings), its checks are skipped."""
     findings = database_findings(settings.database_url)
+    database_ok = not failed(findings)
     if provider is not None:
         findings += provider.setup_findings(settings)
     if schedules is None:
@@ -123,5 +148,9 @@ def run_doctor(
         )
     needs_template = provider is not None and provider.enforces_whatsapp_window
     for schedule in schedules:
-        findings += content_findings(settings, schedule, needs_template=needs_template)
+        approved: set[date] = set()
+        if database_ok and provider is not None and "whatsapp" in schedule.channels:
+            listed, approved = _template_findings(settings, schedule, provider, now or utcnow())
+            findings += listed
+        findings += content_findings(settings, schedule, needs_template=needs_template, approved=approved)
     return findings

@@ -25,6 +25,7 @@ from advent.providers.base import ErrorAction, OutgoingMessage, Provider, Provid
 from advent.receipts import act_on_error, apply_early_receipts
 from advent.sending.pace import RateLimiter
 from advent.sending.plan import count_by_status
+from advent.sending.templates import ApprovedTemplate, approved_template
 from advent.states import deliveries
 from advent.states.deliveries import DeliveryStatus, awaiting_answer
 from advent.states.subscribers import SubscriberStatus
@@ -52,7 +53,12 @@ class Sender:
 
 
 def outgoing(
-    delivery: Delivery, subscriber: Subscriber, post: Post | None, schedule: Schedule, now: datetime
+    delivery: Delivery,
+    subscriber: Subscriber,
+    post: Post | None,
+    schedule: Schedule,
+    now: datetime,
+    approved: ApprovedTemplate | None = None,
 ) -> OutgoingMessage:
     last = subscriber.last_inbound_at
     if delivery.kind == "invite":
@@ -69,17 +75,24 @@ def outgoing(
             in_session_window=last is not None and now - last < WHATSAPP_WINDOW,
         )
     assert post is not None, "a post's delivery is sent with its post"
+    # A template goes with its own variables: the post's pair, or else the schedule's; with
+    # neither named, the one `advent templates` made and Meta approved (`approved`).
+    if post.template_sid:
+        sid, variables = post.template_sid, post.template_variables
+    elif schedule.whatsapp_template_sid:
+        sid, variables = schedule.whatsapp_template_sid, schedule.whatsapp_template_variables
+    elif approved is not None:
+        sid, variables = approved.sid, approved.variables(post.text)
+    else:
+        sid, variables = None, {}
     return OutgoingMessage(
         reference=str(delivery.id),
         to=subscriber.phone,
         channel=delivery.channel,
         body=post.text,
         media_url=post.media_url,
-        # A template goes with its own variables: the post's pair, or else the schedule's.
-        template_sid=post.template_sid or schedule.whatsapp_template_sid,
-        template_variables=(
-            post.template_variables if post.template_sid else schedule.whatsapp_template_variables
-        ),
+        template_sid=sid,
+        template_variables=variables,
         in_session_window=(not delivery.template_only and last is not None and now - last < WHATSAPP_WINDOW),
     )
 
@@ -239,6 +252,8 @@ def dispatch_day(
     """
     limiter = RateLimiter(sender.settings.send_rate_per_second, sender.sleep)
     total = count_by_status(sender.session, schedule.campaign, day).get(DeliveryStatus.PENDING, 0)
+    # Looked up once per day's send, not per friend: approval changes over days, not seconds.
+    approved = approved_template(sender.session, sender.provider.name, schedule.campaign, day)
     handled = 0
     while True:
         now = sender.clock()
@@ -266,7 +281,7 @@ def dispatch_day(
             )
             sender.session.commit()
             continue
-        message = outgoing(delivery, subscriber, post, schedule, now)
+        message = outgoing(delivery, subscriber, post, schedule, now, approved)
         sender.session.commit()  # no transaction stays open while the provider is called
         _send_one(sender, limiter, delivery, message)
         handled += 1

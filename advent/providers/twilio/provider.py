@@ -33,6 +33,7 @@ from advent.providers.base import (
 )
 from advent.providers.twilio import webhooks
 from advent.providers.twilio.errors import NO_TEMPLATE, TWILIO_FAILURES, explain, provider_error
+from advent.providers.twilio.templates import TwilioTemplates
 
 TWILIO_API = "https://api.twilio.com"
 # One page of the newest messages to a number. A friend gets one post a day, so a full page
@@ -103,6 +104,7 @@ class TwilioProvider:
         self.sms_from = sms_from
         self.whatsapp_from = whatsapp_from
         self.messaging_service_sid = messaging_service_sid
+        self.templates: Templates = TwilioTemplates(client)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TwilioProvider:
