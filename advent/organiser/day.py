@@ -39,8 +39,9 @@ ADVICE = {
     ErrorAction.OPTED_OUT: "They opted out at their carrier and are marked stopped: do not send again.",
     ErrorAction.INVALID_NUMBER: "The number cannot receive texts: ask your friend for their current number.",
     ErrorAction.NEEDS_TEMPLATE: (
-        "WhatsApp allows free text only within 24 hours of their last message: add an approved "
-        "template (whatsapp_template_sid) to the schedule, or ask them to text you first."
+        "WhatsApp allows free text only within 24 hours of their last message: get a template "
+        "approved (`advent templates create`, then `advent templates submit`), or ask them to "
+        "text you first."
     ),
     ErrorAction.CAMPAIGN_ALERT: "A set-up problem with the sending account: see Alerts.",
     ErrorAction.CONTENT_ALERT: "The carrier filtered the text: reword the post, and see Alerts.",
