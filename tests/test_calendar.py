@@ -6,18 +6,24 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
+from sqlmodel import select
 
+from advent import create_app
 from advent.cli import main
 from advent.content.posts import load_post
+from advent.organiser.today import whatsapp_left_out
 from advent.receipts import collect_receipts
 from advent.sending.days import record_failed, record_missed, send_day
-from advent.store.tables import OrganiserAlert
+from advent.store.tables import OrganiserAlert, Subscriber, WhatsAppTemplate
+from tests.dashboard_helpers import make_organiser, sign_in
 from tests.helpers import add_people, approved_whatsapp_template
 from tests.test_alerts import network
+from tests.twilio_double import twilio_setup
 
 DEC_1, DEC_2, DEC_3 = date(2026, 12, 1), date(2026, 12, 2), date(2026, 12, 3)
 JOINED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -219,3 +225,108 @@ def test_healthz_reads_the_same_facts(client, runtime, clock, people):
     assert client.get("/healthz").get_json()["today"] == [
         {"campaign": "advent-2026", "day": "2026-12-03", "state": "due"}
     ]
+
+
+# --- WhatsApp friends outside the 24-hour window, with no approved template ----------------------
+
+
+@pytest.fixture
+def live(project, clock):
+    """A signed-in organiser on the twilio provider, which enforces WhatsApp's 24-hour window;
+    three friends on WhatsApp and one on SMS who joined on 30 November and never wrote since."""
+    setup = twilio_setup(project, clock)
+    setup.runtime.clock = clock
+    with setup.runtime.session() as session:
+        add_people(session, setup.runtime.schedule(), 3, JOINED, channel="whatsapp", start=200000)
+        add_people(session, setup.runtime.schedule(), 1, JOINED)
+    make_organiser(setup.runtime)
+    browser = create_app(runtime=setup.runtime).test_client()
+    assert sign_in(browser).status_code == 302
+    return browser, setup.runtime
+
+
+def add_template(runtime, approval: str, provider: str = "twilio", purpose: str = "daily", day=None) -> None:
+    with runtime.session() as session:
+        session.add(
+            WhatsAppTemplate(
+                provider=provider,
+                campaign="advent-2026",
+                purpose=purpose,
+                day=day,
+                sid="HX" + uuid.uuid4().hex,
+                friendly_name="advent_2026_daily",
+                language="en",
+                approval=approval,
+                created_at=JOINED,
+            )
+        )
+        session.commit()
+
+
+LEFT_OUT = (
+    "Tomorrow 3 WhatsApp friends will get nothing: no approved template (they have not written in "
+    "the 24 hours before day 4's send). Run advent templates create --campaign advent-2026, then "
+    "advent templates submit."
+)
+
+
+def test_the_banner_says_tomorrows_whatsapp_friends_outside_the_window_get_nothing(live, clock):
+    browser, _ = live
+    clock.now = datetime(2026, 12, 3, 18, 0, tzinfo=UTC)  # the evening before day 4
+    assert LEFT_OUT in banner(browser.get("/").get_data(as_text=True))
+
+
+def test_a_friend_who_wrote_within_24_hours_of_the_send_is_not_counted(live, clock):
+    browser, runtime = live
+    with runtime.session() as session:
+        friend = session.exec(select(Subscriber).where(Subscriber.channel == "whatsapp")).first()
+        friend.last_inbound_at = datetime(2026, 12, 3, 8, 30, tzinfo=UTC)  # 23½ hours before day 4's send
+        session.add(friend)
+        session.commit()
+    clock.now = datetime(2026, 12, 3, 18, 0, tzinfo=UTC)
+    assert "Tomorrow 2 WhatsApp friends will get nothing" in banner(browser.get("/").get_data(as_text=True))
+
+
+def test_before_todays_send_the_banner_speaks_of_today(live, clock):
+    browser, _ = live
+    clock.now = datetime(2026, 12, 3, 7, 0, tzinfo=UTC)
+    assert "Today 3 WhatsApp friends will get nothing" in banner(browser.get("/").get_data(as_text=True))
+
+
+def test_an_approved_daily_template_quiets_the_banner(live, clock):
+    browser, runtime = live
+    clock.now = datetime(2026, 12, 3, 18, 0, tzinfo=UTC)
+    add_template(runtime, "pending")
+    add_template(runtime, "approved", provider="simulator")  # made on the rehearsal's network
+    assert "will get nothing" in banner(browser.get("/").get_data(as_text=True))
+    add_template(runtime, "approved")
+    assert "will get nothing" not in banner(browser.get("/").get_data(as_text=True))
+
+
+def test_an_approved_template_for_tomorrows_post_alone_quiets_the_banner(live, clock):
+    browser, runtime = live
+    clock.now = datetime(2026, 12, 3, 18, 0, tzinfo=UTC)
+    add_template(runtime, "approved", purpose="day", day=date(2026, 12, 5))
+    assert "will get nothing" in banner(browser.get("/").get_data(as_text=True))
+    add_template(runtime, "approved", purpose="day", day=date(2026, 12, 4))
+    assert "will get nothing" not in banner(browser.get("/").get_data(as_text=True))
+
+
+def test_a_template_named_in_the_schedule_or_the_post_quiets_it_too(live, clock):
+    _, runtime = live
+    now = datetime(2026, 12, 3, 18, 0, tzinfo=UTC)
+    schedule, messages = runtime.schedule(), runtime.settings.messages_dir
+    with runtime.session() as session:
+        assert whatsapp_left_out(session, schedule, messages, runtime.provider, now).friends == 3
+        named = schedule.model_copy(update={"whatsapp_template_sid": "HX" + "c" * 32})
+        assert whatsapp_left_out(session, named, messages, runtime.provider, now) is None
+        (messages / "advent-2026" / "04.md").write_text(
+            "---\nday: 4\ntemplate_sid: HX" + "d" * 32 + "\n---\n\nThree good things.\n"
+        )
+        assert whatsapp_left_out(session, schedule, messages, runtime.provider, now) is None
+
+
+def test_no_banner_after_the_last_day(live, clock):
+    browser, _ = live
+    clock.now = datetime(2026, 12, 24, 18, 0, tzinfo=UTC)
+    assert "will get nothing" not in banner(browser.get("/").get_data(as_text=True))

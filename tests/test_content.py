@@ -220,7 +220,7 @@ def post_with_variables(messages: Path, schedule: Schedule, variables: str) -> P
 
 
 def test_template_variables_numbered_from_one_pass(messages: Path, schedule: Schedule) -> None:
-    report = post_with_variables(messages, schedule, "{1: Day 12, 2: Sam, 3: '" + "a" * 1024 + "'}")
+    report = post_with_variables(messages, schedule, "{1: Day 12, 2: Sam, 3: '" + "a" * 255 + "'}")
     assert report.errors == [] and report.warnings == []
 
 
@@ -242,10 +242,10 @@ def test_a_template_variable_key_that_is_not_a_placeholder_number_is_an_error(
 
 
 def test_an_empty_or_overlong_template_variable_is_an_error(messages: Path, schedule: Schedule) -> None:
-    report = post_with_variables(messages, schedule, "{1: '  ', 2: '" + "a" * 1025 + "'}")
+    report = post_with_variables(messages, schedule, "{1: '  ', 2: '" + "a" * 256 + "'}")
     assert report.errors == [
         'template_variables: "1" is empty; a template variable needs some text',
-        'template_variables: "2" is 1025 characters; Twilio takes at most 1,024',
+        'template_variables: "2" is 256 characters; a template variable takes at most 255: shorten it',
     ]
 
 

@@ -5,22 +5,25 @@ STOP; and a friendly 404 for an address that names no day."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import responses
 from click.testing import CliRunner
 from sqlmodel import select
 
+from advent import create_app
 from advent.cli import main
 from advent.content.posts import load_post
 from advent.providers.base import StatusReport
 from advent.receipts import collect_receipts, record_receipt
 from advent.sending.days import send_day, sweep
 from advent.store.tables import Delivery, Subscriber
-from tests.dashboard_helpers import csrf_token, post_form
+from tests.dashboard_helpers import csrf_token, make_organiser, post_form, sign_in
 from tests.helpers import add_people, approved_whatsapp_template
 from tests.test_alerts import network
 from tests.test_calendar import text_of
+from tests.twilio_double import MESSAGES_URL, message_json, twilio_setup
 
 DEC_3 = date(2026, 12, 3)
 PAGE = "/days/advent-2026/2026-12-03"
@@ -77,7 +80,7 @@ def test_each_friend_has_ticks_with_the_time_of_each_and_their_reply(
     assert "<h1>Day 3 · Thursday 3 December 2026</h1>" in page
     lines = rows(page)
     assert lines["Ada +44•••••••010"] == (
-        "Ada +44•••••••010 WhatsApp ✓✓ read 08:00:00 08:00:02 08:00:04 08:00:06 "
+        "Ada +44•••••••010 WhatsApp template ✓✓ read 08:00:00 08:00:02 08:00:04 08:00:06 "
         "08:01:06 Thanked the bus driver, she beamed"
     )
     assert lines["+44•••••••000"] == "+44•••••••000 SMS ✓✓ delivered 08:00:00 08:00:02 08:00:04"
@@ -225,3 +228,52 @@ def test_an_address_naming_no_day_gets_a_friendly_404(organiser, path, says):
     assert "<h1>No such day</h1>" in page and says in page
     assert organiser.get(path + "/progress.json").status_code == 404
     assert post_form(organiser, "/", path + "/retry").status_code == 404
+
+
+# --- WhatsApp: which friends got the approved template, which the post as free-form text --------
+
+
+def test_each_whatsapp_friend_is_labelled_template_or_free_form_with_a_count(
+    project, clock, twilio_api: responses.RequestsMock
+):
+    schedule_file = project / "schedules" / "advent-2026.toml"
+    schedule_file.write_text(schedule_file.read_text() + f'whatsapp_template_sid = "HX{"e" * 32}"\n')
+    setup = twilio_setup(project, clock)
+    setup.runtime.clock = clock
+    clock.now = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+    with setup.runtime.session() as session:
+        add_people(session, setup.runtime.schedule(), 1, JOINED)
+        add_people(session, setup.runtime.schedule(), 2, JOINED, channel="whatsapp", start=200010)
+        ada = session.exec(select(Subscriber).where(Subscriber.phone == WHATSAPP[0])).one()
+        ada.name, ada.last_inbound_at = "Ada", clock.now - timedelta(hours=3)  # wrote last night
+        session.add(ada)
+        session.commit()
+    for n in range(3):
+        twilio_api.add(
+            responses.POST, MESSAGES_URL, json=message_json(f"SM{n}", "+447911100000", "x"), status=201
+        )
+    schedule = setup.runtime.schedule()
+    send_day(setup.sender, schedule, DEC_3, load_post(setup.settings.messages_dir, schedule, DEC_3))
+
+    make_organiser(setup.runtime)
+    browser = create_app(runtime=setup.runtime).test_client()
+    assert sign_in(browser).status_code == 302
+    page = browser.get(PAGE).get_data(as_text=True)
+
+    lines = rows(page)
+    assert "WhatsApp free-form" in lines["Ada +44•••••••010"]
+    assert "WhatsApp template" in lines["+44•••••••011"]
+    assert "free-form" not in lines["+44•••••••000"] and "template" not in lines["+44•••••••000"]
+    summary = (
+        "On WhatsApp: 1 got the approved template (outside their 24-hour window), "
+        "1 the post as free-form text."
+    )
+    assert summary in text_of(page)
+
+
+def test_an_sms_only_day_shows_no_whatsapp_count(organiser, runtime, sender, clock):
+    with runtime.session() as session:
+        add_people(session, runtime.schedule(), 2, JOINED)
+    send_dec_3(runtime, sender, clock)
+    page = organiser.get(PAGE).get_data(as_text=True)
+    assert "On WhatsApp:" not in page and "free-form" not in page

@@ -25,6 +25,7 @@ from advent.content.posts import (
 from advent.content.promises import broken_promises
 from advent.content.schedules import Schedule
 from advent.content.segments import Encoding, count_segments
+from advent.content.whatsapp import post_as_variable, variables_problems
 
 # Beyond two segments an SMS costs more per friend than most of the calendar's days need.
 SEGMENT_BUDGET = 2
@@ -32,9 +33,6 @@ POST_FILE = re.compile(r"^(\d+)\.md$")
 # A WhatsApp template numbers its placeholders {{1}}, {{2}}, ...; ContentVariables keys are
 # those numbers as text.
 PLACEHOLDER_KEY = re.compile(r"^[1-9][0-9]*$")
-# Twilio's limit for one ContentVariables value. WhatsApp allows less in some places (a header
-# variable, for one); only Twilio's general limit is checked here, to keep the check simple.
-MAX_TEMPLATE_VALUE = 1024
 
 # Look-alikes that editors slip in and that have a GSM-7 twin; swapping them keeps the
 # whole SMS at 160 characters a segment instead of 70.
@@ -131,12 +129,7 @@ def template_variable_problems(variables: dict[str, str], name: str) -> list[str
             )
             continue
         numbers.add(int(key))
-        if not value.strip():
-            problems.append(f'{name}: "{key}" is empty; a template variable needs some text')
-        elif len(value) > MAX_TEMPLATE_VALUE:
-            problems.append(
-                f'{name}: "{key}" is {len(value)} characters; Twilio takes at most {MAX_TEMPLATE_VALUE:,}'
-            )
+        problems.extend(variables_problems({key: value}, name))
     missing = [str(n) for n in range(1, max(numbers, default=0) + 1) if n not in numbers]
     if missing:
         problems.append(
@@ -173,6 +166,9 @@ def _check_template(report: PostReport, found: PostFile, schedule: Schedule) -> 
         )
     report.errors.extend(template_variable_problems(post.template_variables, "template_variables"))
     report.warnings.extend(_unused_variables(post, schedule))
+    if not post.template_sid:
+        # Without its own template the post itself is the daily template's variable.
+        report.warnings.extend(post_as_variable(found.text or ""))
 
 
 def check_schedule_templates(schedule: Schedule, path: Path) -> list[PostReport]:

@@ -58,3 +58,22 @@ def broken_promises(text: str) -> list[str]:
                 "nothing will ever be asked of them"
             )
     return found
+
+
+# A button's title is the whole of what it says, so a bare verb is already an ask: "Donate",
+# "Pay", "Sign up" need no money or number beside them to break the promise.
+_BUTTON_ASKS = re.compile(
+    r"\b(donat\w*|pay|payment|buy|order|shop|purchase|checkout|tip|sponsor|fund\w*|give|"
+    r"sign\s?up|register|subscribe|upgrade|book|call|click|visit|download|install|share|forward|"
+    r"invite|follow|like|rate|review|vote|support us|tell a friend)\b",
+    re.I,
+)
+
+
+def button_asks(title: str) -> str | None:
+    """What a quick-reply button's title asks of the friend ("Donate", "sign up"), or None."""
+    match = _BUTTON_ASKS.search(title or "")
+    if match:
+        return match.group(0)
+    found = broken_promises(title)
+    return found[0].split(":", 1)[0] if found else None

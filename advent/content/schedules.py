@@ -13,12 +13,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from advent.people.keywords import HELP_WORDS, JOIN_WORDS, STOP_WORDS
+from advent.content.promises import button_asks
+from advent.people.keywords import HELP_WORDS, JOIN_WORDS, STOP_WORDS, classify
 
 Channel = Literal["sms", "whatsapp"]
 
 # WhatsApp broadcast lists hold at most 256 people; a small, personal list is the point.
 DEFAULT_LIST_CAP = 256
+# Meta's limit for a reply button's title (docs/whatsapp-template-rules.md); emoji allowed.
+MAX_QUICK_REPLY = 20
 
 
 class ScheduleError(Exception):
@@ -46,6 +49,9 @@ class Schedule(BaseModel):
     # A WhatsApp invitation starts a conversation, which Meta allows only with its own template.
     whatsapp_invite_template_sid: str | None = Field(None, pattern=r"^HX[0-9a-fA-F]{32}$")
     whatsapp_invite_template_variables: dict[str, str] = Field(default_factory=dict)
+    # One quick-reply button on each WhatsApp post, e.g. "Thanks ❤️": a tap is a message from the
+    # friend, so it reopens their 24-hour window and tomorrow's post can go free-form.
+    whatsapp_quick_reply: str | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -72,10 +78,44 @@ class Schedule(BaseModel):
             raise ValueError("a channel is listed twice")
         return value
 
+    @field_validator("whatsapp_quick_reply")
+    @classmethod
+    def _a_button_that_only_answers(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        title = " ".join(value.split())
+        if not title:
+            raise ValueError('the button has no title; write one, such as "Thanks ❤️", or remove the line')
+        if len(title) > MAX_QUICK_REPLY:
+            raise ValueError(
+                f"{title!r} is {len(title)} characters; WhatsApp shows at most {MAX_QUICK_REPLY} on a "
+                'button: shorten it, such as "Thanks ❤️"'
+            )
+        asked = button_asks(title)
+        if asked:
+            raise ValueError(
+                f"{title!r} asks something of your friends ({asked!r}); the confirmation promises "
+                'nothing will ever be asked of them, so a button may only answer, such as "Thanks ❤️"'
+            )
+        return title
+
     @model_validator(mode="after")
     def _days_in_order(self) -> Schedule:
         if self.last_day < self.first_day:
             raise ValueError("last_day is before first_day")
+        return self
+
+    @model_validator(mode="after")
+    def _button_is_not_a_keyword(self) -> Schedule:
+        # A tap sends the title as a text: a title that reads as STOP, HELP or a join word would
+        # act on the friend's subscription instead of being the reply it is.
+        title = self.whatsapp_quick_reply
+        if title and classify(title, {self.join_keyword}).kind != "reply":
+            raise ValueError(
+                f"whatsapp_quick_reply {title!r} would be read as the keyword "
+                f"{classify(title, {self.join_keyword}).word} when tapped; use words that are not "
+                'STOP, HELP, a join word or the join keyword, such as "Thanks ❤️"'
+            )
         return self
 
     @property

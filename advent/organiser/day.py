@@ -39,8 +39,9 @@ ADVICE = {
     ErrorAction.OPTED_OUT: "They opted out at their carrier and are marked stopped: do not send again.",
     ErrorAction.INVALID_NUMBER: "The number cannot receive texts: ask your friend for their current number.",
     ErrorAction.NEEDS_TEMPLATE: (
-        "WhatsApp allows free text only within 24 hours of their last message: add an approved "
-        "template (whatsapp_template_sid) to the schedule, or ask them to text you first."
+        "WhatsApp allows free text only within 24 hours of their last message: get a template "
+        "approved (`advent templates create`, then `advent templates submit`), or ask them to "
+        "text you first."
     ),
     ErrorAction.CAMPAIGN_ALERT: "A set-up problem with the sending account: see Alerts.",
     ErrorAction.CONTENT_ALERT: "The carrier filtered the text: reword the post, and see Alerts.",
@@ -73,6 +74,9 @@ class FriendLine:
     reason: str | None  # the provider's plain words, stored on the delivery
     advice: str | None
     replies: list[Reply] = field(default_factory=list)
+    # WhatsApp: "template" (outside their 24-hour window, the approved template went) or
+    # "free-form" (the post as written); None on SMS or when nothing was handed over.
+    form: str | None = None
 
 
 def reply_text(body: str, num_media: int) -> str:
@@ -153,6 +157,8 @@ def day_lines(session: Session, campaign: str, day: date, explain: Explain, tz: 
             Delivery.error_reason,
             Subscriber.name,
             Subscriber.profile_name,
+            Delivery.provider_sid,
+            Delivery.used_template,
         )
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .where(Delivery.campaign == campaign, Delivery.day == day, Delivery.kind == "post")
@@ -162,7 +168,7 @@ def day_lines(session: Session, campaign: str, day: date, explain: Explain, tz: 
     replies = _replies(session, campaign, day, tz)
     advice: dict[tuple[str, str | None], str | None] = {}  # one look-up per distinct failure
     lines = []
-    for did, sid, address, channel, status, code, reason, name, profile in rows:
+    for did, sid, address, channel, status, code, reason, name, profile, handed, template in rows:
         if (status, code) not in advice:
             advice[(status, code)] = advice_for(status, code, explain)
         lines.append(
@@ -178,9 +184,22 @@ def day_lines(session: Session, campaign: str, day: date, explain: Explain, tz: 
                 reason=reason,
                 advice=advice[(status, code)],
                 replies=replies.get(sid, []),
+                form=_form(channel, handed, template),
             )
         )
     return lines
+
+
+def _form(channel: str, provider_sid: str | None, used_template: bool) -> str | None:
+    """How a WhatsApp post went out: as the approved template or as free-form text."""
+    if channel != "whatsapp" or provider_sid is None:
+        return None
+    return "template" if used_template else "free-form"
+
+
+def form_counts(lines: list[FriendLine]) -> dict[str, int]:
+    """How many WhatsApp friends got the template and how many the free-form text."""
+    return {form: sum(1 for line in lines if line.form == form) for form in ("template", "free-form")}
 
 
 # --- retry the failed ones --------------------------------------------------------------------

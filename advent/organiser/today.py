@@ -5,13 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
+from sqlalchemy import or_
 from sqlmodel import Session, func, select
 
+from advent.content.posts import post_path, read_post_file
 from advent.content.schedules import Schedule
+from advent.providers.base import Provider
+from advent.sending.dispatch import WHATSAPP_WINDOW
 from advent.states.day_runs import DayRunStatus as R
 from advent.states.deliveries import DeliveryStatus as D
-from advent.store.tables import DayRun, Delivery, SchedulerLease
+from advent.states.subscribers import SubscriberStatus
+from advent.store.tables import DayRun, Delivery, SchedulerLease, Subscriber, WhatsAppTemplate
 
 # The post left the service but will not reach the phone without the organiser.
 NOT_ARRIVED = (D.FAILED, D.UNDELIVERED, D.NEEDS_TEMPLATE)
@@ -87,3 +93,70 @@ def last_heartbeat(session: Session) -> datetime | None:
 def clock_stopped(heartbeat: datetime | None, now: datetime) -> bool:
     """True when no clock process is keeping time: nothing will be sent on its own."""
     return heartbeat is None or now - heartbeat > CLOCK_QUIET
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """WhatsApp friends the next post cannot reach: outside their 24-hour window at its send
+    time, with no approved template to send them instead."""
+
+    campaign: str
+    day: date
+    number: int  # the day's number in the calendar
+    friends: int
+    tomorrow: bool  # False: it is today's post, still to go
+
+
+def next_post_day(schedule: Schedule, now: datetime) -> date | None:
+    """The next day whose post has not reached its send time: today's until then, else tomorrow's."""
+    today = schedule.local_date(now)
+    for day in (today, today + timedelta(days=1)):
+        if schedule.runs_on(day) and now < schedule.send_at(day):
+            return day
+    return None
+
+
+def _has_template(session: Session, schedule: Schedule, messages_dir: Path, provider: str, day: date) -> bool:
+    if schedule.whatsapp_template_sid:
+        return True
+    found = read_post_file(post_path(messages_dir, schedule, schedule.day_number(day)), schedule.campaign)
+    if found.post is not None and found.post.template_sid:
+        return True
+    approved = session.exec(
+        select(WhatsAppTemplate.id).where(
+            WhatsAppTemplate.provider == provider,
+            WhatsAppTemplate.campaign == schedule.campaign,
+            WhatsAppTemplate.approval == "approved",
+            or_(
+                WhatsAppTemplate.purpose == "daily",
+                (WhatsAppTemplate.purpose == "day") & (WhatsAppTemplate.day == day),
+            ),
+        )
+    ).first()
+    return approved is not None
+
+
+def whatsapp_left_out(
+    session: Session, schedule: Schedule, messages_dir: Path, provider: Provider, now: datetime
+) -> LeftOut | None:
+    """Who would get nothing on WhatsApp from the next post, so the organiser is told the day
+    before rather than finding `needs_template` on the day page afterwards."""
+    day = next_post_day(schedule, now)
+    # A network that lets free-form text through whatever the window leaves nobody out.
+    if day is None or "whatsapp" not in schedule.channels or not provider.enforces_whatsapp_window:
+        return None
+    window_opens_after = schedule.send_at(day) - WHATSAPP_WINDOW
+    outside = session.exec(
+        select(func.count())
+        .select_from(Subscriber)
+        .where(
+            Subscriber.campaign == schedule.campaign,
+            Subscriber.channel == "whatsapp",
+            Subscriber.status == SubscriberStatus.ACTIVE,
+            or_(Subscriber.last_inbound_at.is_(None), Subscriber.last_inbound_at <= window_opens_after),
+        )
+    ).one()
+    if not outside or _has_template(session, schedule, messages_dir, provider.name, day):
+        return None
+    tomorrow = day > schedule.local_date(now)
+    return LeftOut(schedule.campaign, day, schedule.day_number(day), outside, tomorrow)

@@ -43,7 +43,9 @@ def inbound_from_form(form: Mapping[str, str]) -> Inbound:
     return Inbound(
         sender=form.get("From", ""),
         to=form.get("To", ""),
-        body=form.get("Body", ""),
+        # A tapped quick-reply button is the friend's answer in the button's words; Twilio names
+        # it in ButtonText, and the body may come empty.
+        body=form.get("Body") or form.get("ButtonText") or "",
         message_sid=form.get("MessageSid") or None,
         num_media=_count(form.get("NumMedia")),
         profile_name=form.get("ProfileName") or None,

@@ -8,7 +8,7 @@ from datetime import datetime
 from flask import Blueprint, redirect, render_template, url_for
 
 from advent.organiser.calendar import campaign_calendar, open_alerts, unread_replies
-from advent.organiser.today import clock_stopped, last_heartbeat
+from advent.organiser.today import clock_stopped, last_heartbeat, whatsapp_left_out
 from advent.web import db_session, runtime
 
 blueprint = Blueprint("calendar", __name__)
@@ -20,6 +20,11 @@ def index():  # type: ignore[no-untyped-def]
     session = db_session()
     now = rt.clock()
     calendars = [campaign_calendar(session, s, rt.settings.messages_dir, now) for s in rt.schedules]
+    left_out = [
+        found
+        for s in rt.schedules
+        if (found := whatsapp_left_out(session, s, rt.settings.messages_dir, rt.provider, now)) is not None
+    ]
     alerts = open_alerts(session)
     heartbeat = last_heartbeat(session)
     unread = unread_replies(session)
@@ -28,6 +33,7 @@ def index():  # type: ignore[no-untyped-def]
         "dashboard/calendar.html",
         calendars=calendars,
         alerts=alerts,
+        left_out=left_out,
         unread=unread,
         heartbeat=heartbeat,
         clock_stopped=clock_stopped(heartbeat, now),

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from advent.content.schedules import Schedule
 from advent.organiser.calendar import DayCounts, campaign_calendar, counts_by_day
-from advent.organiser.day import day_lines, retry_failed, retryable_count
+from advent.organiser.day import day_lines, form_counts, retry_failed, retryable_count
 from advent.organiser.today import today_for
 from advent.states.day_runs import DayRunStatus as R
 from advent.store.tables import DayRun
@@ -80,6 +80,7 @@ def day(campaign: str, day: str):  # type: ignore[no-untyped-def]
         counts=counts,
         preview=preview,
         retryable=retryable,
+        forms=form_counts(lines),
     )
 
 
