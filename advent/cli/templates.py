@@ -75,6 +75,7 @@ def create(campaign: str | None, per_post: bool, category: str) -> None:
                 category=category.lower(),
                 per_post=per_post,
                 now=now(),
+                quick_reply=schedule.whatsapp_quick_reply,
             )
         except (TemplateRefused, ProviderError) as error:
             raise click.ClickException(_reason(error)) from None

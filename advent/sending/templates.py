@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from advent.content.posts import Post
 from advent.content.schedules import Schedule
+from advent.content.whatsapp import variable_text
 from advent.providers.base import Provider, ProviderError, TemplateDraft, TemplateState
 from advent.store.tables import WhatsAppTemplate
 
@@ -43,8 +44,9 @@ class ApprovedTemplate:
     purpose: str
 
     def variables(self, post_text: str) -> dict[str, str]:
-        # A post's own template has its text fixed; the campaign's takes the post as {{1}}.
-        return {"1": post_text} if self.purpose == DAILY else {}
+        # A post's own template has its text fixed; the campaign's takes the post as {{1}}, on
+        # one line, as Meta takes a variable (content check warns about what folding does).
+        return {"1": variable_text(post_text)} if self.purpose == DAILY else {}
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def opening(organiser: str, schedule: Schedule) -> str:
 
 def sample_text(text: str) -> str:
     """A post as a sample value Meta accepts: one line, single spaces, at most 255 characters."""
-    folded = " ".join(text.split())
+    folded = variable_text(text)
     if len(folded) <= VARIABLE_LIMIT:
         return folded
     cut = folded[: VARIABLE_LIMIT - 1].rsplit(" ", 1)[0]

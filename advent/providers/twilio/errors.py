@@ -127,6 +127,13 @@ ROWS = [
         "no: fix TWILIO_WHATSAPP_FROM",
     ),
     _row(
+        "21655",
+        A.CAMPAIGN_ALERT,
+        "the WhatsApp template (ContentSid) is not on this account; run "
+        "`advent templates status` and make one with `advent templates create`",
+        "no: fix the template",
+    ),
+    _row(
         "63015",
         A.GIVE_UP,
         "the friend has not joined the WhatsApp sandbox, or their 3-day "
