@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, exists
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, func, select
 
+from advent.organiser.replies import media_text
 from advent.organiser.ticks import Ticks, ticks_for
 from advent.people.phones import mask
 from advent.providers.base import ErrorAction
@@ -79,12 +80,6 @@ class FriendLine:
     form: str | None = None
 
 
-def reply_text(body: str, num_media: int) -> str:
-    """A reply as the organiser reads it: a photo with no words shows as "[photo]"."""
-    media = "" if not num_media else "[photo]" if num_media == 1 else f"[{num_media} photos]"
-    return " ".join(part for part in (media, body.strip()) if part)
-
-
 def _times(session: Session, campaign: str, day: date, tz: tzinfo) -> dict[int, dict[str, str]]:
     # The latest report of each status: after a retry, the new attempt's times.
     rows = session.exec(
@@ -128,7 +123,7 @@ def _replies(session: Session, campaign: str, day: date, tz: tzinfo) -> dict[int
     for row in rows:
         if row.subscriber_id is not None:
             found.setdefault(row.subscriber_id, []).append(
-                Reply(reply_text(row.body, row.num_media), _clock(row.received_at, tz))
+                Reply(media_text(row.body, row.num_media), _clock(row.received_at, tz))
             )
     return found
 
