@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from advent.organiser.alerts import alert
+from advent.people import sanitise
 from advent.people.subscriptions import mark_invalid, stop_subscriber
 from advent.providers.base import ErrorAction, Provider, StatusReport
 from advent.states import deliveries
@@ -59,8 +60,8 @@ def _find_delivery(session: Session, report: StatusReport) -> Delivery | None:
     delivery = session.exec(
         select(Delivery).where(Delivery.provider_sid == report.sid).with_for_update()
     ).first()
-    # Our ids are small numbers; anything else in ?delivery= is not ours to look up.
-    if delivery is None and report.reference and report.reference.isdecimal() and len(report.reference) <= 12:
+    # sanitise.report keeps only a reference that can be one of our ids.
+    if delivery is None and report.reference:
         delivery = session.get(Delivery, int(report.reference), with_for_update=True)
         if delivery is None or _earlier_attempt(session, delivery, report.sid):
             return None
@@ -89,9 +90,12 @@ def record_receipt(
     session: Session, report: StatusReport, *, source: str, explain: Explain, now: datetime
 ) -> ReceiptOutcome:
     """Store a receipt and apply it to its delivery if known; the caller commits."""
+    report = sanitise.report(report)
+    # The delivery is locked first and duplicates looked for after: two copies of one callback
+    # in two workers then take turns, and the second sees the first's event.
+    delivery = _find_delivery(session, report)
     if _is_duplicate(session, report):
         return ReceiptOutcome(duplicate=True)
-    delivery = _find_delivery(session, report)
     event = DeliveryEvent(
         delivery_id=delivery.id if delivery else None,
         provider_sid=report.sid,
@@ -103,7 +107,13 @@ def record_receipt(
         payload=json.dumps(report.raw) if report.raw else None,
         received_at=now,
     )
-    session.add(event)
+    try:
+        # A savepoint: a copy of this callback stored by another worker meanwhile (same
+        # idempotency token) costs only this event, never the caller's transaction.
+        with session.begin_nested():
+            session.add(event)
+    except IntegrityError:
+        return ReceiptOutcome(duplicate=True)
     if delivery is None:
         # Kept unapplied: apply_early_receipts picks it up once the send's answer is stored.
         log.info("receipt for unknown message %s (%s) kept", report.sid, report.status)

@@ -12,26 +12,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from advent.config import Settings
 from advent.content.replies import RepliesError, facts, fallback, load_replies
 from advent.content.schedules import Schedule, ScheduleError, default_schedule
 from advent.organiser.alerts import alert
+from advent.people import sanitise
 from advent.people.keywords import classify
 from advent.people.phones import InvalidNumber, mask, normalise_number
 from advent.people.subscriptions import join, stop_subscriber
 from advent.providers.base import Inbound, Provider
 from advent.sending.late_joiners import catch_up_late_joiner, first_post_date
 from advent.states.subscribers import SubscriberStatus
+from advent.store.database import insert_ignoring_duplicates
 from advent.store.tables import Delivery, InboundMessage, Subscriber
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Answer", "Inbound", "answer_inbound", "handle_inbound", "keep_unanswered"]
-
-# A network forwards at most 1,600 characters; anything longer is not a text from a phone.
-MAX_STORED_BODY = 4000
 
 # Why the service said nothing, in words for whoever holds the phone (`advent phone`).
 PROVIDER_ANSWERED = "your provider answers this one itself"
@@ -168,13 +168,26 @@ def answer_inbound(
 
     `provider` says whether it answered this text itself and whether numbers are rehearsal ones.
     """
-    if inbound.message_sid:
-        seen = session.exec(
-            select(InboundMessage).where(InboundMessage.provider_sid == inbound.message_sid)
-        ).first()
-        if seen is not None:
-            # The provider retried a webhook we already answered: same answer, nothing done twice.
-            return Answer(seen.reply_text, None if seen.reply_text else REPEATED)
+    inbound = sanitise.inbound(inbound)
+    try:
+        return _answer_once(session, inbound, now, schedules, provider, settings)
+    except IntegrityError:
+        # Another worker stored something this text needed at the same moment (the same
+        # retried text, or the same new number joining twice): once it has committed, the
+        # second try reads it and answers as for a repeat, so neither text gets a 503.
+        session.rollback()
+        log.info("inbound text %s met a concurrent write; answering again", inbound.message_sid)
+        return _answer_once(session, inbound, now, schedules, provider, settings)
+
+
+def _answer_once(
+    session: Session,
+    inbound: Inbound,
+    now: datetime,
+    schedules: list[Schedule],
+    provider: Provider,
+    settings: ReplySettings,
+) -> Answer:
     usable = True
     try:
         phone = normalise_number(
@@ -189,9 +202,15 @@ def answer_inbound(
             "inbound text from an unusable sender %s kept unanswered", mask(inbound.sender.strip()[:40])
         )
         phone, usable = inbound.sender.strip()[:40] or "unknown", False
-    record = _as_received(inbound, phone, "reply", now)
-    session.add(record)
-    session.flush()  # the text is on record before we decide anything about it
+    record = _store(session, _as_received(inbound, phone, "reply", now))
+    if record is None:
+        assert inbound.message_sid is not None  # only a text with an id can be a repeat
+        seen = session.exec(
+            select(InboundMessage).where(InboundMessage.provider_sid == inbound.message_sid)
+        ).one()
+        session.commit()
+        # The provider retried a webhook we already answered: same answer, nothing done twice.
+        return Answer(seen.reply_text, None if seen.reply_text else REPEATED)
     if usable:
         # The network saw this text too: a simulated one keeps WhatsApp's window from it.
         provider.note_inbound(phone, inbound.channel, now)
@@ -209,15 +228,34 @@ def answer_inbound(
     return Answer(reply, None if reply else chat.why_silent)
 
 
+def _store(session: Session, record: InboundMessage) -> InboundMessage | None:
+    """The text on record before we decide anything about it; None when its id is stored already.
+
+    INSERT ... ON CONFLICT DO NOTHING: two deliveries of one MessageSid at once (a provider's
+    retry racing the first try) are told apart by the database itself; on PostgreSQL the second
+    waits for the first to commit, then finds the row instead of failing on the unique key.
+    """
+    if record.provider_sid is None:
+        session.add(record)
+        session.flush()
+        return record
+    row = record.model_dump(exclude={"id"})
+    if not insert_ignoring_duplicates(session, InboundMessage, [row], ["provider_sid"]):
+        return None
+    return session.exec(
+        select(InboundMessage).where(InboundMessage.provider_sid == record.provider_sid)
+    ).one()
+
+
 def _as_received(inbound: Inbound, phone: str, kind: str, now: datetime) -> InboundMessage:
     return InboundMessage(
         provider_sid=inbound.message_sid,
         phone=phone,
         channel=inbound.channel,
-        to=inbound.to[:40] or None,
-        body=inbound.body.replace("\x00", "")[:MAX_STORED_BODY],
+        to=inbound.to or None,
+        body=inbound.body,
         num_media=inbound.num_media,
-        profile_name=(inbound.profile_name or "")[:80] or None,
+        profile_name=inbound.profile_name,
         kind=kind,
         received_at=now,
     )
@@ -225,7 +263,8 @@ def _as_received(inbound: Inbound, phone: str, kind: str, now: datetime) -> Inbo
 
 def keep_unanswered(session: Session, inbound: Inbound, now: datetime) -> None:
     """Store a text we failed to handle, as received, so the organiser can still read it."""
-    session.add(_as_received(inbound, inbound.sender.strip()[:40] or "unknown", "unhandled", now))
+    inbound = sanitise.inbound(inbound)
+    _store(session, _as_received(inbound, inbound.sender.strip()[:40] or "unknown", "unhandled", now))
     session.commit()
 
 
@@ -234,7 +273,7 @@ def _touch_window(chat: Conversation) -> None:
     for subscriber in chat.subscriptions:
         subscriber.last_inbound_at = chat.now
         if chat.inbound.profile_name:
-            subscriber.profile_name = chat.inbound.profile_name[:80]
+            subscriber.profile_name = chat.inbound.profile_name
         chat.session.add(subscriber)
 
 

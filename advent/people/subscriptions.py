@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from advent.content.schedules import Schedule
@@ -63,12 +64,27 @@ def join(
         SubscriberStatus.REMOVED,
         SubscriberStatus.INVALID,
     )
-    if subscriber is None:
-        subscriber = Subscriber(phone=phone, channel=channel, campaign=schedule.campaign, created_at=now)
     full = active_count(session, schedule.campaign) >= schedule.list_cap
-    consent = subscribers.join(
-        session, subscriber, full=full, method=method, now=now, text=text, message_sid=message_sid
-    )
+    if subscriber is None:
+        consent = _join_new(session, schedule, phone, channel, full, method, now, text, message_sid)
+        if consent is None:
+            # They joined a moment ago through another worker (two texts at once from a new
+            # number): this text finds them on the list, as a later one would.
+            return join(
+                session,
+                schedule,
+                phone=phone,
+                channel=channel,
+                method=method,
+                now=now,
+                text=text,
+                message_sid=message_sid,
+            )
+        subscriber = session.get_one(Subscriber, consent.subscriber_id)
+    else:
+        consent = subscribers.join(
+            session, subscriber, full=full, method=method, now=now, text=text, message_sid=message_sid
+        )
     if full:
         alert(
             session,
@@ -80,6 +96,35 @@ def join(
         )
         return JoinResult(subscriber, "waiting", consent)
     return JoinResult(subscriber, "rejoined" if returning else "joined", consent)
+
+
+def _join_new(
+    session: Session,
+    schedule: Schedule,
+    phone: str,
+    channel: str,
+    full: bool,
+    method: str,
+    now: datetime,
+    text: str | None,
+    message_sid: str | None,
+) -> ConsentEvent | None:
+    """A first join for this number, or None when another worker added it meanwhile.
+
+    In a savepoint: the unique key (uq_subscriber_number) decides who was first, and the loser
+    rolls back only its own insert, keeping the text already stored in this transaction.
+    """
+    subscriber = Subscriber(phone=phone, channel=channel, campaign=schedule.campaign, created_at=now)
+    try:
+        with session.begin_nested():
+            consent = subscribers.join(
+                session, subscriber, full=full, method=method, now=now, text=text, message_sid=message_sid
+            )
+    except IntegrityError:
+        if find_subscriber(session, phone, channel, schedule.campaign) is None:
+            raise  # not the race this handles: let the caller see it
+        return None
+    return consent
 
 
 def cancel_unsent(session: Session, subscriber: Subscriber, now: datetime) -> int:
