@@ -31,6 +31,7 @@ def _register() -> None:
     from advent.cli import (
         admin,
         alerts,
+        backup,
         checks,
         clock,
         content,
@@ -44,7 +45,7 @@ def _register() -> None:
 
     main.add_command(content.content)
     main.add_command(database.db)
-    for module in (sending, phone, alerts, clock, checks, admin, replies):
+    for module in (sending, phone, alerts, clock, checks, admin, replies, backup):
         for command in module.COMMANDS:
             main.add_command(command)
     main.add_command(subscribers.subscribers)

@@ -34,7 +34,7 @@ def describe_location(database_url: str | URL) -> str:
     """Where the database is, fit to print: a SQLite file's path, or the URL without password."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        return _sqlite_path(url) or "memory"
+        return sqlite_path(url) or "memory"
     # Shown as the organiser wrote it (no driver name), and never with the password.
     return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
 
@@ -59,7 +59,7 @@ def _sqlite_folder(database: str, instance_dir: Path | None) -> None:
     )
 
 
-def _sqlite_path(url: URL) -> str | None:
+def sqlite_path(url: URL) -> str | None:
     """The file a SQLite URL names; a URI filename (file:path?mode=ro, with uri=true) included."""
     database = url.database
     if not database or database == ":memory:":
@@ -99,7 +99,7 @@ def make_engine(database_url: str, instance_dir: Path | None = None, lock_second
     if url.get_backend_name() != "sqlite":
         # pre_ping: a hosted PostgreSQL drops idle connections; find out before using one.
         return create_engine(database_url, pool_pre_ping=True, hide_parameters=True)
-    path = _sqlite_path(url)
+    path = sqlite_path(url)
     if path:
         _sqlite_folder(path, instance_dir)
     # A scheduler, a web worker and a CLI command may share the file: wait for locks, don't fail.
