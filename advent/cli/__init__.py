@@ -37,6 +37,7 @@ def _register() -> None:
         content,
         database,
         phone,
+        purge,
         replies,
         sending,
         subscribers,
@@ -45,7 +46,7 @@ def _register() -> None:
 
     main.add_command(content.content)
     main.add_command(database.db)
-    for module in (sending, phone, alerts, clock, checks, admin, replies, backup):
+    for module in (sending, phone, alerts, clock, checks, admin, replies, backup, purge):
         for command in module.COMMANDS:
             main.add_command(command)
     main.add_command(subscribers.subscribers)
