@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # A read-only token for GET /api/stats from scripts (Authorization: Bearer ...); empty: off.
     api_token: str = Field("", validation_alias="ADVENT_API_TOKEN")
     trusted_proxies: int = Field(0, ge=0, le=5, validation_alias="ADVENT_TRUSTED_PROXIES")
+    # How long a SQLite write waits for another process's lock before saying so; well under the
+    # 30 s a command would otherwise hang, and under Twilio's 15 s webhook timeout.
+    db_lock_seconds: float = Field(10.0, gt=0, le=300, validation_alias="ADVENT_DB_LOCK_SECONDS")
 
     # Sending. A US long code takes one message a second; faster senders can raise this.
     send_rate_per_second: float = Field(1.0, gt=0, le=1000, validation_alias="ADVENT_SEND_RATE")
@@ -229,8 +232,21 @@ def _warn_about_unknown_names(
 
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment and `.env`, with `overrides` (by setting name) on top."""
-    _warn_about_unknown_names(os.environ, overrides.get("_env_file", ".env"), overrides)
+    env_file = overrides.get("_env_file", ".env")
     try:
+        _warn_about_unknown_names(os.environ, env_file, overrides)
         return Settings(**overrides)
     except ValidationError as error:
         raise ConfigError(_describe(error)) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(_not_utf8(env_file, error)) from None
+
+
+def _not_utf8(env_file: Any, error: UnicodeDecodeError) -> str:
+    # Often a file saved as Latin-1 or UTF-16 by an editor on Windows; naming the line helps.
+    where = Path(env_file).resolve() if env_file is not None else ".env"
+    line = error.object[: error.start].count(b"\n") + 1
+    return (
+        f"the settings file {where} is not UTF-8 text (byte 0x{error.object[error.start]:02x} on "
+        f"line {line}); save it as UTF-8 in your editor, or retype that line"
+    )

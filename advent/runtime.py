@@ -60,7 +60,7 @@ def build_runtime(
 ) -> Runtime:
     """Raises one of startup.SETUP_ERRORS with a message for a person."""
     settings = settings or load_settings()
-    db = make_engine(settings.database_url, settings.instance_dir)
+    db = make_engine(settings.database_url, settings.instance_dir, settings.db_lock_seconds)
     require_reachable(db)
     provider = provider or make_provider(settings)
     if check_schema:  # tests skip it on a copy of a database they migrated once

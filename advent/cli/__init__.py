@@ -31,11 +31,13 @@ def _register() -> None:
     from advent.cli import (
         admin,
         alerts,
+        backup,
         checks,
         clock,
         content,
         database,
         phone,
+        purge,
         replies,
         sending,
         subscribers,
@@ -44,7 +46,7 @@ def _register() -> None:
 
     main.add_command(content.content)
     main.add_command(database.db)
-    for module in (sending, phone, alerts, clock, checks, admin, replies):
+    for module in (sending, phone, alerts, clock, checks, admin, replies, backup, purge):
         for command in module.COMMANDS:
             main.add_command(command)
     main.add_command(subscribers.subscribers)

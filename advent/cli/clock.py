@@ -12,7 +12,7 @@ import click
 from apscheduler.schedulers.base import BaseScheduler
 
 from advent.cli.common import runtime
-from advent.clock.lease import acquire_lease, current_lease, lease_holder, release_lease
+from advent.clock.lease import acquire_lease, current_lease, lease_holder, parse_holder, release_lease
 from advent.clock.scheduler import SENDING_NOW, SWEEP_SECONDS, TICK_SECONDS, build_scheduler, next_post_at
 from advent.runtime import Runtime
 from advent.sending.catch_up import catch_up
@@ -43,10 +43,13 @@ def _take_lease(rt: Runtime, holder: str) -> str | None:
     if lease is None:  # released between our two reads; the next start will get it
         return "another scheduler was starting at the same moment; try again"
     wait = max(0, round((lease.expires_at - moment).total_seconds()))
+    named = parse_holder(lease.holder)
+    where = f"on the machine {named.machine}" if named else "elsewhere"
     return (
         f"another scheduler is already running ({lease.holder}, last heartbeat "
-        f"{lease.beat_at:%Y-%m-%d %H:%M:%S} UTC). Only one may send. If it has stopped, "
-        f"its lease runs out in {wait} s; start this one again then."
+        f"{lease.beat_at:%Y-%m-%d %H:%M:%S} UTC) {where}. Only one may send. If it has stopped, "
+        f"its heartbeat expires at {lease.expires_at:%H:%M:%S} UTC, in {wait} s; start this one "
+        "again then."
     )
 
 

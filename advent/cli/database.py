@@ -20,7 +20,7 @@ def db() -> None:
 
 def _engine() -> Engine:
     settings = load_settings()
-    engine = make_engine(settings.database_url, settings.instance_dir)
+    engine = make_engine(settings.database_url, settings.instance_dir, settings.db_lock_seconds)
     require_reachable(engine)
     return engine
 

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Engine, Table, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 
@@ -15,11 +15,26 @@ class DatabaseUnavailable(Exception):
     """The database cannot be reached or created; the message says where and what to do."""
 
 
+class DatabaseRefusedWrite(DatabaseUnavailable, OperationalError):
+    """SQLite would not take a write: the file is read-only, or another process held the lock.
+
+    Still an OperationalError (code that retries or journals a locked write catches it as
+    before), and a DatabaseUnavailable, so a command or start-up prints one sentence.
+    """
+
+    def __init__(self, sentence: str, original: OperationalError, cause: BaseException) -> None:
+        OperationalError.__init__(self, original.statement, original.params, cause, hide_parameters=True)
+        self.sentence = sentence
+
+    def __str__(self) -> str:
+        return self.sentence
+
+
 def describe_location(database_url: str | URL) -> str:
     """Where the database is, fit to print: a SQLite file's path, or the URL without password."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        return url.database or "memory"
+        return sqlite_path(url) or "memory"
     # Shown as the organiser wrote it (no driver name), and never with the password.
     return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
 
@@ -44,19 +59,65 @@ def _sqlite_folder(database: str, instance_dir: Path | None) -> None:
     )
 
 
-def make_engine(database_url: str, instance_dir: Path | None = None) -> Engine:
-    """An engine for `database_url`; a SQLite file's folder is only created inside `instance_dir`."""
+def sqlite_path(url: URL) -> str | None:
+    """The file a SQLite URL names; a URI filename (file:path?mode=ro, with uri=true) included."""
+    database = url.database
+    if not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return database.removeprefix("file:").split("?", 1)[0]
+    return database
+
+
+def _refusal(error: BaseException, where: str, lock_seconds: float) -> str | None:
+    """A sentence for a write SQLite refused, or None for any other error."""
+    reason = str(error)
+    if "readonly database" in reason:
+        return (
+            f"the database {where} is read-only for this process (the file, its -wal/-shm files "
+            "or its folder cannot be written, or DATABASE_URL asks for mode=ro); give the user "
+            "running advent write permission on the file and its folder, or point DATABASE_URL "
+            "at a writable copy"
+        )
+    if "database is locked" in reason:
+        return (
+            f"the database {where} stayed locked by another process for {lock_seconds:g} s "
+            "(likely a long `advent send`, `advent db upgrade` or backup, or a program such as "
+            "DB Browser for SQLite with unsaved changes); let it finish or close it and try "
+            "again, or raise ADVENT_DB_LOCK_SECONDS to wait longer"
+        )
+    return None
+
+
+def make_engine(database_url: str, instance_dir: Path | None = None, lock_seconds: float = 30) -> Engine:
+    """An engine for `database_url`; a SQLite file's folder is only created inside `instance_dir`.
+
+    On SQLite a write waits up to `lock_seconds` for another process's lock, then fails with
+    DatabaseRefusedWrite, as does a write to a read-only file.
+    """
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         # pre_ping: a hosted PostgreSQL drops idle connections; find out before using one.
         return create_engine(database_url, pool_pre_ping=True, hide_parameters=True)
-    if url.database and url.database != ":memory:":
-        _sqlite_folder(url.database, instance_dir)
+    path = sqlite_path(url)
+    if path:
+        _sqlite_folder(path, instance_dir)
     # A scheduler, a web worker and a CLI command may share the file: wait for locks, don't fail.
     # hide_parameters: a logged database error must not print a friend's phone number.
     engine = create_engine(
-        database_url, hide_parameters=True, connect_args={"timeout": 30, "check_same_thread": False}
+        database_url,
+        hide_parameters=True,
+        connect_args={"timeout": lock_seconds, "check_same_thread": False},
     )
+    where = str(Path(path).resolve()) if path else "in memory"
+
+    @event.listens_for(engine, "handle_error")
+    def _sentence_for_refused_write(context: ExceptionContext) -> None:
+        error = context.sqlalchemy_exception
+        sentence = _refusal(context.original_exception, where, lock_seconds)
+        if sentence and isinstance(error, OperationalError):
+            cause = context.original_exception
+            raise DatabaseRefusedWrite(sentence, error, cause) from cause
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -65,7 +126,7 @@ def make_engine(database_url: str, instance_dir: Path | None = None) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the sender
         cursor.execute("PRAGMA foreign_keys=ON")  # SQLite ignores foreign keys unless asked
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={round(lock_seconds * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -83,6 +144,8 @@ def require_reachable(engine: Engine) -> None:
     try:
         with engine.connect():
             pass
+    except DatabaseRefusedWrite:
+        raise  # already a sentence
     except DBAPIError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
         password = engine.url.password
