@@ -250,8 +250,19 @@ class Provider(Protocol):
     def setup_findings(self, settings: Settings) -> list[Finding]:
         """What `advent doctor` should say about this provider's set-up."""
 
-    def verify_webhook(self, url: str, form: Mapping[str, str], headers: Mapping[str, str]) -> bool:
-        """True when a webhook request really comes from this provider."""
+    def verify_webhook(
+        self,
+        url: str,
+        form: Mapping[str, str],
+        headers: Mapping[str, str],
+        *,
+        sender_address: str | None = None,
+    ) -> bool:
+        """True when a webhook request really comes from this provider.
+
+        `sender_address` is the client's IP address as the web layer sees it (after any
+        announced proxies); only a simulated network may trust it.
+        """
 
     def read_inbound(self, form: Mapping[str, str]) -> Inbound:
         """An inbound-text webhook's form, as an Inbound."""
