@@ -14,7 +14,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from advent.cli.common import runtime
 from advent.clock.lease import acquire_lease, current_lease, lease_holder, release_lease
 from advent.clock.scheduler import SENDING_NOW, SWEEP_SECONDS, TICK_SECONDS, build_scheduler, next_post_at
-from advent.providers.simulator.webhooks import beyond_loopback, exposed_warning
+from advent.providers.base import beyond_loopback, exposed_warning
 from advent.runtime import Runtime
 from advent.sending.catch_up import catch_up
 

@@ -10,7 +10,7 @@ import logging
 
 from flask import Flask, request
 
-from advent.providers.simulator.webhooks import exposed_warning, is_loopback
+from advent.providers.base import exposed_warning, is_loopback
 from advent.runtime import Runtime
 
 log = logging.getLogger(__name__)

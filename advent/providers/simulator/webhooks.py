@@ -9,24 +9,14 @@ Twilio's signature made with the instance's secret key instead of an Auth Token.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Mapping
 
+from advent.providers.base import is_loopback
 from advent.providers.twilio import webhooks
 
 # Headers a proxy adds. Without ADVENT_TRUSTED_PROXIES a proxy on this machine would make every
 # request look local, so a forwarded request is judged by its signature alone.
 FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-Ip")
-
-
-def is_loopback(address: str | None) -> bool:
-    try:
-        ip = ipaddress.ip_address((address or "").strip())
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1, as a dual-stack socket reports IPv4
-    return ip.is_loopback
 
 
 class LocalWebhooks:
@@ -49,21 +39,3 @@ class LocalWebhooks:
         if self.secret is None:
             return False
         return webhooks.signature_ok(self.secret(), url, form, headers)
-
-
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
-
-
-def exposed_warning(where: str) -> str:
-    """What to say when a rehearsal on the simulator is reachable from other machines."""
-    return (
-        f"the built-in simulator is served beyond this machine ({where}): its webhooks take only "
-        "requests from this machine or signed with the instance's secret key, and anyone who "
-        "can reach it sees the sign-in page; serve it on 127.0.0.1, or set ADVENT_PROVIDER=twilio "
-        "to go live"
-    )
-
-
-def beyond_loopback(host: str) -> bool:
-    """True when a listening address lets other machines in (0.0.0.0, a LAN address, a name)."""
-    return host.strip().lower() not in LOOPBACK_HOSTS and not is_loopback(host.strip("[]"))
