@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import secrets
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -170,14 +171,27 @@ def twilio_problems(settings: Settings) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
+# A setting whose name says it holds a secret is never echoed back, even when it is invalid.
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|KEY", re.IGNORECASE)
+# user:password@ in any URL (mysql://admin:S3cret@db/advent): the password part is hidden.
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]*):[^@\s]*@", re.IGNORECASE)
+
+
+def redacted(key: str, value: Any) -> str:
+    """How a bad setting's value may be shown in an error: never a password or a token."""
+    if _SECRET_NAME.search(key):
+        return "the value, hidden because it is a secret"
+    shown = repr(value)
+    return _URL_PASSWORD.sub(r"\g<scheme>:***@", shown)
+
+
 def _describe(error: ValidationError) -> str:
     lines = ["Configuration error (fix these settings in the environment or .env):"]
     for problem in error.errors():
         key = str(problem["loc"][0]) if problem["loc"] else ""
         message = problem["msg"].removeprefix("Value error, ")
         if key:
-            shown = problem.get("input")
-            lines.append(f"  {key}: {message} (got {shown!r})")
+            lines.append(f"  {key}: {message} (got {redacted(key, problem.get('input'))})")
         else:
             lines.extend(f"  {part}" for part in message.split("; "))
     return "\n".join(lines)
@@ -228,6 +242,22 @@ def _warn_about_unknown_names(
         if warning not in _warned:
             _warned.add(warning)
             print(f"advent: warning: {warning}", file=sys.stderr)
+
+
+def local_secret_key(settings: Settings) -> str:
+    """ADVENT_SECRET_KEY, or for local use a random one kept in the instance folder.
+
+    It signs the dashboard's sessions and, on the simulator, the webhooks: one secret per
+    instance, made on first use so a fresh clone needs no set-up.
+    """
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.instance_dir / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -14,8 +14,11 @@ from apscheduler.schedulers.base import BaseScheduler
 from advent.cli.common import runtime
 from advent.clock.lease import acquire_lease, current_lease, lease_holder, parse_holder, release_lease
 from advent.clock.scheduler import SENDING_NOW, SWEEP_SECONDS, TICK_SECONDS, build_scheduler, next_post_at
+from advent.providers.base import beyond_loopback, exposed_warning
 from advent.runtime import Runtime
 from advent.sending.catch_up import catch_up
+
+log = logging.getLogger(__name__)
 
 
 def _log_to_terminal() -> None:
@@ -156,6 +159,8 @@ def run(host: str, port: int, reload: bool) -> None:
             click.echo("This process serves the web only.")
         else:
             jobs.start()
+        if rt.provider.rehearsal and beyond_loopback(host):
+            log.warning("%s", exposed_warning(f"--host {host}"))
         base = f"http://{host}:{port}"
         click.echo(f"Web app: {base}/   health: {base}/healthz")
         click.echo("Be a friend's phone in another terminal; try: advent phone +447911123456 HAPPY")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tomllib
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -60,6 +60,19 @@ class Schedule(BaseModel):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown IANA timezone {value!r}; use a name like 'Europe/London'") from None
+        return value
+
+    @field_validator("content")
+    @classmethod
+    def _inside_the_messages_folder(cls, value: str) -> str:
+        # A schedule is content, edited freely; it must not be a way to read files from elsewhere
+        # on the machine (content = "../../etc") into texts sent to friends.
+        folder = PurePosixPath(value.replace("\\", "/"))
+        if folder.is_absolute() or ".." in folder.parts or PureWindowsPath(value).drive:
+            raise ValueError(
+                f"{value!r} is outside the messages folder; name a folder inside it, "
+                'such as content = "advent-2026"'
+            )
         return value
 
     @field_validator("join_keyword")

@@ -6,6 +6,7 @@ error codes and maps them to an `ErrorAction` the rest of the service acts on.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -250,8 +251,19 @@ class Provider(Protocol):
     def setup_findings(self, settings: Settings) -> list[Finding]:
         """What `advent doctor` should say about this provider's set-up."""
 
-    def verify_webhook(self, url: str, form: Mapping[str, str], headers: Mapping[str, str]) -> bool:
-        """True when a webhook request really comes from this provider."""
+    def verify_webhook(
+        self,
+        url: str,
+        form: Mapping[str, str],
+        headers: Mapping[str, str],
+        *,
+        sender_address: str | None = None,
+    ) -> bool:
+        """True when a webhook request really comes from this provider.
+
+        `sender_address` is the client's IP address as the web layer sees it (after any
+        announced proxies); only a simulated network may trust it.
+        """
 
     def read_inbound(self, form: Mapping[str, str]) -> Inbound:
         """An inbound-text webhook's form, as an Inbound."""
@@ -263,3 +275,33 @@ class Provider(Protocol):
 
     def webhook_answer(self, text: str | None) -> tuple[str, str]:
         """The body and content type that answers an inbound webhook with `text` (or nothing)."""
+
+
+# Where a rehearsal is served from: the simulator trusts this machine, and says so when it is
+# reachable from others (advent run, the web app).
+def is_loopback(address: str | None) -> bool:
+    try:
+        ip = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1, as a dual-stack socket reports IPv4
+    return ip.is_loopback
+
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def exposed_warning(where: str) -> str:
+    """What to say when a rehearsal on the simulator is reachable from other machines."""
+    return (
+        f"the rehearsal (the built-in simulator) is served beyond this machine ({where}): "
+        "its webhooks take only requests from this machine or signed with the instance's "
+        "secret key, and anyone who can reach it sees the sign-in page; serve it on "
+        "127.0.0.1, or set ADVENT_PROVIDER=twilio to go live"
+    )
+
+
+def beyond_loopback(host: str) -> bool:
+    """True when a listening address lets other machines in (0.0.0.0, a LAN address, a name)."""
+    return host.strip().lower() not in LOOPBACK_HOSTS and not is_loopback(host.strip("[]"))

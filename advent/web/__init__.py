@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-import secrets
-
 from flask import Flask, g
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from advent.config import local_secret_key
 from advent.runtime import Runtime
 
 
-def _secret_key(runtime: Runtime) -> str:
-    """ADVENT_SECRET_KEY, or for local use a random one kept in the instance folder."""
-    if runtime.settings.secret_key:
-        return runtime.settings.secret_key
-    path = runtime.settings.instance_dir / "secret_key"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
 def init_app(app: Flask, runtime: Runtime) -> None:
-    from advent.web import health, webhooks
+    from advent.web import exposure, headers, health, webhooks
     from advent.web.dashboard import register_pages
     from advent.web.signin import csrf, init_signin
 
-    app.config["SECRET_KEY"] = _secret_key(runtime)
+    app.config["SECRET_KEY"] = local_secret_key(runtime.settings)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # webhooks are small; refuse floods
     app.extensions["advent"] = runtime
+    # First among the request hooks, so a request the sign-in guard turns away still counts.
+    exposure.init_exposure_warning(app, runtime)
     hops = runtime.settings.trusted_proxies
     if hops:
         # Behind a TLS proxy Flask would see http://internal:port and every signature would fail.
@@ -49,6 +38,7 @@ def init_app(app: Flask, runtime: Runtime) -> None:
     csrf.exempt(webhooks.blueprint)
     init_signin(app)
     register_pages(app)
+    headers.init_headers(app, runtime.settings)
 
 
 def runtime() -> Runtime:

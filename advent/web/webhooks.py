@@ -34,7 +34,10 @@ def signed_url() -> str:
 def provider_signed(view):  # type: ignore[no-untyped-def]
     @wraps(view)
     def checked(*args, **kwargs):  # type: ignore[no-untyped-def]
-        if not runtime().provider.verify_webhook(signed_url(), request.form, dict(request.headers)):
+        verified = runtime().provider.verify_webhook(
+            signed_url(), request.form, dict(request.headers), sender_address=request.remote_addr
+        )
+        if not verified:
             log.warning("rejected %s: bad or missing signature", request.path)
             abort(403)
         return view(*args, **kwargs)

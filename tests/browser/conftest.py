@@ -69,6 +69,9 @@ class Site:
     runtime: Runtime
     clock: RunningClock
     server_errors: list[str] = field(default_factory=list)
+    # What Chromium refused under the Content-Security-Policy, from its console: a page that
+    # needed an inline script or style (or anything from elsewhere) would be broken for real.
+    csp_violations: list[str] = field(default_factory=list)
 
     def sender(self) -> Sender:
         """A sender on the same database and simulated network as the served app."""
@@ -128,6 +131,7 @@ def site(settings: Settings) -> Iterator[Site]:
     thread.join()
     runtime.db.dispose()
     assert made.server_errors == [], "the server answered with errors"
+    assert made.csp_violations == [], "Chromium refused part of a page under the Content-Security-Policy"
 
 
 @pytest.fixture
@@ -136,6 +140,12 @@ def page(browser, site: Site):  # type: ignore[no-untyped-def]
         base_url=site.url, viewport={"width": 390, "height": 844}, color_scheme="light"
     )
     made = context.new_page()
+    made.on(
+        "console",
+        lambda message: (
+            site.csp_violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield made
     context.close()
 

@@ -12,6 +12,8 @@ import io
 from datetime import date
 from pathlib import Path
 
+import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from advent.content.posts import load_post
@@ -165,3 +167,27 @@ def test_stats_show_the_day_and_the_csv_opens_in_a_spreadsheet(page: Page, site:
     page.get_by_role("link", name="Alerts").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Alerts")
     snap(page, "alerts")
+
+
+def test_every_page_works_under_the_content_security_policy(page: Page, site: Site) -> None:
+    """Chromium enforces the policy and says so in the console; no page may need an exception."""
+    page.goto("/login")
+    # First, that a refusal would be seen: an inline script is refused, and reported.
+    with page.expect_console_message(lambda m: "Content Security Policy" in m.text):
+        with pytest.raises(PlaywrightError, match="Content Security Policy"):
+            page.add_script_tag(content="document.title = 'ran'")
+    expect(page).not_to_have_title("ran")
+    assert any("inline script" in text for text in site.csp_violations), site.csp_violations
+    site.csp_violations.clear()
+
+    signed_in(page, site)
+    join_and_reply(page, site, "Lovely, thank you")  # the phone page's script runs and polls
+    for path in ["/", f"/days/advent-2026/{DEC_3.isoformat()}", "/replies", "/people", "/alerts", "/stats"]:
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+    expect(page.locator("svg").first).to_be_visible()  # the Stats page's chart, styled inline
+    page.get_by_role("link", name="People").click()
+    page.locator("table a[href^='/people/']").first.click()  # the friend's own page
+    expect(page.get_by_text(MASKED).first).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert site.csp_violations == []

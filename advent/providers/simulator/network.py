@@ -16,7 +16,7 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from advent.config import Settings
+from advent.config import Settings, local_secret_key
 from advent.providers.base import (
     ErrorAction,
     Finding,
@@ -32,6 +32,7 @@ from advent.providers.base import (
 )
 from advent.providers.simulator.phone import SimulatedPhone
 from advent.providers.simulator.templates import Approval, SimulatedTemplates
+from advent.providers.simulator.webhooks import LocalWebhooks
 from advent.providers.simulator.whatsapp import CODES as WHATSAPP_CODES
 from advent.providers.simulator.whatsapp import Content, WhatsAppRules
 from advent.providers.twilio import webhooks
@@ -89,6 +90,7 @@ class Simulator:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         rng: random.Random | None = None,
         approval: Approval | None = None,
+        webhook_check: LocalWebhooks | None = None,
     ) -> None:
         self.path = Path(path)
         self.delay = timedelta(seconds=delay_seconds)
@@ -104,6 +106,7 @@ class Simulator:
         made = SimulatedTemplates(self._connect, lambda: self.clock(), approval or Approval())
         self.templates: Templates = made
         self.whatsapp = WhatsAppRules(self._connect, made)
+        self.webhook_check = webhook_check or LocalWebhooks()  # loopback only, unless given a secret
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Simulator:
@@ -117,6 +120,9 @@ class Simulator:
                 seconds=settings.simulator_approval_seconds,
                 verdict=settings.simulator_template_verdict,
                 reason=settings.simulator_rejection_reason,
+            ),
+            webhook_check=LocalWebhooks(
+                lambda: local_secret_key(settings), trusted_proxies=settings.trusted_proxies
             ),
         )
 
@@ -260,9 +266,16 @@ class Simulator:
         ]
 
     # Webhooks: the simulator delivers receipts itself (collect_receipts), but its webhooks take
-    # the same form fields as Twilio's, unsigned, so a rehearsal can post to them by hand.
-    def verify_webhook(self, url: str, form: Mapping[str, str], headers: Mapping[str, str]) -> bool:
-        return True
+    # the same form fields as Twilio's, so a rehearsal can post to them from this machine.
+    def verify_webhook(
+        self,
+        url: str,
+        form: Mapping[str, str],
+        headers: Mapping[str, str],
+        *,
+        sender_address: str | None = None,
+    ) -> bool:
+        return self.webhook_check.accepts(url, form, headers, sender_address)
 
     def read_inbound(self, form: Mapping[str, str]) -> Inbound:
         return webhooks.inbound_from_form(form)

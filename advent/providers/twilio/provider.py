@@ -7,6 +7,7 @@ that may have reached Twilio says so (`maybe_sent`), and `lookup` can then tell 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -64,6 +65,11 @@ class TwilioApiClient(TwilioHttpClient):
 
 def make_client(settings: Settings, *, use_auth_token: bool = False) -> Client:
     """A Client for the account: the API key when there is one, else the Auth Token."""
+    # The library logs every request's URL and parameters at INFO, phone numbers included, in
+    # any process whose logging shows INFO (the scheduler's does); only its warnings are kept.
+    # urllib3 does the same at DEBUG (a lookup's URL carries the number): never below INFO.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
     http = TwilioApiClient(settings.twilio_api_base_url, settings.twilio_timeout_seconds)
     if settings.twilio_api_key and settings.twilio_api_secret and not use_auth_token:
         username, password = settings.twilio_api_key, settings.twilio_api_secret
@@ -249,7 +255,14 @@ class TwilioProvider:
 
         return twilio_findings(settings, self.client)
 
-    def verify_webhook(self, url: str, form: Mapping[str, str], headers: Mapping[str, str]) -> bool:
+    def verify_webhook(
+        self,
+        url: str,
+        form: Mapping[str, str],
+        headers: Mapping[str, str],
+        *,
+        sender_address: str | None = None,  # Twilio's requests prove themselves by signature only
+    ) -> bool:
         return webhooks.signature_ok(self.auth_token, url, form, headers)
 
     def read_inbound(self, form: Mapping[str, str]) -> Inbound:

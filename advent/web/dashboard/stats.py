@@ -20,6 +20,7 @@ from sqlmodel import Session
 from advent.organiser import exports
 from advent.organiser.report import report
 from advent.web import db_session, runtime
+from advent.web.headers import allow_inline_styles
 
 blueprint = Blueprint("stats", __name__)
 
@@ -93,6 +94,7 @@ def bar_chart(title: str, labels: Sequence[str], series: dict[str, list[int]]) -
 def index():  # type: ignore[no-untyped-def]
     campaign = _campaign()
     found = report(db_session(), campaign)
+    allow_inline_styles()  # pygal's charts style themselves inline (see advent/web/headers.py)
     several = len({f.campaign for f in found.funnel}) > 1
     charts = {}
     if found.funnel:
