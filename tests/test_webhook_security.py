@@ -101,3 +101,14 @@ def test_on_twilio_sms_texts_twilio_does_not_answer_get_our_answer(twilio_app):
     assert "unsubscribed" in reply_text(stop)
     lone = signed_post(client, "/twilio/inbound", {**FORM, "Body": "START", "MessageSid": "SM5"}, base=BASE)
     assert "you're in" in reply_text(lone)  # our confirmation says more than Twilio's
+
+
+@pytest.mark.parametrize("path", ["/twilio/inbound", "/twilio/status"])
+def test_an_oversized_body_is_refused_with_413_and_nothing_is_written(twilio_app, path):
+    """Twilio's forms are a few kilobytes; a megabyte-sized post is abuse, refused before parsing."""
+    app, rt = twilio_app
+    flood = {**FORM, "Body": "x" * (2 * 1024 * 1024)}
+    assert signed_post(app.test_client(), path, flood).status_code == 413
+    with rt.session() as session:
+        assert session.exec(select(InboundMessage)).all() == []
+        assert session.exec(select(DeliveryEvent)).all() == []
