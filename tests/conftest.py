@@ -150,3 +150,34 @@ def organiser(app, runtime):
     browser = app.test_client()
     assert sign_in(browser).status_code == 302
     return browser
+
+
+@pytest.fixture
+def double():
+    """A Twilio-compatible double over real HTTP on a local port (tests/twilio_double.py)."""
+    from tests.twilio_double import TwilioDouble
+
+    started = TwilioDouble()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def web():
+    """The app served on a local port, for callbacks that come over real HTTP (set `.app`)."""
+    from tests.twilio_double import LocalServer
+
+    server = LocalServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def tw_over_http(project: Path, clock: Clock, double, web):  # type: ignore[no-untyped-def]
+    """The twilio provider against the double, with the app served by `web`, so the double's
+    signed callbacks reach it."""
+    from tests.twilio_double import twilio_setup
+
+    made = twilio_setup(project, clock, PUBLIC_BASE_URL=web.base_url, TWILIO_API_BASE_URL=double.base_url)
+    web.app = create_app(runtime=made.runtime)
+    return made

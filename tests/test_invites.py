@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from sqlmodel import select
 
-from advent import create_app
 from advent.cli import main
 from advent.content.posts import load_post
 from advent.providers.simulator import Simulator
@@ -19,7 +16,7 @@ from advent.sending.days import send_day
 from advent.store.tables import Delivery
 from tests.conftest import Clock
 from tests.helpers import add_people
-from tests.twilio_double import LocalServer, TwilioDouble, TwilioSetup, twilio_setup
+from tests.twilio_double import TwilioDouble, TwilioSetup
 
 ANNA = "+447911123456"
 DAY = date(2026, 12, 3)
@@ -80,25 +77,9 @@ def test_an_invited_person_who_joins_still_gets_todays_post_as_a_late_joiner(
 
 
 @pytest.fixture
-def double() -> Iterator[TwilioDouble]:
-    started = TwilioDouble()
-    yield started
-    started.stop()
-
-
-@pytest.fixture
-def web() -> Iterator[LocalServer]:
-    server = LocalServer()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def tw(project: Path, clock: Clock, double: TwilioDouble, web: LocalServer) -> TwilioSetup:
-    made = twilio_setup(project, clock, PUBLIC_BASE_URL=web.base_url, TWILIO_API_BASE_URL=double.base_url)
-    made.runtime.clock = clock
-    web.app = create_app(runtime=made.runtime)
-    return made
+def tw(tw_over_http: TwilioSetup, clock: Clock) -> TwilioSetup:
+    tw_over_http.runtime.clock = clock
+    return tw_over_http
 
 
 def _eventually(condition) -> bool:  # type: ignore[no-untyped-def]

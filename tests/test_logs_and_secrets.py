@@ -6,7 +6,6 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from advent.content.posts import load_post
 from advent.people.subscriptions import join
 from advent.providers.base import OutgoingMessage
 from advent.sending.days import send_day
-from tests.twilio_double import TwilioDouble, twilio_setup
+from tests.twilio_double import twilio_setup
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "S3cretPassw0rd"
@@ -47,13 +46,6 @@ def test_a_bad_url_setting_with_credentials_hides_them():
     with pytest.raises(ConfigError) as caught:
         load_settings(_env_file=None, PUBLIC_BASE_URL=f"ftp://organiser:{PASSWORD}@advent.example.org")
     assert "PUBLIC_BASE_URL" in str(caught.value) and PASSWORD not in str(caught.value)
-
-
-@pytest.fixture
-def double() -> Iterator[TwilioDouble]:
-    started = TwilioDouble()
-    yield started
-    started.stop()
 
 
 def test_a_send_and_a_lookup_through_twilio_log_no_full_number(project, clock, double, caplog):

@@ -4,43 +4,24 @@ TWILIO_API_BASE_URL) and receives its signed status callbacks on the real web ap
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
-from advent import create_app
 from advent.content.posts import load_post
 from advent.people.subscriptions import join
 from advent.sending.days import send_day
 from advent.store.tables import Delivery
 from tests.conftest import Clock
-from tests.twilio_double import LocalServer, TwilioDouble, TwilioSetup, twilio_setup
+from tests.twilio_double import LocalServer, TwilioDouble, TwilioSetup
 
 DAY = date(2026, 12, 3)
 
 
 @pytest.fixture
-def double() -> Iterator[TwilioDouble]:
-    started = TwilioDouble()
-    yield started
-    started.stop()
-
-
-@pytest.fixture
-def web() -> Iterator[LocalServer]:
-    server = LocalServer()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def tw(project: Path, clock: Clock, double: TwilioDouble, web: LocalServer) -> TwilioSetup:
-    made = twilio_setup(project, clock, PUBLIC_BASE_URL=web.base_url, TWILIO_API_BASE_URL=double.base_url)
-    web.app = create_app(runtime=made.runtime)
-    return made
+def tw(tw_over_http: TwilioSetup) -> TwilioSetup:
+    return tw_over_http
 
 
 def statuses(tw: TwilioSetup) -> list[str]:

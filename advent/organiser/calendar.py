@@ -189,6 +189,14 @@ def _preview(report: PostReport, schedule: Schedule, sizes: dict[str, int]) -> P
     )
 
 
+def post_preview(session: Session, schedule: Schedule, messages_dir: Path, day: date) -> Preview | None:
+    """One day's post as it will arrive, for a day not sent yet (the day page's preview). The
+    whole campaign is checked, as a post's problems include another file claiming its day."""
+    number = schedule.day_number(day)
+    report = next((r for r in check_campaign(messages_dir, schedule) if r.day == number), None)
+    return _preview(report, schedule, list_sizes(session, schedule.campaign)) if report else None
+
+
 def _when(day: date, today: date) -> str:
     return "past" if day < today else "today" if day == today else "future"
 

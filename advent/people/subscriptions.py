@@ -17,7 +17,6 @@ from advent.organiser.alerts import alert
 from advent.people.phones import mask
 from advent.states import deliveries, subscribers
 from advent.states.subscribers import SubscriberStatus
-from advent.states.subscribers import record_consent as record_consent  # still importable here
 from advent.store.tables import ConsentEvent, Subscriber
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from sqlmodel import Session, select
 
 from advent.content.schedules import Schedule
-from advent.organiser.calendar import DayCounts, campaign_calendar, counts_by_day
+from advent.organiser.calendar import DayCounts, counts_by_day, post_preview
 from advent.organiser.day import day_lines, form_counts, retry_failed, retryable_count
 from advent.organiser.today import today_for
 from advent.states.day_runs import DayRunStatus as R
@@ -47,27 +47,26 @@ def _long(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+@blueprint.errorhandler(NotADay)
 def _not_found(error: NotADay):  # type: ignore[no-untyped-def]
+    # One answer for every address under /days/ that names no day: JSON for the poller.
+    if request.path.endswith(".json"):
+        return jsonify(error=str(error)), 404
     return render_template("dashboard/days.html", problem=str(error)), 404
 
 
 @blueprint.get("/days/<campaign>/<day>")
 def day(campaign: str, day: str):  # type: ignore[no-untyped-def]
-    try:
-        schedule, found = _find(campaign, day)
-    except NotADay as error:
-        return _not_found(error)
+    schedule, found = _find(campaign, day)
     rt = runtime()
     session = db_session()
-    now = rt.clock()
     number = schedule.day_number(found)
     lines = day_lines(session, schedule.campaign, found, rt.provider.explain, schedule.tz)
     counts = counts_by_day(session, schedule.campaign, found).get(found)
     run = _run(session, schedule, found)
     preview = None
     if not lines:  # not sent yet: the door's preview of the post, as on the calendar
-        door = campaign_calendar(session, schedule, rt.settings.messages_dir, now).doors[number - 1]
-        preview = door.preview
+        preview = post_preview(session, schedule, rt.settings.messages_dir, found)
     retryable = retryable_count(session, schedule.campaign, found)
     session.commit()
     return render_template(
@@ -90,10 +89,7 @@ def _run(session: Session, schedule: Schedule, day: date) -> DayRun | None:
 
 @blueprint.post("/days/<campaign>/<day>/retry")
 def retry(campaign: str, day: str):  # type: ignore[no-untyped-def]
-    try:
-        schedule, found = _find(campaign, day)
-    except NotADay as error:
-        return _not_found(error)
+    schedule, found = _find(campaign, day)
     rt = runtime()
     session = db_session()
     now = rt.clock()
@@ -116,10 +112,7 @@ def retry(campaign: str, day: str):  # type: ignore[no-untyped-def]
 
 @blueprint.get("/days/<campaign>/<day>/progress.json")
 def progress(campaign: str, day: str):  # type: ignore[no-untyped-def]
-    try:
-        schedule, found = _find(campaign, day)
-    except NotADay as error:
-        return jsonify(error=str(error)), 404
+    schedule, found = _find(campaign, day)
     session = db_session()
     counts = counts_by_day(session, schedule.campaign, found).get(found, DayCounts())
     run = _run(session, schedule, found)
