@@ -14,6 +14,7 @@ from advent.config import Settings, load_settings
 from advent.providers.simulator import Simulator
 from advent.runtime import Runtime, build_runtime
 from advent.sending.dispatch import Sender
+from tests import postgres_mode
 from tests.database_template import build_template, install_migrated_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +39,26 @@ class Clock:
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The schema migrated once per session; each test gets a copy (see database_template)."""
     return build_template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def postgres_database(worker_id: str) -> str | None:
+    """This worker's PostgreSQL database when the suite runs on PostgreSQL (tests/postgres_mode)."""
+    return postgres_mode.worker_database(worker_id) if postgres_mode.enabled() else None
+
+
+@pytest.fixture(autouse=True)
+def database_for_the_test(
+    request: pytest.FixtureRequest, postgres_database: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL: an emptied database at head for every test, named by DATABASE_URL."""
+    if postgres_database is None:
+        return
+    marker = request.node.get_closest_marker("sqlite_only")
+    if marker:
+        pytest.skip(f"SQLite only: {marker.args[0] if marker.args else 'about the SQLite file itself'}")
+    postgres_mode.reset(postgres_database)
+    monkeypatch.setenv("DATABASE_URL", postgres_database)
 
 
 @pytest.fixture

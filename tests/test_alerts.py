@@ -224,3 +224,25 @@ def test_a_condition_the_tick_checks_is_not_told_again_after_it_was_read(runtime
     advent("send", "--date", "2026-12-03")
     ticks(runtime, clock, 1)
     assert open_of(runtime, "unsent_deliveries") == []
+
+
+def test_the_database_keeps_one_open_alert_per_key(runtime: Runtime):
+    """Two processes noticing a missed day at once cannot both raise it: the second insert is
+    refused (organiser/alerts.py then returns the first); once resolved, it may be raised anew."""
+    from sqlalchemy.exc import IntegrityError
+
+    from advent.organiser.alerts import alert, resolve
+
+    with runtime.session() as session:
+        raised = alert(session, "advent-2026", "missed", "Day 3 was missed.", JOINED, day=DEC_3)
+        session.commit()
+        session.add(OrganiserAlert(kind="missed", key=raised.key, message="again", created_at=JOINED))
+        with pytest.raises(IntegrityError):
+            session.commit()
+        session.rollback()
+        assert resolve(session, "missed", "advent-2026", day=DEC_3, now=JOINED)
+        session.commit()
+        again = alert(session, "advent-2026", "missed", "Day 3 was missed.", JOINED, day=DEC_3)
+        session.commit()
+        assert again.id != raised.id
+        assert len(session.exec(select(OrganiserAlert)).all()) == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from advent.store.tables import OrganiserAlert
@@ -49,12 +50,22 @@ def alert(
     key = alert_key(kind, campaign, day, subject)
     found = open_alert(session, key)
     if found is None:
-        found = OrganiserAlert(
+        made = OrganiserAlert(
             campaign=campaign, kind=kind, key=key, day=day, subject=subject, message=message, created_at=now
         )
-        session.add(found)
-        # Flushed at once, so a second call before the commit finds this one.
-        session.flush()
+        try:
+            # Flushed at once, so a second call before the commit finds this one; inside a
+            # savepoint, so losing a race to another process costs only this insert.
+            with session.begin_nested():
+                session.add(made)
+        except IntegrityError:
+            # Another process raised it between our look and our insert (the partial unique
+            # index allows one open alert per key): that one is the alert.
+            found = open_alert(session, key)
+            if found is None:
+                raise
+        else:
+            return made
     elif refresh and found.message != message:
         found.message = message
         session.add(found)

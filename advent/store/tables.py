@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -191,6 +191,17 @@ class OrganiserAlert(SQLModel, table=True):
     """Something the organiser must see: a missed day, a full list, a blocked region."""
 
     __tablename__ = "organiser_alert"
+    # One open alert per key, kept by the database: two processes noticing the same problem at
+    # once (the clock and a web worker) raise it once, not twice (see organiser/alerts.py).
+    __table_args__ = (
+        Index(
+            "uq_organiser_alert_open_key",
+            "key",
+            unique=True,
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     campaign: str | None = Field(default=None, max_length=60)
