@@ -59,6 +59,8 @@ def database_for_the_test(
         pytest.skip(f"SQLite only: {marker.args[0] if marker.args else 'about the SQLite file itself'}")
     postgres_mode.reset(postgres_database)
     monkeypatch.setenv("DATABASE_URL", postgres_database)
+    # advent warns about ADVENT_ names it does not know; an `advent` subprocess must not see this.
+    monkeypatch.delenv("ADVENT_TEST_POSTGRES_URL", raising=False)
 
 
 @pytest.fixture

@@ -72,7 +72,15 @@ def install_migrated_database(database_url: str) -> None:
 
 @contextmanager
 def database_away(runtime: Runtime, aside: Path) -> Iterator[None]:
-    """The SQLite file replaced by a folder (SQLite cannot open it), then put back."""
+    """The database unreachable, then back: a SQLite file replaced by a folder (SQLite cannot
+    open it); a PostgreSQL database refusing every connection, as a server restarting does."""
+    if make_url(runtime.settings.database_url).get_backend_name() == "postgresql":
+        from tests import postgres_mode
+
+        runtime.db.dispose()
+        with postgres_mode.refusing_connections(runtime.settings.database_url):
+            yield
+        return
     path = Path(make_url(runtime.settings.database_url).database or "")
     runtime.db.dispose()  # the last connection closing folds the WAL into the file
     aside.mkdir()

@@ -12,14 +12,19 @@ A test about SQLite itself (its file, its lock, its backup API) is marked `sqlit
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
 
+import advent.store.tables  # noqa: F401 (every table in SQLModel.metadata)
 from advent.store.migrate import current_and_head, upgrade
 
 SERVER_URL = os.environ.get("ADVENT_TEST_POSTGRES_URL", "").strip()
 _engines: dict[str, Engine] = {}
+_EXPECTED = set(SQLModel.metadata.tables)
 
 
 def enabled() -> bool:
@@ -62,8 +67,10 @@ def reset(url: str) -> None:
             )
         )
     current, head = current_and_head(engine)
-    if current != head:
-        # A test migrated up or down, or this is the first test: start the schema again.
+    with engine.connect() as connection:
+        tables = set(connection.scalars(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")))
+    if current != head or not _EXPECTED <= tables:
+        # A test migrated up or down or dropped a table, or this is the first test: start again.
         with engine.connect() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
@@ -80,3 +87,35 @@ def reset(url: str) -> None:
         if tables:
             names = ", ".join(f'"{name}"' for name in tables)
             connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+def _server_engine(url: str) -> Engine:
+    return _engine(make_url(url).set(database="postgres").render_as_string(hide_password=False))
+
+
+@contextmanager
+def refusing_connections(url: str) -> Iterator[None]:
+    """The database at `url` refuses every connection (and drops those it had), then is back."""
+    name = make_url(url).database
+    with _server_engine(url).connect() as connection:
+        connection.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
+        connection.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name}
+        )
+    _engines.pop(url, None)
+    try:
+        yield
+    finally:
+        with _server_engine(url).connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
+
+
+def stored_text(url: str) -> bytes:
+    """Every row of every table as text: what a look through the database's files would find."""
+    engine = _engine(url)
+    found = []
+    with engine.connect() as connection:
+        tables = connection.scalars(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).all()
+        for table in tables:
+            found += connection.scalars(text(f'SELECT t::text FROM "{table}" t')).all()
+    return "\n".join(found).encode()

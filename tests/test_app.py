@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import text
 
 from advent.content.posts import load_post
@@ -28,6 +29,7 @@ def test_home_page_says_what_is_running(organiser):
     assert "Rehearsal: the built-in simulator" in page
 
 
+@pytest.mark.sqlite_only("SQLite's pragmas")
 def test_sqlite_runs_with_wal_and_foreign_keys(settings):
     database = make_engine(settings.database_url)
     with database.connect() as connection:

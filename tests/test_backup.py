@@ -44,6 +44,9 @@ def _phones(database: Path) -> set[str]:
         return {row[0] for row in db.execute("SELECT phone FROM subscriber")}
 
 
+@pytest.mark.sqlite_only(
+    "SQLite's online backup API; on PostgreSQL `advent backup` prints pg_dump guidance (tested below)"
+)
 def test_a_backup_taken_while_friends_join_restores_every_row(
     runtime: Runtime, settings: Settings, schedule: Schedule, tmp_path: Path
 ) -> None:
@@ -85,6 +88,7 @@ def test_a_backup_taken_while_friends_join_restores_every_row(
         assert set(session.exec(select(Subscriber.phone)).all()) == saved
 
 
+@pytest.mark.sqlite_only("a SQLite backup file")
 def test_backup_refuses_to_overwrite_a_file(runtime: Runtime, settings: Settings, tmp_path: Path) -> None:
     taken = tmp_path / "taken.db"
     taken.write_text("keep me")
@@ -93,6 +97,7 @@ def test_backup_refuses_to_overwrite_a_file(runtime: Runtime, settings: Settings
     assert "already exists" in result.output and taken.read_text() == "keep me"
 
 
+@pytest.mark.sqlite_only("a SQLite backup file")
 def test_backup_by_default_goes_to_the_instance_folder(runtime: Runtime, settings: Settings) -> None:
     result = CliRunner().invoke(main, ["backup"], env=_env(settings))
     assert result.exit_code == 0, result.output

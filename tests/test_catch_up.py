@@ -75,7 +75,8 @@ def test_cron_job_records_a_crash_as_a_failed_day_instead_of_raising(
     runtime: Runtime, schedule: Schedule, friends: list[str]
 ) -> None:
     with runtime.db.begin() as connection:  # a broken database: planning cannot write
-        connection.execute(text("DROP TABLE delivery"))
+        cascade = " CASCADE" if connection.dialect.name == "postgresql" else ""
+        connection.execute(text(f"DROP TABLE delivery{cascade}"))
     assert send_due_day(runtime.session, runtime.provider, runtime.settings, schedule, DEC_3_SEND) is None
     run = run_of(runtime, schedule.campaign, DEC_3)
     assert run.status == "failed"

@@ -14,6 +14,12 @@ from advent.config import ConfigError, load_settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def no_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the defaults; a suite run on PostgreSQL sets DATABASE_URL."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+
 def test_defaults_run_on_the_simulator_and_sqlite_in_instance():
     settings = load_settings(_env_file=None)
     assert settings.provider == "simulator"

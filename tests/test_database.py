@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from advent.store.database import DatabaseUnavailable, make_engine, require_reachable
 
@@ -65,6 +66,7 @@ def test_the_command_refuses_a_missing_folder_with_exit_2(workdir, tmp_path):
     assert "does not exist" in result.stderr and not (tmp_path / "nowhere").exists()
 
 
+@pytest.mark.sqlite_only("the default SQLite file in the instance folder")
 def test_the_instance_folder_is_made_on_first_use_and_upgrade_says_where(workdir):
     result = advent(workdir, "db", "upgrade")
     assert result.returncode == 0, result.stderr
@@ -76,3 +78,15 @@ def test_an_existing_folder_elsewhere_is_fine(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'advent.db'}", tmp_path / "instance")
     require_reachable(engine)
     assert (tmp_path / "advent.db").is_file()
+
+
+def test_a_postgresql_database_never_created_is_one_sentence(workdir):
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        pytest.skip("needs the PostgreSQL server the suite runs on (ADVENT_TEST_POSTGRES_URL)")
+    missing = make_url(url).set(database="advent_never_created").render_as_string(hide_password=False)
+    result = advent(workdir, "stats", DATABASE_URL=missing)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    [line] = result.stderr.strip().splitlines()
+    assert 'database "advent_never_created" does not exist' in line and "check DATABASE_URL" in line

@@ -18,7 +18,7 @@ from advent.content.schedules import load_schedules
 from advent.providers.simulator import Simulator
 from advent.providers.twilio.provider import TwilioProvider
 from advent.runtime import build_runtime
-from advent.store.database import make_engine
+from advent.store.database import describe_location, make_engine
 from advent.store.migrate import upgrade
 from advent.store.stamps import WrongDatabase
 from tests.helpers import add_people
@@ -37,6 +37,7 @@ def simulator_settings(project: Path, **extra: str):
     )
 
 
+@pytest.mark.sqlite_only("the default database files of the simulator and of a real provider")
 def test_by_default_the_simulator_and_twilio_keep_separate_databases(project, runtime, clock):
     add_people(runtime.session(), runtime.schedule(), 2, datetime(2026, 11, 30, tzinfo=UTC))
     live_settings = twilio_settings(project)
@@ -54,7 +55,7 @@ def test_a_rehearsal_database_refuses_a_real_provider_saying_how_to_go_live(proj
     with pytest.raises(WrongDatabase) as caught:
         build_runtime(settings, provider=TwilioProvider.from_settings(settings))
     message = str(caught.value)
-    assert "rehearsal.db belongs to a rehearsal on the simulator" in message
+    assert f"{describe_location(settings.database_url)} belongs to a rehearsal on the simulator" in message
     assert "point DATABASE_URL at a fresh database" in message and "Going live" in message
     assert "to start over deliberately, delete this database" in message
 
@@ -66,7 +67,10 @@ def test_a_live_database_refuses_the_simulator(project, tw, clock):
             settings, provider=Simulator(settings.simulator_path, clock=clock, rng=random.Random(1))
         )
     message = str(caught.value)
-    assert "advent.db belongs to a live list sent through a real provider" in message
+    assert (
+        f"{describe_location(settings.database_url)} belongs to a live list sent through a real provider"
+        in message
+    )
     assert "unset DATABASE_URL" in message
 
 

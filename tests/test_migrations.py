@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
 import advent.store.tables  # noqa: F401  (registers every table on SQLModel.metadata)
@@ -18,7 +19,16 @@ from advent.store.migrate import MIGRATIONS, current_and_head, require_current_s
 
 
 def _fresh(tmp_path: Path) -> Engine:
-    return make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    """An empty database: a new SQLite file, or on a PostgreSQL run this test's database emptied
+    (its next test finds the schema gone and migrates it again; see tests/postgres_mode.py)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        return make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    return engine
 
 
 def _differences(engine: Engine) -> list[Any]:

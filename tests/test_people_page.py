@@ -158,6 +158,10 @@ def test_the_export_is_a_download_with_their_consent_history_texts_and_deliverie
 
 
 def _database_bytes(runtime) -> bytes:
+    if make_url(runtime.settings.database_url).get_backend_name() == "postgresql":
+        from tests import postgres_mode
+
+        return postgres_mode.stored_text(runtime.settings.database_url)
     path = Path(make_url(runtime.settings.database_url).database or "")
     found = b""
     for part in (path, path.with_name(path.name + "-wal")):

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import make_url
 
 from advent.config import Settings
@@ -59,6 +60,7 @@ def test_a_settings_file_that_is_not_utf8_is_named_with_its_line(settings: Setti
     assert "line 2" in line and "save it as UTF-8" in line
 
 
+@pytest.mark.sqlite_only("a read-only SQLite file")
 def test_sending_to_a_read_only_database_says_it_is_read_only(runtime: Runtime, settings: Settings) -> None:
     # Tests run as root, which writes to a chmod 0444 file regardless; SQLite's own read-only
     # mode refuses the write with the same error ("attempt to write a readonly database").
@@ -69,6 +71,7 @@ def test_sending_to_a_read_only_database_says_it_is_read_only(runtime: Runtime, 
     assert "write permission" in line
 
 
+@pytest.mark.sqlite_only("SQLite's single write lock")
 def test_a_write_lock_held_too_long_names_the_likely_cause(runtime: Runtime, settings: Settings) -> None:
     other = sqlite3.connect(make_url(settings.database_url).database or "", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process in the middle of a long write

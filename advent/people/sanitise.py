@@ -98,7 +98,8 @@ def report(received: StatusReport) -> StatusReport:
     return replace(
         received,
         sid=identifier(received.sid, SID) or "unknown",
-        status=text(received.status, STATUS).strip().lower(),
+        # Trimmed before it is cut to the column, so a padded status keeps all it can.
+        status=text(received.status, len(received.status or "")).strip().lower()[:STATUS],
         error_code=optional(received.error_code, ERROR_CODE),
         reference=delivery_reference(received.reference),
         idempotency_token=identifier(received.idempotency_token, TOKEN),
