@@ -1,0 +1,137 @@
+"""What our own bookkeeping costs per message when the provider answers at once.
+
+Not a test (timings depend on the machine): run it and read the figures.
+
+    .venv/bin/python bench/bookkeeping.py [--friends 10000] [--runs 3] [--database-url URL]
+
+Each run builds a fresh migrated database (a SQLite file in a temporary folder, or the
+PostgreSQL database named by --database-url, emptied first), puts `--friends` friends on the
+list in bulk, and sends one day with `send_day`, as `advent send` does, through a provider whose
+`send` returns at once (the simulator with its network step taken out). Beside it, in the same
+run, the bare loop: the same provider called once per friend with no database at all. Prints
+messages a second for both and their ratio, medians over the runs. Targets (issue 10): at least
+1,000 messages a second on SQLite, within 2x of the bare loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import insert, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from advent.config import load_settings  # noqa: E402
+from advent.content.posts import load_post  # noqa: E402
+from advent.providers.base import OutgoingMessage, SendResult  # noqa: E402
+from advent.providers.simulator import Simulator  # noqa: E402
+from advent.runtime import build_runtime  # noqa: E402
+from advent.sending.days import send_day  # noqa: E402
+from advent.sending.dispatch import Sender  # noqa: E402
+from advent.store.database import make_engine  # noqa: E402
+from advent.store.migrate import upgrade  # noqa: E402
+from advent.store.tables import Subscriber  # noqa: E402
+
+DAY = date(2026, 12, 3)
+JOINED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+SENT_AT = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+
+
+class AnswersAtOnce(Simulator):
+    """The simulator's bookkeeping-free twin: every send accepted at once, nothing stored."""
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        return SendResult(sid="SM" + uuid.uuid4().hex, status="queued")
+
+
+def _fresh_database(folder: Path, database_url: str | None) -> str:
+    if database_url is None:
+        return f"sqlite:///{folder / 'bench.db'}"
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return database_url
+
+
+def _one_run(friends: int, database_url: str | None) -> tuple[float, float]:
+    """(messages a second with bookkeeping, messages a second for the bare loop)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        (folder / "instance").mkdir()
+        url = _fresh_database(folder, database_url)
+        settings = load_settings(
+            _env_file=None,
+            ADVENT_INSTANCE_DIR=str(folder / "instance"),
+            ADVENT_MESSAGES_DIR=str(ROOT / "messages"),
+            ADVENT_SCHEDULES_DIR=str(ROOT / "schedules"),
+            ADVENT_SEND_RATE="1000",
+            DATABASE_URL=url,
+        )
+        engine = make_engine(url, settings.instance_dir)
+        upgrade(engine)
+        provider = AnswersAtOnce(settings.simulator_path, clock=lambda: SENT_AT)
+        runtime = build_runtime(settings, provider=provider)
+        schedule = runtime.schedule()
+        people = [
+            {
+                "phone": f"+4479{n:08d}",
+                "channel": "sms",
+                "campaign": schedule.campaign,
+                "status": "active",
+                "created_at": JOINED,
+                "joined_at": JOINED,
+            }
+            for n in range(friends)
+        ]
+        with runtime.session() as session:
+            session.execute(insert(Subscriber), people)
+            session.commit()
+        post = load_post(settings.messages_dir, schedule, DAY)
+
+        started = time.perf_counter()
+        for person in people:
+            provider.send(OutgoingMessage(reference="0", to=person["phone"], channel="sms", body=post.text))
+        bare = friends / (time.perf_counter() - started)
+
+        sender = Sender(runtime.session(), provider, settings, clock=lambda: SENT_AT, sleep=lambda s: None)
+        started = time.perf_counter()
+        result = send_day(sender, schedule, DAY, post)
+        booked = friends / (time.perf_counter() - started)
+        assert result.handled == friends, f"sent {result.handled} of {friends}"
+        sender.session.close()
+        runtime.db.dispose()
+        engine.dispose()
+        return booked, bare
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--friends", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--database-url", help="a PostgreSQL database to use (emptied first)")
+    options = parser.parse_args()
+    where = "PostgreSQL" if options.database_url else "SQLite"
+    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    runs = [_one_run(options.friends, options.database_url) for _ in range(options.runs)]
+    booked = statistics.median(r[0] for r in runs)
+    bare = statistics.median(r[1] for r in runs)
+    print(f"{where}, {options.friends} friends, median of {options.runs} runs:")
+    print(f"  send_day with bookkeeping: {booked:,.0f} messages a second ({1000 / booked:.2f} ms each)")
+    print(f"  bare loop, no bookkeeping: {bare:,.0f} messages a second")
+    print(f"  ratio bare / bookkeeping: {bare / booked:.1f}x (target: at most 2x, and >= 1,000 a second)")
+
+
+if __name__ == "__main__":
+    main()
