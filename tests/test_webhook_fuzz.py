@@ -2,11 +2,12 @@
 status backwards: NUL bytes, huge values and odd numbers are cleaned, not refused.
 
 Property-based (hypothesis), on the simulator, whose webhooks take unsigned posts from this
-machine; the fields are the ones Twilio posts.
+machine; the fields are the ones Twilio posts. Runs on both databases (see tests/postgres_mode.py).
 """
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime
 
 import pytest
@@ -21,8 +22,10 @@ from advent.store.tables import Delivery, DeliveryEvent, InboundMessage
 from tests.helpers import add_people
 
 DAY = date(2026, 12, 3)
+# 150 examples each on every run (on SQLite and on PostgreSQL in CI); FUZZ_EXAMPLES=3000 for a
+# long run, as docs/reliability.md reports.
 FUZZ = settings(
-    max_examples=150,
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

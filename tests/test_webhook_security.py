@@ -112,3 +112,21 @@ def test_an_oversized_body_is_refused_with_413_and_nothing_is_written(twilio_app
     with rt.session() as session:
         assert session.exec(select(InboundMessage)).all() == []
         assert session.exec(select(DeliveryEvent)).all() == []
+
+
+def test_a_replayed_signed_stop_does_not_stop_a_friend_who_joined_again(twilio_app):
+    """Twilio's signature has no timestamp, so a captured request stays valid for ever; what makes
+    a replay harmless is that each MessageSid is acted on once."""
+    app, rt = twilio_app
+    client = app.test_client()
+    whatsapp = {**FORM, "From": "whatsapp:+447911123456", "To": "whatsapp:+15005550006"}
+    signed_post(client, "/twilio/inbound", whatsapp, base=BASE)
+    captured = {**whatsapp, "Body": "STOP", "MessageSid": "SM2"}
+    assert "unsubscribed" in reply_text(signed_post(client, "/twilio/inbound", captured, base=BASE))
+    rejoined = signed_post(client, "/twilio/inbound", {**whatsapp, "MessageSid": "SM3"}, base=BASE)
+    assert "you're in" in reply_text(rejoined)
+    for _ in range(3):  # the captured STOP, replayed as it was signed
+        assert signed_post(client, "/twilio/inbound", captured, base=BASE).status_code == 200
+    with rt.session() as session:
+        assert session.exec(select(Subscriber.status)).one() == "active"
+        assert len(session.exec(select(InboundMessage)).all()) == 3  # each text kept once
