@@ -41,7 +41,7 @@ RATE = "50"
 CLAIM_TIMEOUT = "1"
 
 
-def _env(settings, claim_timeout: str) -> dict[str, str]:  # noqa: ANN001
+def _env(settings, claim_timeout: str, rate: str = RATE) -> dict[str, str]:  # noqa: ANN001
     return {
         **os.environ,
         "ADVENT_INSTANCE_DIR": str(settings.instance_dir),
@@ -49,7 +49,7 @@ def _env(settings, claim_timeout: str) -> dict[str, str]:  # noqa: ANN001
         "ADVENT_MESSAGES_DIR": str(settings.messages_dir),
         "ADVENT_SCHEDULES_DIR": str(settings.schedules_dir),
         "ADVENT_SIMULATOR_PATH": str(settings.simulator_path),
-        "ADVENT_SEND_RATE": RATE,
+        "ADVENT_SEND_RATE": rate,
         "ADVENT_PROVIDER": "simulator",
         "ADVENT_CLAIM_TIMEOUT_SECONDS": claim_timeout,
         "PYTHONPATH": str(Path(__file__).parent.parent),
@@ -130,7 +130,7 @@ def test_sigkill_loop_leaves_every_active_friend_with_exactly_one_post(runtime, 
 
     # Nothing else runs now, so every claim left behind is a dead process's: settle them at once.
     left = len(active) - _handed_over(network)
-    final = _dispatcher(_env(settings, "0"), here)
+    final = _dispatcher(_env(settings, "0", rate="1000"), here)  # no kills: no need to go slowly
     assert final.wait(timeout=120) == 0
 
     received = network.posts_received()
