@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import queue
 import random
+import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -138,6 +140,13 @@ def error_json(code: int, status: int = 400, message: str = "refused") -> dict[s
     }
 
 
+def _hang_up(request: Request) -> None:
+    """Close the client's connection without a word, as a network failure would."""
+    connection = request.environ["werkzeug.socket"]
+    connection.shutdown(socket.SHUT_RDWR)
+    connection.close()
+
+
 class LocalServer:
     """A WSGI app served on 127.0.0.1 at a free port, in a thread. The app may be set after the
     server starts, so settings can name the server's own address."""
@@ -158,15 +167,36 @@ class LocalServer:
         self.thread.join(timeout=5)
 
 
+# Faults the double can play on a create (POST .../Messages.json), one per request:
+OK = "ok"
+SERVER_ERROR = "500"  # Twilio's 20500, nothing created
+TOO_MANY = "429"  # Twilio's 20429 with Retry-After, nothing created
+HANG = "hang"  # no answer until past the client's timeout, nothing created
+DROP = "drop"  # the connection closed before any answer, nothing created
+DROP_AFTER_CREATE = "drop after create"  # created (and its callbacks sent), then no answer
+FAULTS = (SERVER_ERROR, TOO_MANY, HANG, DROP, DROP_AFTER_CREATE)
+
+
 @dataclass
 class TwilioDouble:
-    """Accepts Messages like Twilio's API, then POSTs signed callbacks: sent, then delivered."""
+    """Accepts Messages like Twilio's API, then POSTs signed callbacks: sent, then delivered.
+
+    Faults for the crash proofs: `faults` is played in order, one per create request, then
+    every create succeeds; while `outage` is set, every request (lookups too) gets a 503.
+    `hang_seconds` should be just past the provider's TWILIO_TIMEOUT_SECONDS.
+    """
 
     account_sid: str = ACCOUNT_SID
     auth_token: str = AUTH_TOKEN
     created: list[dict[str, str]] = field(default_factory=list)
     callbacks: list[tuple[str, str, int]] = field(default_factory=list)  # (sid, status, answer)
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    faults: list[str] = field(default_factory=list)
+    faults_played: list[str] = field(default_factory=list)
+    outage: bool = False
+    hang_seconds: float = 1.0
+    # When a message was created, as its date_created says: a test with its own clock sets it.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def __post_init__(self) -> None:
         self._outbox: queue.Queue[tuple[str, dict[str, str]] | None] = queue.Queue()
@@ -182,6 +212,9 @@ class TwilioDouble:
 
     @Request.application  # type: ignore[arg-type]
     def _wsgi(self, request: Request) -> Response:
+        if self.outage:
+            self.faults_played.append("outage")
+            return self._json(error_json(20503, 503, "Service Unavailable"), 503)
         if request.authorization is None or (
             request.authorization.username,
             request.authorization.password,
@@ -189,7 +222,7 @@ class TwilioDouble:
             return self._json(error_json(20003, 401, "Authenticate"), 401)
         prefix = f"/2010-04-01/Accounts/{self.account_sid}/Messages"
         if request.path == prefix + ".json" and request.method == "POST":
-            return self._create(request.form.to_dict(flat=True), request.form.getlist("MediaUrl"))
+            return self._create_unless_faulty(request)
         if request.path == prefix + ".json":
             to = request.args.get("To")
             return self._json(message_page(m for m in self.messages.values() if to in (None, m["to"])))
@@ -197,6 +230,25 @@ class TwilioDouble:
         if sid in self.messages:
             return self._json(self.messages[sid])
         return self._json(error_json(20404, 404, "not found"), 404)
+
+    def _create_unless_faulty(self, request: Request) -> Response:
+        fault = self.faults.pop(0) if self.faults else OK
+        self.faults_played.append(fault)
+        if fault == SERVER_ERROR:
+            return self._json(error_json(20500, 500, "Internal Server Error"), 500)
+        if fault == TOO_MANY:
+            answer = self._json(error_json(20429, 429, "Too Many Requests"), 429)
+            answer.headers["Retry-After"] = "1"
+            return answer
+        if fault == HANG:
+            time.sleep(self.hang_seconds)
+            return self._json(error_json(20503, 503, "too late: the client has gone"), 503)
+        if fault in (DROP, DROP_AFTER_CREATE):
+            if fault == DROP_AFTER_CREATE:
+                self._create(request.form.to_dict(flat=True), request.form.getlist("MediaUrl"))
+            _hang_up(request)
+            return Response(status=204)  # never reaches the client: the socket is closed
+        return self._create(request.form.to_dict(flat=True), request.form.getlist("MediaUrl"))
 
     def _json(self, payload: dict[str, Any], status: int = 200) -> Response:
         return Response(json.dumps(payload), status, content_type="application/json")
@@ -208,7 +260,9 @@ class TwilioDouble:
             return self._json(error_json(21602, 400, "Message body is required"), 400)
         sid = "SM" + uuid.uuid4().hex
         self.created.append(form)
-        self.messages[sid] = message_json(sid, form["To"], form.get("Body", ""), from_=form.get("From", ""))
+        self.messages[sid] = message_json(
+            sid, form["To"], form.get("Body", ""), from_=form.get("From", ""), created=self.clock()
+        )
         callback = form.get("StatusCallback")
         if callback:
             for status in ("sent", "delivered"):
@@ -228,6 +282,13 @@ class TwilioDouble:
                     )
                 )
         return self._json(self.messages[sid], 201)
+
+    def sent_to(self) -> dict[str, int]:
+        """How many messages Twilio accepted for each number: the provider's own record."""
+        counts: dict[str, int] = {}
+        for form in list(self.created):
+            counts[form["To"]] = counts.get(form["To"], 0) + 1
+        return counts
 
     def _send_callbacks(self) -> None:
         validator = RequestValidator(self.auth_token)
