@@ -189,7 +189,7 @@ def fire(port: int, plan: Plan, rate: float, threads: int) -> Outcome:
 
 def stored(database: Path, plan: Plan) -> dict[str, tuple[int, int]]:
     """(found, expected) for each kind of row this run's numbers should have left."""
-    prefix = plan.number(0)[:6] + "%"
+    prefix = plan.number(0)[:7] + "%"  # this run's numbers only, not the warm-up's
     with sqlite3.connect(database) as db:
         count = lambda sql: db.execute(sql, (prefix,)).fetchone()[0]  # noqa: E731
         texts = count("SELECT count(*) FROM inbound_message WHERE phone LIKE ?")
