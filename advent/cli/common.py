@@ -8,12 +8,14 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import click
 
-from advent.content.schedules import Schedule
-from advent.runtime import Runtime, build_runtime
-from advent.sending.dispatch import Sender
+if TYPE_CHECKING:
+    from advent.content.schedules import Schedule
+    from advent.runtime import Runtime
+    from advent.sending.dispatch import Sender
 
 
 def now() -> datetime:
@@ -25,6 +27,8 @@ def runtime() -> Runtime:
     ctx = click.get_current_context()
     root = ctx.find_root()
     if root.obj is None:
+        from advent.runtime import build_runtime
+
         root.obj = build_runtime()
         for warning in root.obj.warnings:
             click.echo(f"advent: warning: {warning}", err=True)
@@ -83,6 +87,8 @@ def plain_progress(done: int, total: int) -> None:
 
 
 def sender_for(rt: Runtime, *, progress: bool = False) -> Sender:
+    from advent.sending.dispatch import Sender
+
     return Sender(
         rt.session(),
         rt.provider,

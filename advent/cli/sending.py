@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import TYPE_CHECKING
 
 import click
 
 from advent.cli.common import CAMPAIGN, DATE, day_option, now, runtime, sender_for, show_rows
-from advent.content.posts import load_post
-from advent.content.schedules import Schedule
-from advent.content.segments import count_segments
 from advent.organiser.stats import day_stats, invite_stats, problems
-from advent.people.subscriptions import active_count
 from advent.receipts import collect_receipts
-from advent.runtime import Runtime
-from advent.sending.days import send_day
-from advent.sending.plan import count_by_status
-from advent.sending.progress import next_day_to_send, people_handed_over, waiting_for_retry
+
+if TYPE_CHECKING:
+    from advent.content.schedules import Schedule
+    from advent.runtime import Runtime
+
+# What only `send` and `next-day` need is imported inside them, so `advent stats` starts quickly.
 
 
 def _campaign_day(campaign: str | None, day: date | None) -> tuple[Schedule, date]:
@@ -39,6 +38,12 @@ def _campaign_day(campaign: str | None, day: date | None) -> tuple[Schedule, dat
 @DATE
 @click.option("--dry-run", is_flag=True, help="Show what would be sent, and to how many; send nothing.")
 def send(campaign: str | None, day: date | None, dry_run: bool) -> None:
+    from advent.content.posts import load_post
+    from advent.content.segments import count_segments
+    from advent.people.subscriptions import active_count
+    from advent.sending.days import send_day
+    from advent.sending.progress import people_handed_over
+
     rt = runtime()
     schedule, chosen = _campaign_day(campaign, day)
     post = load_post(rt.settings.messages_dir, schedule, chosen)
@@ -62,6 +67,9 @@ def send(campaign: str | None, day: date | None, dry_run: bool) -> None:
 
 
 def _print_sent(rt: Runtime, schedule: Schedule, day: date, planned: int, before: int) -> None:
+    from advent.sending.plan import count_by_status
+    from advent.sending.progress import people_handed_over, waiting_for_retry
+
     # People, not attempts: a post refused as busy and tried again is still one person.
     with rt.session() as session:
         handed = people_handed_over(session, schedule.campaign, day) - before
@@ -90,6 +98,8 @@ def _people(count: int) -> str:
 )
 @CAMPAIGN
 def next_day(campaign: str | None) -> None:
+    from advent.sending.progress import next_day_to_send
+
     rt = runtime()
     schedule = rt.schedule(campaign)
     with rt.session() as session:

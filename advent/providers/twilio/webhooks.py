@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from twilio.request_validator import RequestValidator
-from twilio.twiml.messaging_response import MessagingResponse
-
 from advent.people.keywords import HELP_WORDS, STOP_WORDS
 from advent.providers.base import Inbound, StatusReport
 
@@ -27,6 +24,10 @@ MAX_MEDIA = 100  # Twilio sends at most 10; anything more is not Twilio
 
 
 def signature_ok(auth_token: str, url: str, form: Mapping[str, str], headers: Mapping[str, str]) -> bool:
+    # The twilio library is imported here, not at the top: the simulator reads its forms through
+    # this module too, and commands such as `advent stats` should not load the library.
+    from twilio.request_validator import RequestValidator
+
     signature = headers.get("X-Twilio-Signature", "")
     return bool(signature) and RequestValidator(auth_token).validate(url, form, signature)
 
@@ -71,6 +72,8 @@ def status_from_form(
 
 
 def twiml(text: str | None) -> tuple[str, str]:
+    from twilio.twiml.messaging_response import MessagingResponse
+
     reply = MessagingResponse()
     if text:
         reply.message(text)
