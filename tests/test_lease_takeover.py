@@ -10,13 +10,14 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from advent.cli.clock import scheduler
-from advent.clock.lease import acquire_lease, current_lease, lease_holder
+from advent.clock.lease import LEASE_TTL, acquire_lease, current_lease, lease_holder
 from advent.config import Settings
 from advent.runtime import Runtime
 
@@ -124,3 +125,34 @@ def test_a_holder_on_another_machine_is_named_with_when_its_heartbeat_expires(ru
     assert result.exit_code == 1
     assert "on the machine clock-box-2" in result.output
     assert "its heartbeat expires at 09:01:00 UTC, in 60 s" in result.output
+
+
+def _wait_until_holding(runtime: Runtime, pid: int) -> None:
+    for _ in range(2400):  # a safety net for a process that never starts, not a measure
+        with runtime.session() as session:
+            lease = current_lease(session)
+        if lease is not None and f"pid {pid} " in lease.holder:
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"the scheduler (pid {pid}) never took the lease")
+
+
+def test_sigterm_at_any_moment_stops_the_clock_and_gives_the_lease_back(
+    runtime: Runtime, settings: Settings
+) -> None:
+    """A platform stopping the clock (SIGTERM) right after it says it runs, while its first job
+    (catching up) starts: APScheduler used to swallow the signal there and keep running."""
+    for moment in ("the lease is taken", "Scheduler running", "catch-up:"):
+        clock = Scheduler(settings)
+        try:
+            if moment == "the lease is taken":  # before it has said anything: the earliest window
+                _wait_until_holding(runtime, clock.process.pid)
+            else:
+                clock.wait_for(moment)
+        finally:
+            clock.stop()  # SIGTERM; the wait is a safety net, not a measure
+        assert clock.process.returncode == 0, "".join(clock.seen)
+        with runtime.session() as session:
+            lease = current_lease(session)
+        # Given back: it expires when released, not a whole LEASE_TTL after the last heartbeat.
+        assert lease is not None and lease.expires_at < lease.beat_at + LEASE_TTL, "lease still held"

@@ -6,9 +6,12 @@ import logging
 import os
 import signal
 import sys
+import threading
+import time
 from types import FrameType
 
 import click
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import BaseScheduler
 
 from advent.cli.common import runtime
@@ -34,6 +37,36 @@ def _stop_on_sigterm() -> None:
         sys.exit(0)
 
     signal.signal(signal.SIGTERM, _exit)
+
+
+class _StopOnSigterm:
+    """SIGTERM stops the clock process cleanly at whatever point it arrives.
+
+    Before the scheduler runs, the signal unwinds like Ctrl-C. Once it runs, raising in the main
+    thread is not safe: APScheduler catches BaseException around submitting a job and notifying
+    listeners, so a SystemExit landing there was swallowed and the process kept running. Instead
+    the scheduler is shut down from another thread, and its start() returns normally.
+    """
+
+    def __init__(self) -> None:
+        self.jobs: BaseScheduler | None = None
+        signal.signal(signal.SIGTERM, self._on_sigterm)
+
+    def _on_sigterm(self, _signum: int, _frame: FrameType | None) -> None:
+        if self.jobs is None:
+            sys.exit(0)
+        threading.Thread(target=self._shut_down, args=(self.jobs,), name="sigterm", daemon=True).start()
+
+    @staticmethod
+    def _shut_down(jobs: BaseScheduler) -> None:
+        # The signal may come between building the scheduler and its start(): wait for it to
+        # run, or a shutdown now would be refused and start() would then run for ever.
+        while not jobs.running:
+            time.sleep(0.05)
+        try:
+            jobs.shutdown(wait=False)
+        except SchedulerNotRunningError:
+            pass  # the tick stopped it meanwhile (another scheduler took over)
 
 
 def _take_lease(rt: Runtime, holder: str) -> str | None:
@@ -108,23 +141,31 @@ def _start_clock(rt: Runtime, holder: str, *, background: bool) -> BaseScheduler
     "retries. Only one may run at a time; this is the Procfile's clock process."
 )
 def scheduler() -> None:
+    stopping = _StopOnSigterm()  # first: a SIGTERM from here on must not leave the lease held
     rt = runtime()
     _log_to_terminal()
     holder = lease_holder()
-    jobs = _start_clock(rt, holder, background=False)
-    if jobs is None:
-        sys.exit(1)
-    _stop_on_sigterm()
-    click.echo("Scheduler running; Ctrl-C to stop.")
+    jobs = None
     try:
+        jobs = _start_clock(rt, holder, background=False)
+        if jobs is None:
+            sys.exit(1)
+        stopping.jobs = jobs
+        click.echo("Scheduler running; Ctrl-C to stop.")
         jobs.start()  # returns when stopped, or when the tick finds another scheduler in charge
-    except (KeyboardInterrupt, SystemExit):
+    except KeyboardInterrupt:
         pass
+    except SystemExit as leaving:
+        if leaving.code not in (0, None):
+            raise  # refused: another scheduler holds the clock (already said why)
     finally:
-        if jobs.running:
+        if jobs is not None and jobs.running:
             jobs.shutdown(wait=False)
+        # Always: a SIGTERM may land after the lease was taken but before `jobs` was set; only
+        # a lease this process holds is released, so after a refusal this changes nothing.
         _give_back_lease(rt, holder)
-        click.echo("Scheduler stopped.")
+        if jobs is not None:
+            click.echo("Scheduler stopped.")
 
 
 def _serving(reload: bool) -> bool:
