@@ -75,6 +75,7 @@ def database_away(runtime: Runtime, aside: Path) -> Iterator[None]:
     """The SQLite file replaced by a folder (SQLite cannot open it), then put back."""
     path = Path(make_url(runtime.settings.database_url).database or "")
     runtime.db.dispose()  # the last connection closing folds the WAL into the file
+    runtime.webhook_db().dispose()
     aside.mkdir()
     moved = list(path.parent.glob(path.name + "*"))  # the file and its -wal/-shm, if any
     for found in moved:
