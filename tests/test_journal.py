@@ -3,7 +3,9 @@ stored later, each exactly once, in order, by the next process that can write.""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -17,12 +19,14 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
+from advent import create_app
 from advent.held_webhooks import RECEIVED, replay_waiting
-from advent.runtime import Runtime
+from advent.runtime import Runtime, build_runtime
 from advent.store.database import READ_ONLY
 from advent.store.tables import ConsentEvent, InboundMessage, OrganiserAlert, Subscriber
 from tests import served
-from tests.helpers import FRIENDS, add_friends
+from tests.helpers import FRIENDS, add_friends, replay_all
+from tests.webhook_helpers import reply_text, text_from
 
 NEW = ["+447911000001", "+447911000002"]
 
@@ -246,3 +250,69 @@ def test_webhooks_at_once_under_gunicorn_are_each_stored_once_and_all_answered(
         opt_ins = Counter(c.phone for c in session.exec(select(ConsentEvent)).all() if c.kind == "opt_in")
     assert joined == Counter(numbers)
     assert opt_ins == Counter(numbers)
+
+
+class Relay:
+    """A TCP relay on a loopback port in front of the real PostgreSQL server; closed, the port
+    refuses connections as a server that is down does."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.links: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.target)
+            self.links += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        # shutdown first: a close alone leaves the thread blocked in accept() still accepting.
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        for link in self.links:
+            with contextlib.suppress(OSError):
+                link.shutdown(socket.SHUT_RDWR)
+                link.close()
+
+
+def test_a_text_while_the_postgresql_server_refuses_connections_is_kept_and_stored_when_it_is_back(
+    settings, simulator
+) -> None:
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("about a PostgreSQL server; on SQLite the file away is in test_webhooks_errors")
+    relay = Relay(url.host or "127.0.0.1", url.port or 5432)
+    through = url.set(port=relay.port).render_as_string(hide_password=False)
+    runtime = build_runtime(settings.model_copy(update={"database_url": through}), provider=simulator)
+    client = create_app(runtime=runtime).test_client()
+    relay.close()  # the server is down: connections refused
+    response = text_from(client, NEW[0], "STOP", sid="SMdown")
+    assert response.status_code == 200
+    assert "unsubscribed" in reply_text(response)
+    assert len(runtime.journal().waiting()) == 1
+    # The next process that can reach the server (a worker restarted, or the clock) stores it.
+    working = build_runtime(settings, provider=simulator)
+    replay_all(working)
+    assert _stored(working) == Counter({"SMdown": 1})

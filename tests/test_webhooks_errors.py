@@ -54,6 +54,7 @@ def _inbound(runtime: Runtime) -> list[InboundMessage]:
         return list(session.exec(select(InboundMessage)).all())
 
 
+@pytest.mark.sqlite_only("replaces the SQLite file with a folder; PostgreSQL down is in test_journal")
 def test_a_text_while_the_database_is_away_is_answered_kept_and_stored_once_it_is_back(
     client: FlaskClient, runtime: Runtime, tmp_path: Path
 ) -> None:
@@ -71,6 +72,7 @@ def test_a_text_while_the_database_is_away_is_answered_kept_and_stored_once_it_i
     assert runtime.journal().waiting() == []
 
 
+@pytest.mark.sqlite_only("replaces the SQLite file with a folder; PostgreSQL down is in test_journal")
 def test_a_receipt_while_the_database_is_away_is_kept_and_applied_once_it_is_back(
     client: FlaskClient, runtime: Runtime, sent_today: Delivery, tmp_path: Path
 ) -> None:
