@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # How long a SQLite write waits for another process's lock before saying so; well under the
     # 30 s a command would otherwise hang, and under Twilio's 15 s webhook timeout.
     db_lock_seconds: float = Field(10.0, gt=0, le=300, validation_alias="ADVENT_DB_LOCK_SECONDS")
+    # How long a webhook's write may wait for the database before the request is kept in the
+    # journal instead and answered: well under the 15 s Twilio waits for an answer.
+    webhook_write_seconds: float = Field(5.0, gt=0, le=12, validation_alias="ADVENT_WEBHOOK_WRITE_SECONDS")
 
     # Sending. A US long code takes one message a second; faster senders can raise this.
     send_rate_per_second: float = Field(1.0, gt=0, le=1000, validation_alias="ADVENT_SEND_RATE")

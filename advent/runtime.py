@@ -21,10 +21,12 @@ from advent.content.schedules import (
 )
 from advent.providers import make_provider
 from advent.providers.base import Provider
-from advent.store.database import describe_location, make_engine, require_reachable
+from advent.store.database import READ_ONLY, describe_location, make_engine, require_reachable
+from advent.store.journal import Journal
 from advent.store.migrate import require_current_schema
 from advent.store.stamps import LIVE, REHEARSAL, require_kind
 from advent.store.tables import utcnow
+from advent.store.write_budget import budget_engine
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +40,25 @@ class Runtime:
     # Where "now" comes from; tests pass a fixed clock instead of patching time.
     clock: Callable[[], datetime] = utcnow
     warnings: list[str] = field(default_factory=list)
+    _webhook_db: DatabaseEngine | None = field(default=None, repr=False)
 
     def session(self) -> Session:
         return Session(self.db, expire_on_commit=False)
+
+    def webhook_db(self) -> DatabaseEngine:
+        """The engine webhooks write with: it gives up after ADVENT_WEBHOOK_WRITE_SECONDS."""
+        if self._webhook_db is None:
+            settings = self.settings
+            self._webhook_db = budget_engine(
+                settings.database_url, settings.instance_dir, settings.webhook_write_seconds
+            )
+        return self._webhook_db
+
+    def webhook_session(self) -> Session:
+        return Session(self.webhook_db(), expire_on_commit=False)
+
+    def journal(self) -> Journal:
+        return Journal(self.settings.instance_dir / "journal")
 
     def schedule(self, campaign: str | None = None) -> Schedule:
         """The named schedule, or the default one (the setting, or the only one)."""
@@ -63,9 +81,12 @@ def build_runtime(
     db = make_engine(settings.database_url, settings.instance_dir, settings.db_lock_seconds)
     require_reachable(db)
     provider = provider or make_provider(settings)
+    # Start-up only reads (unless a new database needs its stamp), so a web worker starts while
+    # another process holds SQLite's write lock; its webhooks keep texts in the journal meanwhile.
+    reader = db.execution_options(**{READ_ONLY: True})
     if check_schema:  # tests skip it on a copy of a database they migrated once
-        require_current_schema(db)
-    with Session(db) as session:
+        require_current_schema(reader)
+    with Session(reader) as session:
         kind = REHEARSAL if provider.rehearsal else LIVE
         require_kind(session, kind, describe_location(db.url), utcnow())
     schedules = load_schedules(settings.schedules_dir)

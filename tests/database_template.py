@@ -83,6 +83,7 @@ def database_away(runtime: Runtime, aside: Path) -> Iterator[None]:
         return
     path = Path(make_url(runtime.settings.database_url).database or "")
     runtime.db.dispose()  # the last connection closing folds the WAL into the file
+    runtime.webhook_db().dispose()
     aside.mkdir()
     moved = list(path.parent.glob(path.name + "*"))  # the file and its -wal/-shm, if any
     for found in moved:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session, select
@@ -126,3 +127,15 @@ def approved_whatsapp_template(runtime: Runtime, clock, variables: dict[str, str
         for s in runtime.schedules
     ]
     return made.sid
+
+
+def replay_all(runtime: Runtime) -> None:
+    """Replay the journal until it is empty; a replay the webhook started in its own thread may
+    be holding the journal's lock for a moment."""
+    from advent.held_webhooks import replay_waiting
+
+    deadline = time.monotonic() + 30
+    while runtime.journal().waiting():
+        assert time.monotonic() < deadline, "the journal was not replayed within 30 s"
+        replay_waiting(runtime)
+        time.sleep(0.05)

@@ -23,6 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from advent.clock.lease import acquire_lease, current_lease, lease_holder
 from advent.content.schedules import Schedule
+from advent.held_webhooks import replay_waiting
 from advent.organiser.watch import watch
 from advent.receipts import collect_receipts
 from advent.runtime import Runtime
@@ -118,6 +119,12 @@ def _watch(runtime: Runtime, now: datetime) -> None:
         watch(session, runtime.schedules, now)
 
 
+def _replay_journal(runtime: Runtime, _now: datetime) -> None:
+    # Webhooks kept while the database was busy; the web workers replay them too, but a quiet
+    # evening may bring no request to trigger it.
+    replay_waiting(runtime)
+
+
 def tick(runtime: Runtime, holder: str, now: datetime) -> bool:
     """Every 30 s: heartbeat, due receipts, days gone by unrecorded, alerts raised or resolved.
     Never sends, so it is quick.
@@ -132,6 +139,7 @@ def tick(runtime: Runtime, holder: str, now: datetime) -> bool:
         ("collect receipts", _collect),
         ("record missed days", _record_missed_days),
         ("watch the deliveries", _watch),
+        ("replay the journal", _replay_journal),
     ):
         try:
             step(runtime, now)

@@ -7,6 +7,7 @@ sees it, then every day's post. Each check says in plain words what is wrong and
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,6 +20,7 @@ from advent.content.schedules import Schedule
 from advent.organiser.whatsapp_templates import template_findings
 from advent.providers.base import Finding, Provider, fail, ok, warn
 from advent.store.database import make_engine
+from advent.store.journal import Journal
 from advent.store.migrate import current_and_head
 from advent.store.tables import utcnow
 
@@ -63,6 +65,28 @@ def database_findings(database_url: str) -> list[Finding]:
             )
         ]
     return [ok(f"database: {where} is reachable and its schema is current ({head})")]
+
+
+def journal_findings(instance_dir: Path) -> list[Finding]:
+    """Webhooks kept while the database was busy: waiting to be stored, or kept aside."""
+    journal = Journal(instance_dir / "journal")
+    waiting, aside = len(journal.waiting()), len(journal.kept_aside())
+    findings = []
+    if waiting:
+        findings.append(
+            warn(
+                f"journal: {waiting} webhook(s) kept while the database was busy wait in {journal.folder}; "
+                "the next web request or the clock's tick stores them (is the database reachable?)"
+            )
+        )
+    if aside:
+        findings.append(
+            fail(
+                f"journal: {aside} webhook(s) could not be stored and are kept aside in "
+                f"{journal.aside_folder}; read them, fix the cause, and move them back to replay them"
+            )
+        )
+    return findings
 
 
 def _day_ranges(days: list[int]) -> str:
@@ -138,6 +162,7 @@ def run_doctor(
     Without a provider (it could not be built from the settings), its checks are skipped."""
     findings = database_findings(settings.database_url)
     database_ok = not failed(findings)
+    findings += journal_findings(settings.instance_dir)
     if provider is not None:
         findings += provider.setup_findings(settings)
     if schedules is None:

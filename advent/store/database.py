@@ -10,6 +10,9 @@ from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
+# An execution option: transactions on an engine made with it begin without the write lock.
+READ_ONLY = "advent_read_only"
+
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached or created; the message says where and what to do."""
@@ -131,6 +134,10 @@ def make_engine(database_url: str, instance_dir: Path | None = None, lock_second
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        if connection.get_execution_options().get(READ_ONLY):
+            # A reader need not wait for the write lock; SQLite takes it if the reader writes.
+            connection.exec_driver_sql("BEGIN")
+            return
         # IMMEDIATE takes the write lock up front. A deferred transaction that reads and then
         # writes fails at once with "database is locked" if another process wrote in between,
         # and busy_timeout cannot help it; our transactions are short, so waiting is cheap.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from flask import Flask, g
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -39,6 +41,16 @@ def init_app(app: Flask, runtime: Runtime) -> None:
     init_signin(app)
     register_pages(app)
     headers.init_headers(app, runtime.settings)
+    _replay_journal_in_background(runtime)
+
+
+def _replay_journal_in_background(runtime: Runtime) -> None:
+    """Texts kept while the database was busy are stored as a web worker starts; in a thread, so
+    a database still locked never delays the worker's first answer."""
+    from advent.web.webhooks import replay_quietly
+
+    if runtime.journal().waiting():
+        threading.Thread(target=replay_quietly, args=(runtime,), name="journal-replay", daemon=True).start()
 
 
 def runtime() -> Runtime:
