@@ -8,6 +8,7 @@ import json
 import queue
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -167,6 +168,8 @@ class TwilioDouble:
     created: list[dict[str, str]] = field(default_factory=list)
     callbacks: list[tuple[str, str, int]] = field(default_factory=list)  # (sid, status, answer)
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # When each accepted message arrived (time.monotonic()): the pace a carrier would see.
+    arrived: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._outbox: queue.Queue[tuple[str, dict[str, str]] | None] = queue.Queue()
@@ -207,6 +210,7 @@ class TwilioDouble:
         if not (form.get("Body") or form.get("ContentSid") or media):
             return self._json(error_json(21602, 400, "Message body is required"), 400)
         sid = "SM" + uuid.uuid4().hex
+        self.arrived.append(time.monotonic())
         self.created.append(form)
         self.messages[sid] = message_json(sid, form["To"], form.get("Body", ""), from_=form.get("From", ""))
         callback = form.get("StatusCallback")

@@ -23,7 +23,7 @@ from advent.content.posts import Post
 from advent.content.schedules import Schedule
 from advent.providers.base import ErrorAction, OutgoingMessage, Provider, ProviderError, SendResult
 from advent.receipts import act_on_error, apply_early_receipts
-from advent.sending.pace import RateLimiter
+from advent.sending.pace import Pace
 from advent.sending.plan import count_by_status
 from advent.sending.templates import ApprovedTemplate, approved_template
 from advent.states import deliveries
@@ -112,8 +112,8 @@ def record_handover(
     sender.session.commit()
 
 
-def _send_one(sender: Sender, limiter: RateLimiter, delivery: Delivery, message: OutgoingMessage) -> None:
-    limiter.wait(message.channel)
+def _send_one(sender: Sender, pace: Pace, delivery: Delivery, message: OutgoingMessage) -> None:
+    pace.wait(message.channel)
     try:
         result = sender.provider.send(message)
     except ProviderError as error:
@@ -233,7 +233,8 @@ def dispatch_day(
     With `wait_for_retries`, it also sleeps until deliveries waiting on a backoff are due.
     `kind`: the day's posts, or its invites (whose text is on each row, so `post` is None).
     """
-    limiter = RateLimiter(sender.settings.send_rate_per_second, sender.sleep)
+    # The pace is shared through the database with every other process sending (pace.py).
+    pace = Pace(sender.session, sender.settings.send_rate_per_second, sender.sleep)
     total = count_by_status(sender.session, schedule.campaign, day).get(DeliveryStatus.PENDING, 0)
     # Looked up once per day's send, not per friend: approval changes over days, not seconds.
     approved = approved_template(sender.session, sender.provider.name, schedule.campaign, day)
@@ -264,7 +265,7 @@ def dispatch_day(
             continue
         message = outgoing(delivery, subscriber, post, schedule, now, approved)
         sender.session.commit()  # no transaction stays open while the provider is called
-        _send_one(sender, limiter, delivery, message)
+        _send_one(sender, pace, delivery, message)
         handled += 1
         if sender.progress:
             sender.progress(handled, max(total, handled))
