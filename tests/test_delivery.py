@@ -123,23 +123,6 @@ def test_a_flaky_network_still_reaches_everyone_once(runtime, schedule, settings
     assert flaky.posts_received() == {p.phone: 1 for p in people}
 
 
-def test_sends_are_spaced_to_the_rate_per_sender():
-    from advent.sending.pace import RateLimiter
-
-    elapsed = [0.0]
-    waits: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        waits.append(round(seconds, 6))
-        elapsed[0] += seconds
-
-    limiter = RateLimiter(2.0, sleep, monotonic=lambda: elapsed[0])
-    for sender in ("sms", "sms", "sms", "whatsapp"):
-        limiter.wait(sender)
-    # Two a second on SMS: the 2nd and 3rd wait half a second; WhatsApp is another sender.
-    assert waits == [0.5, 0.5]
-
-
 def test_a_retry_never_reaches_someone_who_said_stop_meanwhile(runtime, schedule, settings, clock):
     from advent.people.subscriptions import stop_subscriber
     from advent.providers.base import ErrorAction, ProviderError

@@ -197,6 +197,8 @@ class TwilioDouble:
     hang_seconds: float = 1.0
     # When a message was created, as its date_created says: a test with its own clock sets it.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # When each accepted message arrived (time.monotonic()): the pace a carrier would see.
+    arrived: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._outbox: queue.Queue[tuple[str, dict[str, str]] | None] = queue.Queue()
@@ -259,6 +261,7 @@ class TwilioDouble:
         if not (form.get("Body") or form.get("ContentSid") or media):
             return self._json(error_json(21602, 400, "Message body is required"), 400)
         sid = "SM" + uuid.uuid4().hex
+        self.arrived.append(time.monotonic())
         self.created.append(form)
         self.messages[sid] = message_json(
             sid, form["To"], form.get("Body", ""), from_=form.get("From", ""), created=self.clock()

@@ -2,8 +2,9 @@
 
 Exactly once rests on three things: the delivery row is written (and unique per subscriber,
 campaign and day) before the provider is called; a row is claimed by a conditional update that
-only one dispatcher can win; and a claim left without a provider id after a crash is settled by
-asking the provider what it sent before anything is sent again.
+only one dispatcher can win (on PostgreSQL, one that skips rows other dispatchers hold); and a
+claim left without a provider id after a crash is settled by asking the provider what it sent
+before anything is sent again.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_
 from sqlmodel import Session, func, select
 
 from advent.config import Settings
@@ -23,7 +23,7 @@ from advent.content.posts import Post
 from advent.content.schedules import Schedule
 from advent.providers.base import ErrorAction, OutgoingMessage, Provider, ProviderError, SendResult
 from advent.receipts import act_on_error, apply_early_receipts
-from advent.sending.pace import RateLimiter
+from advent.sending.pace import Pace
 from advent.sending.plan import count_by_status
 from advent.sending.templates import ApprovedTemplate, approved_template
 from advent.states import deliveries
@@ -112,8 +112,8 @@ def record_handover(
     sender.session.commit()
 
 
-def _send_one(sender: Sender, limiter: RateLimiter, delivery: Delivery, message: OutgoingMessage) -> None:
-    limiter.wait(message.channel)
+def _send_one(sender: Sender, pace: Pace, delivery: Delivery, message: OutgoingMessage) -> None:
+    pace.wait(message.channel)
     try:
         result = sender.provider.send(message)
     except ProviderError as error:
@@ -207,23 +207,6 @@ def settle_error(sender: Sender, delivery: Delivery, message: OutgoingMessage, e
     sender.session.commit()
 
 
-def _next_due(sender: Sender, schedule: Schedule, day: date, now: datetime, kind: str = "post") -> int | None:
-    due = sender.session.exec(
-        select(Delivery.id)
-        .where(
-            Delivery.campaign == schedule.campaign,
-            Delivery.day == day,
-            Delivery.kind == kind,
-            Delivery.status == DeliveryStatus.PENDING,
-            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
-        )
-        .order_by(Delivery.id)
-        .limit(1)
-    ).first()
-    sender.session.commit()  # end the read: the claim starts its own write transaction
-    return due
-
-
 def _earliest_retry(sender: Sender, schedule: Schedule, day: date, kind: str = "post") -> datetime | None:
     moment = sender.session.exec(
         select(func.min(Delivery.next_attempt_at)).where(
@@ -250,21 +233,20 @@ def dispatch_day(
     With `wait_for_retries`, it also sleeps until deliveries waiting on a backoff are due.
     `kind`: the day's posts, or its invites (whose text is on each row, so `post` is None).
     """
-    limiter = RateLimiter(sender.settings.send_rate_per_second, sender.sleep)
+    # The pace is shared through the database with every other process sending (pace.py).
+    pace = Pace(sender.session, sender.settings.send_rate_per_second, sender.sleep)
     total = count_by_status(sender.session, schedule.campaign, day).get(DeliveryStatus.PENDING, 0)
     # Looked up once per day's send, not per friend: approval changes over days, not seconds.
     approved = approved_template(sender.session, sender.provider.name, schedule.campaign, day)
     handled = 0
     while True:
         now = sender.clock()
-        delivery_id = _next_due(sender, schedule, day, now, kind)
+        delivery_id = deliveries.claim_next(sender.session, schedule.campaign, day, kind, now)
         if delivery_id is None:
             retry_at = _earliest_retry(sender, schedule, day, kind) if wait_for_retries else None
             if retry_at is None:
                 return handled
             sender.sleep(max(0.0, (retry_at - now).total_seconds()))
-            continue
-        if deliveries.claim(sender.session, delivery_id, now) is None:
             continue
         delivery = sender.session.get_one(Delivery, delivery_id, populate_existing=True)
         subscriber = sender.session.get_one(Subscriber, delivery.subscriber_id, populate_existing=True)
@@ -283,7 +265,7 @@ def dispatch_day(
             continue
         message = outgoing(delivery, subscriber, post, schedule, now, approved)
         sender.session.commit()  # no transaction stays open while the provider is called
-        _send_one(sender, limiter, delivery, message)
+        _send_one(sender, pace, delivery, message)
         handled += 1
         if sender.progress:
             sender.progress(handled, max(total, handled))

@@ -284,3 +284,14 @@ class WhatsAppTemplate(SQLModel, table=True):
     rejection_reason: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = _moment(nullable=False)
     checked_at: datetime | None = _moment()
+
+
+class SendPace(SQLModel, table=True):
+    """The next free moment to send from each sender, shared by every process that sends, so
+    together they keep to the carrier's rate (advent.sending.pace)."""
+
+    __tablename__ = "send_pace"
+
+    sender: str = Field(primary_key=True, max_length=40)  # the channel: sms or whatsapp
+    # Seconds since the epoch, on the database server's clock on PostgreSQL.
+    next_slot: float
