@@ -2,6 +2,7 @@
 # A throwaway PostgreSQL server for the test suite, on loopback, in a folder of its own.
 #
 #   bash scripts/postgres.sh start FOLDER   # installs PostgreSQL with apt if missing; prints the URL
+#                                           # (port 5433, or the next free one)
 #   bash scripts/postgres.sh stop FOLDER
 #
 # The suite runs on it when ADVENT_TEST_POSTGRES_URL holds the URL printed by `start`
@@ -11,6 +12,15 @@ set -euo pipefail
 action=${1:?start or stop}
 folder=${2:?a folder for the server}
 port=${ADVENT_TEST_POSTGRES_PORT:-5433}
+
+free_port() {
+    # The first port from $port up that nothing listens on (a developer's own server, another run).
+    local candidate=$1
+    while (exec 3<> "/dev/tcp/127.0.0.1/${candidate}") 2> /dev/null; do
+        candidate=$((candidate + 1))
+    done
+    echo "${candidate}"
+}
 
 bin_dir() {
     local found
@@ -34,6 +44,7 @@ start)
         apt-get update -qq > /dev/null && apt-get install -y -qq postgresql < /dev/null > /dev/null
     fi
     bin=$(bin_dir)
+    port=$(free_port "${port}")
     mkdir -p "${folder}"
     [[ $(id -u) == 0 ]] && chown postgres "${folder}"
     as_owner "${bin}/initdb" -D "${folder}/data" -U postgres -A trust -E UTF8 --locale C.UTF-8 > /dev/null

@@ -69,6 +69,12 @@ class Scheduler:
             if any(text in line for text in texts):
                 return line
 
+    def everything(self) -> str:
+        """All it printed (once it has ended)."""
+        while (line := self.lines.get(timeout=60)) is not None:
+            self.seen.append(line)
+        return "".join(self.seen)
+
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process.poll() is None:
             self.process.send_signal(sig)
@@ -151,7 +157,7 @@ def test_sigterm_at_any_moment_stops_the_clock_and_gives_the_lease_back(
                 clock.wait_for(moment)
         finally:
             clock.stop()  # SIGTERM; the wait is a safety net, not a measure
-        assert clock.process.returncode == 0, "".join(clock.seen)
+        assert clock.process.returncode == 0, clock.everything()
         with runtime.session() as session:
             lease = current_lease(session)
         # Given back: it expires when released, not a whole LEASE_TTL after the last heartbeat.

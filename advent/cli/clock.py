@@ -11,6 +11,7 @@ import time
 from types import FrameType
 
 import click
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import BaseScheduler
 
@@ -50,11 +51,13 @@ class _StopOnSigterm:
 
     def __init__(self) -> None:
         self.jobs: BaseScheduler | None = None
+        self.requested = False
         signal.signal(signal.SIGTERM, self._on_sigterm)
 
     def _on_sigterm(self, _signum: int, _frame: FrameType | None) -> None:
         if self.jobs is None:
             sys.exit(0)
+        self.requested = True
         threading.Thread(target=self._shut_down, args=(self.jobs,), name="sigterm", daemon=True).start()
 
     @staticmethod
@@ -158,6 +161,12 @@ def scheduler() -> None:
     except SystemExit as leaving:
         if leaving.code not in (0, None):
             raise  # refused: another scheduler holds the clock (already said why)
+    except JobLookupError:
+        # APScheduler marks itself stopped before taking its locks, so a shutdown from the
+        # SIGTERM thread while it removes a finished one-off job (the catch-up) makes it look
+        # for that job among jobs not yet started, and fail. Stopping was asked for: it stopped.
+        if not stopping.requested:
+            raise
     finally:
         if jobs is not None and jobs.running:
             jobs.shutdown(wait=False)
