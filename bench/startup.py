@@ -150,7 +150,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
-        env = environment(Path(tmp), port)
+        env = environment(Path(tmp), port, "simulator")
         advent(env, "db", "upgrade")
         for n in range(3):
             advent(env, "phone", f"+44791112345{n}", "JOIN")

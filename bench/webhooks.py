@@ -1,12 +1,16 @@
 """How fast signed webhooks are answered under gunicorn, at a fixed pace, and that nothing is lost.
 
     .venv/bin/python bench/webhooks.py [--rates 100 200] [--seconds 30] [--threads 64]
+                                       [--provider twilio|simulator]
 
 Starts gunicorn exactly as the Procfile's web process runs it (two workers) on loopback, on a
-fresh SQLite database in a temporary folder, with the simulator provider. Every request carries
-X-Forwarded-For, so the simulator does not take it as a local one and checks Twilio's signature
-(made with the library's RequestValidator and the instance's secret key), as the twilio provider
-would with an Auth Token. The requests are inbound texts (JOIN from new numbers, a reply, HELP,
+fresh SQLite database in a temporary folder, with the twilio provider as a live service runs it
+(a made-up account whose Auth Token signs the requests; webhooks never call Twilio's API, and
+its address is a closed local port). Every request carries Twilio's signature, made with the
+library's RequestValidator. With --provider simulator, each request also carries
+X-Forwarded-For, so the simulator does not take it as a local one and checks the signature with
+the instance's secret key; the simulator then also notes each text in its own phone-network
+file, which a live service does not do. The requests are inbound texts (JOIN from new numbers, a reply, HELP,
 STOP from numbers that joined a few seconds before) and status callbacks, in a fixed rotation.
 
 Open loop: request i is due at start + i / rate whatever the earlier answers, and its latency
@@ -48,10 +52,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def environment(folder: Path, port: int) -> dict[str, str]:
+def environment(folder: Path, port: int, provider: str = "twilio") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("TWILIO_")}
     env.update(
-        ADVENT_PROVIDER="simulator",
+        ADVENT_PROVIDER=provider,
         ADVENT_INSTANCE_DIR=str(folder),
         ADVENT_MESSAGES_DIR=str(ROOT / "messages"),
         ADVENT_SCHEDULES_DIR=str(ROOT / "schedules"),
@@ -59,6 +63,14 @@ def environment(folder: Path, port: int) -> dict[str, str]:
         PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
     )
+    if provider == "twilio":
+        # Webhooks never call Twilio's API; were one to, it would meet a closed port, not Twilio.
+        env.update(
+            TWILIO_ACCOUNT_SID="AC" + "0" * 32,
+            TWILIO_AUTH_TOKEN=SECRET,
+            TWILIO_FROM="+447700900000",
+            TWILIO_API_BASE_URL="http://127.0.0.1:9",
+        )
     return env
 
 
@@ -146,6 +158,13 @@ def fire(port: int, plan: Plan, rate: float, threads: int) -> Outcome:
     """Each request sent at its due time by whichever thread is free; latency from the due time."""
     validator = RequestValidator(SECRET)
     base = f"http://127.0.0.1:{port}"
+    # Signed and encoded before the clock starts: the load generator shares the two cores with
+    # the server, and signing during the run would take its time from the server's.
+    ready = []
+    for path, form in plan.requests:
+        signature = validator.compute_signature(base + path, form)
+        headers = {"X-Twilio-Signature": signature, "X-Forwarded-For": "203.0.113.7"}
+        ready.append((base + path, urllib.parse.urlencode(form).encode(), headers))
     outcome = Outcome()
     next_index = iter(range(len(plan.requests)))
     take = threading.Lock()
@@ -157,16 +176,13 @@ def fire(port: int, plan: Plan, rate: float, threads: int) -> Outcome:
                 i = next(next_index, None)
             if i is None:
                 return
-            path, form = plan.requests[i]
+            url, data, headers = ready[i]
             due = start + i / rate
-            signature = validator.compute_signature(base + path, form)
-            data = urllib.parse.urlencode(form).encode()
-            headers = {"X-Twilio-Signature": signature, "X-Forwarded-For": "203.0.113.7"}
             wait = due - time.perf_counter()
             if wait > 0:
                 time.sleep(wait)
             try:
-                request = urllib.request.Request(base + path, data=data, headers=headers)
+                request = urllib.request.Request(url, data=data, headers=headers)
                 with urllib.request.urlopen(request, timeout=30) as answer:
                     answer.read()
                     problem = None if answer.status == 200 else str(answer.status)
@@ -210,6 +226,22 @@ def stored(database: Path, plan: Plan) -> dict[str, tuple[int, int]]:
     }
 
 
+def server_cpu_seconds(server: subprocess.Popen[bytes]) -> float:
+    """User + system CPU of gunicorn's master and its workers so far (Linux's /proc)."""
+    pids = [server.pid]
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    if children.exists():
+        pids += [int(pid) for pid in children.read_text().split()]
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a worker that has just gone
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -222,14 +254,18 @@ def main() -> None:
     parser.add_argument("--rates", type=float, nargs="+", default=[100, 200])
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--threads", type=int, default=64, help="Senders; enough that none is late.")
+    parser.add_argument("--provider", choices=("twilio", "simulator"), default="twilio")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder, port = Path(tmp), free_port()
-        env = environment(folder, port)
+        env = environment(folder, port, args.provider)
         advent(env, "db", "upgrade")
-        print(f"{os.cpu_count()} cores, Python {sys.version.split()[0]}; gunicorn --workers 2 on loopback")
+        print(
+            f"{os.cpu_count()} cores, Python {sys.version.split()[0]}; gunicorn --workers 2 on loopback, "
+            f"{args.provider} provider; load average {' '.join(f'{n:.1f}' for n in os.getloadavg())}"
+        )
         lost = False
-        with gunicorn(env, port):
+        with gunicorn(env, port) as server:
             warm_up = Plan(0)
             for i in range(40):  # each worker's first requests open its database connections
                 warm_up.add(i)
@@ -238,7 +274,10 @@ def main() -> None:
                 plan = Plan(run)
                 for i in range(int(rate * args.seconds)):
                     plan.add(i)
+                server_before, own_before = server_cpu_seconds(server), time.process_time()
                 outcome = fire(port, plan, rate, args.threads)
+                server_ms = 1000 * (server_cpu_seconds(server) - server_before) / len(plan.requests)
+                own_ms = 1000 * (time.process_time() - own_before) / len(plan.requests)
                 ms = [1000 * s for s in outcome.latencies]
                 errors = sum(outcome.errors.values())
                 print(
@@ -246,7 +285,13 @@ def main() -> None:
                     f"p50 {statistics.median(ms):.1f} ms, p99 {percentile(ms, 0.99):.1f} ms, "
                     f"max {max(ms):.0f} ms, errors {errors}" + (f" {outcome.errors}" if errors else "")
                 )
-                for what, (found, expected) in stored(folder / "rehearsal.db", plan).items():
+                print(
+                    f"    CPU a request: server {server_ms:.1f} ms, load generator {own_ms:.1f} ms; "
+                    f"load average {os.getloadavg()[0]:.1f}"
+                )
+                for what, (found, expected) in stored(
+                    folder / ("advent.db" if args.provider == "twilio" else "rehearsal.db"), plan
+                ).items():
                     lost |= found != expected
                     print(
                         f"    {what}: {found} stored of {expected}{'' if found == expected else '  <- LOST'}"

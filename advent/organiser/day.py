@@ -2,7 +2,8 @@
 to do, what they wrote back; and the organiser's "retry the failed ones".
 
 Invites are not the day's post and are left out. Three queries whatever the list's size: the
-posts with their people, the time of each status from the events, and the replies.
+posts with their people, the time of each status from the events, and the replies; a page holds
+at most LINES_PER_PAGE friends (10,000 rows would take the browser and the server a second).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from advent.states.subscribers import SubscriberStatus
 from advent.store.tables import Delivery, DeliveryEvent, InboundMessage, Subscriber
 
 Explain = Callable[[str | None], tuple[ErrorAction, str]]
+
+# Friends on one page of a day: enough to scroll through, few enough to answer in a blink.
+LINES_PER_PAGE = 500
 
 # Reports that mean "the network has it": the first tick's grey clock.
 HANDED_OVER = (D.ACCEPTED, D.SCHEDULED, D.QUEUED, D.SENDING)
@@ -80,7 +84,9 @@ class FriendLine:
     form: str | None = None
 
 
-def _times(session: Session, campaign: str, day: date, tz: tzinfo) -> dict[int, dict[str, str]]:
+def _times(
+    session: Session, campaign: str, day: date, tz: tzinfo, ids: tuple[int, int]
+) -> dict[int, dict[str, str]]:
     # The latest report of each status: after a retry, the new attempt's times.
     rows = session.exec(
         select(DeliveryEvent.delivery_id, DeliveryEvent.status, func.max(DeliveryEvent.received_at))
@@ -89,6 +95,7 @@ def _times(session: Session, campaign: str, day: date, tz: tzinfo) -> dict[int, 
             Delivery.campaign == campaign,
             Delivery.day == day,
             Delivery.kind == "post",
+            Delivery.id.between(*ids),  # this page's posts only
             DeliveryEvent.status.in_(TIMED),
         )
         .group_by(DeliveryEvent.delivery_id, DeliveryEvent.status)
@@ -109,13 +116,16 @@ def _clock(moment: datetime, tz: tzinfo) -> str:
     return moment.astimezone(tz).strftime("%H:%M:%S")
 
 
-def _replies(session: Session, campaign: str, day: date, tz: tzinfo) -> dict[int, list[Reply]]:
+def _replies(
+    session: Session, campaign: str, day: date, tz: tzinfo, people: list[int]
+) -> dict[int, list[Reply]]:
     rows = session.exec(
         select(InboundMessage)
         .where(
             InboundMessage.campaign == campaign,
             InboundMessage.in_reply_to_day == day,
             InboundMessage.kind == "reply",
+            InboundMessage.subscriber_id.in_(people),
         )
         .order_by(InboundMessage.received_at)
     ).all()
@@ -139,8 +149,27 @@ def advice_for(status: str, code: str | None, explain: Explain) -> str | None:
     return ADVICE.get(action)
 
 
-def day_lines(session: Session, campaign: str, day: date, explain: Explain, tz: tzinfo) -> list[FriendLine]:
-    """Every friend's post for the day, in the order they were planned; times shown in `tz`."""
+def post_count(session: Session, campaign: str, day: date) -> int:
+    """How many friends the day's post was planned for: the lines on all its pages."""
+    return session.exec(
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.campaign == campaign, Delivery.day == day, Delivery.kind == "post")
+    ).one()
+
+
+def day_lines(
+    session: Session,
+    campaign: str,
+    day: date,
+    explain: Explain,
+    tz: tzinfo,
+    *,
+    skip: int = 0,
+    limit: int | None = None,
+) -> list[FriendLine]:
+    """The friends' posts for the day, in the order they were planned (from the `skip`th, at
+    most `limit` of them); times shown in `tz`."""
     rows = session.execute(
         sa_select(
             Delivery.id,
@@ -158,9 +187,13 @@ def day_lines(session: Session, campaign: str, day: date, explain: Explain, tz: 
         .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .where(Delivery.campaign == campaign, Delivery.day == day, Delivery.kind == "post")
         .order_by(Delivery.id)
+        .offset(skip)
+        .limit(limit)
     ).all()
-    times = _times(session, campaign, day, tz)
-    replies = _replies(session, campaign, day, tz)
+    if not rows:
+        return []
+    times = _times(session, campaign, day, tz, (rows[0][0], rows[-1][0]))
+    replies = _replies(session, campaign, day, tz, sorted({row[1] for row in rows}))
     advice: dict[tuple[str, str | None], str | None] = {}  # one look-up per distinct failure
     lines = []
     for did, sid, address, channel, status, code, reason, name, profile, handed, template in rows:
@@ -192,9 +225,21 @@ def _form(channel: str, provider_sid: str | None, used_template: bool) -> str | 
     return "template" if used_template else "free-form"
 
 
-def form_counts(lines: list[FriendLine]) -> dict[str, int]:
-    """How many WhatsApp friends got the template and how many the free-form text."""
-    return {form: sum(1 for line in lines if line.form == form) for form in ("template", "free-form")}
+def form_counts(session: Session, campaign: str, day: date) -> dict[str, int]:
+    """How many WhatsApp friends got the template and how many the free-form text (all pages)."""
+    rows = session.exec(
+        select(Delivery.used_template, func.count())
+        .where(
+            Delivery.campaign == campaign,
+            Delivery.day == day,
+            Delivery.kind == "post",
+            Delivery.channel == "whatsapp",
+            Delivery.provider_sid.is_not(None),
+        )
+        .group_by(Delivery.used_template)
+    ).all()
+    counted = {"template" if used else "free-form": n for used, n in rows}
+    return {form: counted.get(form, 0) for form in ("template", "free-form")}
 
 
 # --- retry the failed ones --------------------------------------------------------------------

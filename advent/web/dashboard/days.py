@@ -10,7 +10,14 @@ from sqlmodel import Session, select
 
 from advent.content.schedules import Schedule
 from advent.organiser.calendar import DayCounts, counts_by_day, post_preview
-from advent.organiser.day import day_lines, form_counts, retry_failed, retryable_count
+from advent.organiser.day import (
+    LINES_PER_PAGE,
+    day_lines,
+    form_counts,
+    post_count,
+    retry_failed,
+    retryable_count,
+)
 from advent.organiser.today import today_for
 from advent.states.day_runs import DayRunStatus as R
 from advent.store.tables import DayRun
@@ -61,7 +68,13 @@ def day(campaign: str, day: str):  # type: ignore[no-untyped-def]
     rt = runtime()
     session = db_session()
     number = schedule.day_number(found)
-    lines = day_lines(session, schedule.campaign, found, rt.provider.explain, schedule.tz)
+    total = post_count(session, schedule.campaign, found)
+    pages = max(1, -(-total // LINES_PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    skip = (page - 1) * LINES_PER_PAGE
+    lines = day_lines(
+        session, schedule.campaign, found, rt.provider.explain, schedule.tz, skip=skip, limit=LINES_PER_PAGE
+    )
     counts = counts_by_day(session, schedule.campaign, found).get(found)
     run = _run(session, schedule, found)
     preview = None
@@ -79,7 +92,10 @@ def day(campaign: str, day: str):  # type: ignore[no-untyped-def]
         counts=counts,
         preview=preview,
         retryable=retryable,
-        forms=form_counts(lines),
+        forms=form_counts(session, schedule.campaign, found),
+        page=page,
+        pages=pages,
+        shown=(skip + 1, skip + len(lines), total),
     )
 
 
