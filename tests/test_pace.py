@@ -110,16 +110,22 @@ def _advent_env(settings, rate: int) -> dict[str, str]:
     }
 
 
-# The clock's job for the day, as `advent scheduler` runs it at the send time, with the moment
-# passed in (09:00 UTC on the day, after its 08:00 London send time).
+# The clock's job for the day, as `advent scheduler` runs it once the day is due (09:00 UTC on
+# the day, after its 08:00 London send time). Its sender keeps the wall clock, as the two `advent
+# send` processes do: with a clock days ahead of theirs, its recovery would take their live
+# claims for stale ones and send them again, a duplicate no deployment with one clock can make.
 SCHEDULER_JOB = """
 import sys
 from datetime import datetime
 from advent.runtime import build_runtime
-from advent.sending.catch_up import send_due_day
+from advent.sending.catch_up import due_day, send_scheduled_day
+from advent.sending.dispatch import Sender
 rt = build_runtime()
-now = datetime.fromisoformat(sys.argv[1])
-print(send_due_day(rt.session, rt.provider, rt.settings, rt.schedule(), now))
+schedule = rt.schedule()
+day = due_day(schedule, datetime.fromisoformat(sys.argv[1]))
+with rt.session() as session:
+    sender = Sender(session, rt.provider, rt.settings)
+    print(send_scheduled_day(sender, schedule, day, rt.settings.messages_dir))
 """
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 from sqlmodel import Session, select
 
 from advent.sending.plan import plan_day
-from advent.states import deliveries
+from advent.states import claims
 from advent.store.tables import Delivery
 from tests import postgres_mode
 from tests.helpers import add_people
@@ -41,9 +41,7 @@ def test_dispatchers_claiming_at_once_never_claim_the_same_row(runtime, schedule
     def dispatch(mine: list[int]) -> None:
         with runtime.session() as session:
             start.wait()
-            while (
-                row := deliveries.claim_next(session, schedule.campaign, DAY, "post", clock())
-            ) is not None:
+            while (row := claims.claim_next(session, schedule.campaign, DAY, "post", clock())) is not None:
                 mine.append(row)
 
     threads = [threading.Thread(target=dispatch, args=(mine,)) for mine in claimed]
@@ -70,9 +68,9 @@ def test_a_row_held_by_one_dispatcher_does_not_hold_up_another(runtime, schedule
         ).scalar_one()  # and the transaction stays open, holding the row
         assert held == first
         with Session(impatient) as dispatcher:
-            assert deliveries.claim_next(dispatcher, schedule.campaign, DAY, "post", clock()) == second
+            assert claims.claim_next(dispatcher, schedule.campaign, DAY, "post", clock()) == second
             holder.rollback()  # the first dispatcher lets go of its row without claiming it
-            assert deliveries.claim_next(dispatcher, schedule.campaign, DAY, "post", clock()) == first
+            assert claims.claim_next(dispatcher, schedule.campaign, DAY, "post", clock()) == first
     finally:
         holder.close()
         holding.dispose()

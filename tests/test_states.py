@@ -20,7 +20,7 @@ from advent.receipts import collect_receipts
 from advent.sending.days import record_missed, send_day
 from advent.sending.dispatch import Sender
 from advent.sending.plan import plan_day
-from advent.states import day_runs, deliveries, subscribers
+from advent.states import claims, day_runs, deliveries, subscribers
 from advent.states.day_runs import DayRunStatus as R
 from advent.states.deliveries import DeliveryStatus as D
 from advent.states.machine import TransitionRefused
@@ -193,8 +193,8 @@ def test_only_our_spelling_of_cancelled_counts_as_a_report():
 def test_a_claim_is_won_once_and_recorded(session):
     row = a_delivery(session, D.PENDING)
     session.commit()
-    token = deliveries.claim(session, row.id, NOW)
-    assert token and deliveries.claim(session, row.id, NOW) is None
+    token = claims.claim(session, row.id, NOW)
+    assert token and claims.claim(session, row.id, NOW) is None
     claimed = session.get(Delivery, row.id, populate_existing=True)
     assert (claimed.status, claimed.claim_token, claimed.attempts) == (D.CLAIMED, token, 1)
     assert [(e.status, e.source) for e in delivery_events(session, row)] == [(D.CLAIMED, "sender")]
@@ -205,7 +205,7 @@ def test_a_row_waiting_for_its_retry_is_not_claimed_early(session):
     row = a_delivery(session, D.PENDING)
     row.next_attempt_at = NOW + timedelta(minutes=1)
     session.commit()
-    assert deliveries.claim(session, row.id, NOW) is None
+    assert claims.claim(session, row.id, NOW) is None
     assert session.get(Delivery, row.id, populate_existing=True).status == D.PENDING
     _clean_up(session, row)
 

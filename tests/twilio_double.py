@@ -199,11 +199,20 @@ class TwilioDouble:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # When each accepted message arrived (time.monotonic()): the pace a carrier would see.
     arrived: list[float] = field(default_factory=list)
+    # Seconds each create takes to answer, as Twilio's real API does (~0.2 s); requests are
+    # served on threads, so several can be waiting for their answers at once.
+    answer_seconds: float = 0.0
+    # The most create requests in progress at once: above one, the sender's calls overlapped.
+    most_at_once: int = 0
+    # False: no status callbacks (a benchmark with no app listening for them).
+    send_callbacks: bool = True
 
     def __post_init__(self) -> None:
         self._outbox: queue.Queue[tuple[str, dict[str, str]] | None] = queue.Queue()
         self._worker = threading.Thread(target=self._send_callbacks, daemon=True)
         self._worker.start()
+        self._at_once = 0
+        self._counting = threading.Lock()
         self.server = LocalServer(self._wsgi)
         self.base_url = self.server.base_url
 
@@ -234,6 +243,18 @@ class TwilioDouble:
         return self._json(error_json(20404, 404, "not found"), 404)
 
     def _create_unless_faulty(self, request: Request) -> Response:
+        with self._counting:
+            self._at_once += 1
+            self.most_at_once = max(self.most_at_once, self._at_once)
+        try:
+            answer = self._create_or_fault(request)
+            time.sleep(self.answer_seconds)
+            return answer
+        finally:
+            with self._counting:
+                self._at_once -= 1
+
+    def _create_or_fault(self, request: Request) -> Response:
         fault = self.faults.pop(0) if self.faults else OK
         self.faults_played.append(fault)
         if fault == SERVER_ERROR:
@@ -267,7 +288,7 @@ class TwilioDouble:
             sid, form["To"], form.get("Body", ""), from_=form.get("From", ""), created=self.clock()
         )
         callback = form.get("StatusCallback")
-        if callback:
+        if callback and self.send_callbacks:
             for status in ("sent", "delivered"):
                 self._outbox.put(
                     (

@@ -217,6 +217,9 @@ class Provider(Protocol):
     enforces_whatsapp_window: bool
     # True when nothing reaches a real phone: such a provider keeps its own database.
     rehearsal: bool
+    # True when `send` may be called from several threads at once (the dispatcher keeps a few
+    # messages in flight); False to be handed one message at a time.
+    sends_in_parallel: bool
     # WhatsApp templates: made, submitted and checked through this provider.
     templates: Templates
 

@@ -65,7 +65,13 @@ def reserve_slots(
 
 
 class Pace:
-    """At most `per_second` messages a second per sender, shared with every other process."""
+    """At most `per_second` messages a second per sender, shared with every other process.
+
+    Slots are reserved several at a time (one upsert for a batch) and each message waits for
+    its own: `slots` hands out the moments, `wait_until` waits for one. Moments are on this
+    pace's own timeline: seconds since it was made, or since it was told to sleep, whichever is
+    further on, so a test's sleep that only moves a fake clock still sees one interval a message.
+    """
 
     def __init__(
         self,
@@ -78,6 +84,34 @@ class Pace:
         self.interval = 1.0 / per_second
         self.sleep = sleep
         self.now = now  # None: the database's clock; a test passes its own
+        self._started = time.monotonic()
+        self._slept_to = 0.0
+        # When the last send started, per sender: a message that starts late (a busy machine)
+        # pushes the next one back, so messages running behind never go out bunched. Catching
+        # up instead would put more than the rate into some second as the carrier counts it.
+        self._last: dict[str, float] = {}
+
+    def elapsed(self) -> float:
+        return max(time.monotonic() - self._started, self._slept_to)
+
+    def slots(self, sender: str, count: int) -> list[float]:
+        """Reserve `count` slots for `sender` (one statement; commits): when each may go."""
+        wait = reserve_slots(
+            self.session, sender, self.interval, count, now=None if self.now is None else self.now()
+        )
+        first = self.elapsed() + wait
+        return [first + n * self.interval for n in range(count)]
+
+    def wait_until(self, sender: str, moment: float) -> None:
+        """Block until `moment` (from `slots`), and at least one interval after the last send."""
+        last = self._last.get(sender)
+        if last is not None:
+            moment = max(moment, last + self.interval)
+        seconds = moment - self.elapsed()
+        if seconds > 0:
+            self.sleep(seconds)
+            self._slept_to = max(self._slept_to, moment)
+        self._last[sender] = max(moment, self.elapsed())
 
     def wait(self, sender: str) -> None:
         """Block until this process may send one message from `sender`."""

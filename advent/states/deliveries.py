@@ -13,13 +13,12 @@ caused the change; otherwise one saying which status the row took, who moved it 
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import or_, update
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session
 
 from advent.states.machine import Table
 from advent.states.machine import TransitionRefused as TransitionRefused  # what a refused move raises
@@ -204,89 +203,6 @@ def insert_pending(session: Session, rows: list[dict[str, Any]]) -> int:
         planned,
         ["subscriber_id", "campaign", "day", "kind"],
     )
-
-
-def _due(campaign: str, day: date, kind: str, now: datetime) -> list[Any]:
-    """What makes a row of the day the next one to send: pending, and past any retry wait."""
-    return [
-        Delivery.campaign == campaign,
-        Delivery.day == day,
-        Delivery.kind == kind,
-        Delivery.status == D.PENDING,
-        or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
-    ]
-
-
-def _claimed(token: str, now: datetime) -> dict[str, Any]:
-    return dict(
-        status=D.CLAIMED.value,
-        claim_token=token,
-        claimed_at=now,
-        updated_at=now,
-        attempts=Delivery.attempts + 1,
-    )
-
-
-def claim(session: Session, delivery_id: int, now: datetime) -> str | None:
-    """Take one pending row for this dispatcher, and commit; None if another got there first.
-
-    A conditional update: of two dispatchers, exactly one changes the row.
-    """
-    TABLE.check(D.PENDING, D.CLAIMED)
-    token = uuid.uuid4().hex
-    result = session.exec(
-        update(Delivery)
-        .where(
-            Delivery.id == delivery_id,
-            Delivery.status == D.PENDING,
-            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
-        )
-        .values(**_claimed(token, now))
-    )
-    won = result.rowcount == 1
-    if won:
-        session.add(_event(delivery_id, D.CLAIMED, now, "sender"))
-    session.commit()
-    return token if won else None
-
-
-def claim_next(session: Session, campaign: str, day: date, kind: str, now: datetime) -> int | None:
-    """Claim the day's next due delivery for this dispatcher, and commit; its id, or None when
-    nothing is left to claim.
-
-    On PostgreSQL one statement picks and claims a row, skipping rows another dispatcher has
-    locked, so dispatchers sharing a day never wait on each other's rows. SQLite lets one writer
-    in at a time (BEGIN IMMEDIATE), so there the next due row is read, then claimed with the
-    conditional update, and a row lost to another dispatcher means reading the next.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        while True:
-            due = session.exec(
-                select(Delivery.id).where(*_due(campaign, day, kind, now)).order_by(Delivery.id).limit(1)
-            ).first()
-            session.commit()  # end the read: the claim starts its own write transaction
-            if due is None or claim(session, due, now) is not None:
-                return due
-    TABLE.check(D.PENDING, D.CLAIMED)
-    token = uuid.uuid4().hex
-    next_row = (
-        select(Delivery.id)
-        .where(*_due(campaign, day, kind, now))
-        .order_by(Delivery.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    claimed = session.execute(
-        update(Delivery)
-        .where(Delivery.id == next_row, Delivery.status == D.PENDING)
-        .values(**_claimed(token, now))
-        .returning(Delivery.id)
-    ).scalar_one_or_none()
-    if claimed is not None:
-        session.add(_event(claimed, D.CLAIMED, now, "sender"))
-    session.commit()
-    return claimed
 
 
 def mark_handed_over(

@@ -79,6 +79,9 @@ class Simulator:
     # that never arrive once the list goes live.
     enforces_whatsapp_window = True
     rehearsal = True  # nobody real is texted: drama numbers are fine, data stays out of a live list
+    # One call at a time: it answers in microseconds anyway, and its seeded random failures must
+    # fall on the same friends in every run (rehearsals and tests compare them).
+    sends_in_parallel = False
 
     def __init__(
         self,

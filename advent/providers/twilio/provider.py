@@ -88,6 +88,8 @@ class TwilioProvider:
     phone: Phone | None = None  # friends text from their own phones
     enforces_whatsapp_window = True
     rehearsal = False
+    # Each call is one HTTP request on the library's session (urllib3's pool is thread-safe).
+    sends_in_parallel = True
     # The Content API (create, submit, status) is built on its own branch; declared here so the
     # provider still meets the protocol.
     templates: Templates
