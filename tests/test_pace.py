@@ -144,6 +144,9 @@ def busiest_second(arrivals: list[float], allowance: float) -> int:
 
 def test_two_sends_and_the_scheduler_at_once_keep_one_pace(tw_over_http, double):
     rate, friends = 5, 40
+    # The double records arrivals in this test's process; with no status callbacks to post and
+    # serve here, the arrival times are not held up behind that work (GIL and CPU).
+    double.send_callbacks = False
     settings, schedule = tw_over_http.settings, tw_over_http.runtime.schedule()
     with tw_over_http.runtime.session() as session:
         people = add_people(session, schedule, friends, JOINED)
@@ -170,6 +173,11 @@ def test_two_sends_and_the_scheduler_at_once_keep_one_pace(tw_over_http, double)
         f"\npace: {friends} arrivals from 3 processes in {span:.2f} s "
         f"({(friends - 1) / span:.2f} a second, limit {rate}); busiest 1 s window "
         f"{busiest_second(double.arrived, allowance=0.0)}, busiest 0.75 s window "
-        f"{busiest_second(double.arrived, allowance=0.25)}"
+        f"{busiest_second(double.arrived, allowance=0.25)}, busiest 0.6 s window "
+        f"{busiest_second(double.arrived, allowance=0.4)}"
     )
-    assert busiest_second(double.arrived, allowance=0.25) <= rate
+    # Arrival times carry each request's own delay on a busy loopback machine (CI runs this
+    # beside the rest of the suite), which bunches requests sent on time: a window of 0.6 s is
+    # counted, leaving 0.4 s for that. Slots 0.2 s apart put 3 in such a window; three
+    # processes each keeping its own pace (the bug this guards against) put about 9.
+    assert busiest_second(double.arrived, allowance=0.4) <= rate

@@ -113,6 +113,9 @@ class TwilioProvider:
         self.whatsapp_from = whatsapp_from
         self.messaging_service_sid = messaging_service_sid
         self.templates: Templates = TwilioTemplates(client)
+        # The twilio library loads its Messages API modules on first use; load them now, so the
+        # first paced send does not arrive late and land in the next slot (no request is made).
+        _ = client.messages
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TwilioProvider:
