@@ -139,3 +139,15 @@ def replay_all(runtime: Runtime) -> None:
         assert time.monotonic() < deadline, "the journal was not replayed within 30 s"
         replay_waiting(runtime)
         time.sleep(0.05)
+
+
+def simulator_env(settings) -> dict[str, str]:  # noqa: ANN001
+    """The environment an `advent` subprocess needs to use this test's folders and database."""
+    return {
+        "ADVENT_INSTANCE_DIR": str(settings.instance_dir),
+        "DATABASE_URL": settings.database_url,
+        "ADVENT_MESSAGES_DIR": str(settings.messages_dir),
+        "ADVENT_SCHEDULES_DIR": str(settings.schedules_dir),
+        "ADVENT_SIMULATOR_PATH": str(settings.simulator_path),
+        "ADVENT_PROVIDER": "simulator",
+    }

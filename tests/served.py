@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from advent.config import Settings
+from tests.helpers import simulator_env  # noqa: I001
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,12 +41,7 @@ def gunicorn(settings: Settings, cwd: Path, **env: str) -> Iterator[str]:
     port = _free_port()
     environment = {
         **os.environ,
-        "ADVENT_INSTANCE_DIR": str(settings.instance_dir),
-        "DATABASE_URL": settings.database_url,
-        "ADVENT_MESSAGES_DIR": str(settings.messages_dir),
-        "ADVENT_SCHEDULES_DIR": str(settings.schedules_dir),
-        "ADVENT_SIMULATOR_PATH": str(settings.simulator_path),
-        "ADVENT_PROVIDER": "simulator",
+        **simulator_env(settings),
         "PYTHONPATH": str(ROOT),
         **env,
     }

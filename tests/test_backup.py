@@ -17,19 +17,14 @@ from advent.config import Settings
 from advent.content.schedules import Schedule
 from advent.runtime import Runtime, build_runtime
 from advent.store.tables import Subscriber
-from tests.helpers import add_people
+from tests.helpers import add_people, simulator_env
 
 JOINED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 def _env(settings: Settings) -> dict[str, str]:
     return {
-        "ADVENT_INSTANCE_DIR": str(settings.instance_dir),
-        "DATABASE_URL": settings.database_url,
-        "ADVENT_MESSAGES_DIR": str(settings.messages_dir),
-        "ADVENT_SCHEDULES_DIR": str(settings.schedules_dir),
-        "ADVENT_SIMULATOR_PATH": str(settings.simulator_path),
-        "ADVENT_PROVIDER": "simulator",
+        **simulator_env(settings),
     }
 
 

@@ -20,6 +20,7 @@ from advent.cli.clock import scheduler
 from advent.clock.lease import LEASE_TTL, acquire_lease, current_lease, lease_holder
 from advent.config import Settings
 from advent.runtime import Runtime
+from tests.helpers import simulator_env  # noqa: I001
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,12 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _env(settings: Settings) -> dict[str, str]:
     return {
         **os.environ,
-        "ADVENT_INSTANCE_DIR": str(settings.instance_dir),
-        "DATABASE_URL": settings.database_url,
-        "ADVENT_MESSAGES_DIR": str(settings.messages_dir),
-        "ADVENT_SCHEDULES_DIR": str(settings.schedules_dir),
-        "ADVENT_SIMULATOR_PATH": str(settings.simulator_path),
-        "ADVENT_PROVIDER": "simulator",
+        **simulator_env(settings),
         "PYTHONPATH": str(ROOT),
     }
 

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from advent.config import Settings
 from advent.runtime import Runtime
+from tests.helpers import simulator_env  # noqa: I001
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,12 +24,7 @@ def _advent(
 ) -> subprocess.CompletedProcess:
     environment = {
         **os.environ,
-        "ADVENT_INSTANCE_DIR": str(settings.instance_dir),
-        "DATABASE_URL": settings.database_url,
-        "ADVENT_MESSAGES_DIR": str(settings.messages_dir),
-        "ADVENT_SCHEDULES_DIR": str(settings.schedules_dir),
-        "ADVENT_SIMULATOR_PATH": str(settings.simulator_path),
-        "ADVENT_PROVIDER": "simulator",
+        **simulator_env(settings),
         "PYTHONPATH": str(ROOT),
         **env,
     }
