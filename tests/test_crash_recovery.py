@@ -69,6 +69,36 @@ def test_a_live_claim_is_left_alone_until_it_is_stale(sender, schedule, runtime,
     assert not result.finished
 
 
+def test_a_claim_taken_over_while_it_waited_for_its_slot_is_not_sent_again(
+    runtime, schedule, settings, simulator, clock
+):
+    """A live dispatcher whose claimed rows wait longer than the claim timeout (a busy machine,
+    a long queue for the shared pace) must not send the ones another process's recovery took
+    over and sent meanwhile."""
+    from advent.sending.dispatch import Sender
+
+    people = add_people(runtime.session(), schedule, 4, JOINED)
+    post = load_post(settings.messages_dir, schedule, DAY)
+    # Four a second: one claim takes all four rows, each waiting for its own slot.
+    paced = settings.model_copy(update={"send_rate_per_second": 40.0})
+    other = Sender(runtime.session(), simulator, paced, clock=clock, sleep=lambda s: None)
+    interrupted: list[dict[str, int]] = []
+
+    def stalled(seconds: float) -> None:
+        # The first wait for a slot outlasts the claim timeout, and another `advent send` runs.
+        if not interrupted:
+            clock.advance(settings.claim_timeout_seconds + 1)
+            interrupted.append(send_day(other, schedule, DAY, post).recovered)
+
+    slow = Sender(runtime.session(), simulator, paced, clock=clock, sleep=stalled)
+    send_day(slow, schedule, DAY, post)
+
+    assert interrupted and interrupted[0]["resend"] >= 1, "the other dispatcher took nothing over"
+    assert simulator.posts_received() == {p.phone: 1 for p in people}
+    with runtime.session() as session:
+        assert {d.status for d in session.exec(select(Delivery)).all()} == {"queued"}
+
+
 class _Blind(Simulator):
     """A network that cannot say what it sent (like a provider whose log is unavailable)."""
 

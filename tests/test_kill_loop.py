@@ -36,9 +36,11 @@ SEED = 20261203
 # A round's few messages take well under a second at this rate, and a kill that comes late
 # still leaves most of the day for the rounds after it.
 RATE = "50"
-# A live dispatcher holds a claim only for the moment of one hand-over; a claim older than this
-# is a dead one's. Kept short so the next round settles it (the restarts in a loop are quick).
-CLAIM_TIMEOUT = "1"
+# A claim older than this is taken for a dead dispatcher's and settled by the next one to start.
+# Kept short so that later rounds settle what earlier ones left (the restarts come quickly); a
+# live dispatcher renews a claim a quarter of this old before it sends, so a busy machine's
+# stalls must pass 1.5 s at one exact moment to defeat that.
+CLAIM_TIMEOUT = "2"
 
 
 def _env(settings, claim_timeout: str, rate: str = RATE) -> dict[str, str]:  # noqa: ANN001

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 
 from sqlmodel import col, func, select
 
@@ -90,7 +90,7 @@ def _handovers(
             continue
         message = outgoing(delivery, subscriber, post, schedule, now, approved)
         assert delivery.id is not None
-        handovers.append(Handover(delivery.id, delivery.claimed_at, message))
+        handovers.append(Handover(delivery.id, delivery.claimed_at, message, delivery.claim_token))
     sender.session.commit()  # no transaction stays open while the provider is called
     return handovers
 
@@ -136,6 +136,22 @@ def _settle_refusal(sender: Sender, answer: Answer) -> None:
     settle_error(sender, answer.handover, error)
 
 
+def _still_ours(sender: Sender, handover: Handover) -> Handover | None:
+    """The handover, if its claim is still this dispatcher's; None if it is not, and then it
+    must not be sent. A claim older than the claim timeout looks like a dead dispatcher's to
+    recovery in another process, which may take it over and send it itself. So a claim that
+    has waited a quarter of that timeout (a long wait for its pace slot, a busy machine) is
+    renewed before it goes, and one that cannot be renewed is left to whoever took it."""
+    now = sender.clock()
+    fresh_for = timedelta(seconds=sender.settings.claim_timeout_seconds / 4)
+    if handover.claimed_at is not None and now - handover.claimed_at <= fresh_for:
+        return handover
+    if claims.renew(sender.session, handover.delivery_id, handover.claim_token, now):
+        return replace(handover, claimed_at=now)
+    log.warning("delivery %s: its claim was taken over while it waited; not sent here", handover.delivery_id)
+    return None
+
+
 def _send_paced(pace: Pace, flight: InFlight, handovers: list[Handover], progress: _Progress) -> None:
     """Start each message at its own pace slot, storing answers as they come back."""
     channels = sorted({h.message.channel for h in handovers})
@@ -154,7 +170,9 @@ def _send_paced(pace: Pace, flight: InFlight, handovers: list[Handover], progres
             # they wait, and are stored together, one commit for many.
             progress.record(flight.answered())
         pace.wait_until(handover.message.channel, moment)
-        flight.start(handover)
+        ours = _still_ours(progress.sender, handover)
+        if ours is not None:
+            flight.start(ours)
     progress.record(flight.answered())
 
 

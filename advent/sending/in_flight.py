@@ -34,6 +34,7 @@ class Handover:
     delivery_id: int
     claimed_at: datetime | None
     message: OutgoingMessage
+    claim_token: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import select
@@ -28,8 +28,9 @@ from advent.store.tables import Delivery, Subscriber
 log = logging.getLogger(__name__)
 
 
-def _take_over(sender: Sender, delivery: Delivery) -> bool:
-    """Re-claim a stale row, so that two recovering processes never both settle it."""
+def _take_over(sender: Sender, delivery: Delivery, cutoff: datetime) -> bool:
+    """Re-claim a stale row, so that two recovering processes never both settle it. Only while
+    it is still stale: its live dispatcher may have renewed it since it was read."""
     now = sender.clock()
     result = sender.session.exec(
         update(Delivery)
@@ -37,6 +38,7 @@ def _take_over(sender: Sender, delivery: Delivery) -> bool:
             Delivery.id == delivery.id,
             Delivery.status == DeliveryStatus.CLAIMED,
             Delivery.claim_token == delivery.claim_token,
+            Delivery.claimed_at <= cutoff,
         )
         .values(claim_token=uuid.uuid4().hex, updated_at=now)
     )
@@ -62,7 +64,7 @@ def recover_stale_claims(
     sender.session.commit()
     outcomes = {"found": 0, "resend": 0, "unknown": 0}
     for delivery in stale:
-        if not _take_over(sender, delivery):
+        if not _take_over(sender, delivery, cutoff):
             continue
         delivery = sender.session.get_one(Delivery, delivery.id, populate_existing=True)
         subscriber = sender.session.get_one(Subscriber, delivery.subscriber_id)

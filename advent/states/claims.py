@@ -105,6 +105,20 @@ def claim_batch(
     return claimed
 
 
+def renew(session: Session, delivery_id: int, token: str | None, now: datetime) -> bool:
+    """Stamp this dispatcher's claim on a row afresh, and commit; False when it is no longer
+    ours. A claim that has waited long for its pace slot may look like a dead dispatcher's to
+    another process's recovery, which takes it over (a new token) and may send it itself: the
+    message must then not go from here as well."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.status == D.CLAIMED, Delivery.claim_token == token)
+        .values(claimed_at=now, updated_at=now)
+    )
+    session.commit()
+    return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE's result has a rowcount
+
+
 def claim_next(session: Session, campaign: str, day: date, kind: str, now: datetime) -> int | None:
     """Claim the day's next due delivery, and commit; its id, or None when none is left."""
     claimed = claim_batch(session, campaign, day, kind, now, limit=1)
