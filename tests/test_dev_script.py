@@ -121,7 +121,19 @@ def test_start_goes_on_after_a_content_error_with_a_clear_sentence(broken_copy):
     assert dev.content_note(0, "24 posts checked, 0 errors, 24 warnings") is None
 
 
-def test_the_suite_spreads_over_every_core_unless_told_otherwise():
-    assert dev.pytest_args(["-q"]) == ["-n", "auto", "-q"]
-    assert dev.pytest_args(["-n", "0", "tests/test_keywords.py"]) == ["-n", "0", "tests/test_keywords.py"]
-    assert dev.pytest_args(["--collect-only", "-q"]) == ["--collect-only", "-q"]
+def test_the_suite_spreads_over_every_core_then_runs_the_timing_tests_alone():
+    assert dev.pytest_runs(["-q"]) == [
+        ["-n", "auto", "-m", "not timing", "-q"],
+        ["-n", "0", "-m", "timing", "-q"],
+    ]
+    assert dev.pytest_runs(["-n", "0", "tests/test_keywords.py"]) == [["-n", "0", "tests/test_keywords.py"]]
+    assert dev.pytest_runs(["-m", "timing"]) == [["-m", "timing"]]
+    assert dev.pytest_runs(["--collect-only", "-q"]) == [["--collect-only", "-q"]]
+
+
+def test_no_tests_in_one_run_of_two_is_not_a_failure_but_none_at_all_is():
+    assert dev.outcome([0, 5]) == 0
+    assert dev.outcome([5, 0]) == 0
+    assert dev.outcome([1, 5]) == 1
+    assert dev.outcome([0, 2]) == 2
+    assert dev.outcome([5, 5]) == 5

@@ -14,6 +14,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from advent.cli.clock import scheduler
@@ -139,6 +140,7 @@ def _wait_until_holding(runtime: Runtime, pid: int) -> None:
     raise AssertionError(f"the scheduler (pid {pid}) never took the lease")
 
 
+@pytest.mark.timing
 def test_sigterm_at_any_moment_stops_the_clock_and_gives_the_lease_back(
     runtime: Runtime, settings: Settings
 ) -> None:

@@ -29,17 +29,19 @@ def _reservation(dialect: str, server_clock: bool) -> str:
     `span` is the time the reserved slots take; it returns the wait until the first of them."""
     greatest = "GREATEST" if dialect == "postgresql" else "max"
     if server_clock:
-        # The server's clock, read once (clock_timestamp() moves on within a statement).
-        now = "(SELECT now FROM clock)"
+        # The server's clock, read once for the slot (clock_timestamp() moves on within a
+        # statement), and again for the wait: a statement that waited for another process's
+        # reservation has spent some of it.
         head = "WITH clock AS (SELECT CAST(extract(epoch FROM clock_timestamp()) AS float8) AS now) "
         source = "SELECT :sender, now + :span FROM clock"
+        returned = "CAST(extract(epoch FROM clock_timestamp()) AS float8)"
     else:
-        now, head, source = ":now", "", "VALUES (:sender, :now + :span)"
+        head, source, returned = "", "VALUES (:sender, :now + :span)", ":now"
     return (
         f"{head}INSERT INTO send_pace (sender, next_slot) {source} "
         "ON CONFLICT (sender) DO UPDATE "
         f"SET next_slot = {greatest}(send_pace.next_slot + :span, excluded.next_slot) "
-        f"RETURNING next_slot - :span - {now}"
+        f"RETURNING next_slot - :span - {returned}"
     )
 
 
@@ -52,25 +54,48 @@ def reserve_slots(
     since the epoch; None means the database's clock (the server's on PostgreSQL, this
     process's on SQLite).
     """
+    return max(0.0, _reserve(session, sender, interval, count, now))
+
+
+def _reserve(session: Session, sender: str, interval: float, count: int, now: float | None) -> float:
+    """As reserve_slots, but counted from when it returns, and negative when the first slot
+    has passed already: waiting for the database (another process's reservation, a lock) must
+    not hide that a message is late for its slot, or it would go out closer to the next one."""
     dialect = session.get_bind().dialect.name
     server_clock = now is None and dialect == "postgresql"
+    real_clock = now is None
     if now is None and not server_clock:
         now = time.time()
     statement = _reservation(dialect, server_clock)
-    wait = session.execute(
-        text(statement), {"sender": sender, "span": interval * count, "now": now}
-    ).scalar_one()
+    values = {"sender": sender, "span": interval * count, "now": now}
+    wait = float(session.execute(text(statement), values).scalar_one())
+    read_at = time.time()
     session.commit()
-    return max(0.0, float(wait))
+    if real_clock:
+        # Counted from `now` (this process's clock) or from the RETURNING (the server's).
+        wait -= time.time() - (read_at if server_clock else float(now or 0.0))
+    return wait
 
 
 # How often a late message takes a fresh slot before it goes anyway: on a machine too busy to
 # keep any slot, sending late beats never sending.
 _FRESH_SLOT_TRIES = 5
 
+# Slots are this much further apart than one over the rate. Each request's way to the carrier
+# takes a few milliseconds more or less than the last; with slots exactly 1/rate apart, one a
+# little slow and one a little quick `rate` slots later put one message too many into a second
+# as the carrier counts it. 3% apart leaves 30 ms a second for that (the same at any rate, since
+# `rate` slots then span 1.03 s), and makes a send 3% longer than the rate alone would.
+HEADROOM = 0.03
+# How late a message may start in its slot and still go in it. Lateness eats into the headroom
+# (a late message and one on time `rate` slots later come closer), so it is kept to half the
+# headroom's 30 ms, or half an interval at rates where that is shorter.
+_LATE_SECONDS = HEADROOM / 2
+
 
 class Pace:
-    """At most `per_second` messages a second per sender, shared with every other process.
+    """At most `per_second` messages a second per sender, shared with every other process,
+    with slots `HEADROOM` further apart than one over the rate.
 
     Slots are reserved several at a time (one upsert for a batch) and each message waits for
     its own: `slots` hands out the moments, `wait_until` waits for one. Moments are on this
@@ -86,7 +111,8 @@ class Pace:
         now: Callable[[], float] | None = None,
     ) -> None:
         self.session = session
-        self.interval = 1.0 / per_second
+        self.interval = (1.0 + HEADROOM) / per_second
+        self.late = min(self.interval / 2, _LATE_SECONDS)
         self.sleep = sleep
         self.now = now  # None: the database's clock; a test passes its own
         self._started = time.monotonic()
@@ -101,9 +127,7 @@ class Pace:
 
     def slots(self, sender: str, count: int) -> list[float]:
         """Reserve `count` slots for `sender` (one statement; commits): when each may go."""
-        wait = reserve_slots(
-            self.session, sender, self.interval, count, now=None if self.now is None else self.now()
-        )
+        wait = _reserve(self.session, sender, self.interval, count, None if self.now is None else self.now())
         first = self.elapsed() + wait
         return [first + n * self.interval for n in range(count)]
 
@@ -119,14 +143,14 @@ class Pace:
             final = attempt == _FRESH_SLOT_TRIES - 1
             last = self._last.get(sender)
             start = moment if last is None else max(moment, last + self.interval)
-            if start - moment > self.interval / 2 and not final:
+            if start - moment > self.late and not final:
                 moment = self.slots(sender, 1)[0]  # behind our own slots
                 continue
             seconds = start - self.elapsed()
             if seconds > 0:
                 self.sleep(seconds)
                 self._slept_to = max(self._slept_to, start)
-            if self.elapsed() - start <= self.interval / 2 or final:
+            if self.elapsed() - start <= self.late or final:
                 break
             moment = self.slots(sender, 1)[0]  # woke late: the slot has passed
             self._last.pop(sender, None)
