@@ -7,7 +7,8 @@ Not a test (timings depend on the machine): run it and read the figures.
 
 For each rate, a fresh migrated database (a SQLite file, or the PostgreSQL database named by
 --database-url, emptied first) gets one friend per message, and `send_day` sends the day through
-the real Twilio provider to a local Twilio-compatible HTTP double (tests/twilio_double.py) that
+the real Twilio provider to a local Twilio-compatible HTTP double (tests/twilio_double.py, run in
+a process of its own by bench/double_process.py, as a carrier is not in the sender's process) that
 answers each message `--answer-seconds` after it arrives, serving several requests at once.
 Prints the wall time over the ideal (messages / rate; target at most 1.05), the most arrivals
 the double saw in any one-second window (target: at most the rate), and how many requests it
@@ -20,15 +21,19 @@ rate of 10 a second or less sends `--slow-messages` (300 by default, 30 s) inste
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import insert
 
@@ -44,7 +49,8 @@ from advent.store.database import make_engine  # noqa: E402
 from advent.store.migrate import upgrade  # noqa: E402
 from advent.store.tables import Subscriber  # noqa: E402
 from bench.bookkeeping import _fresh_database  # noqa: E402
-from tests.twilio_double import TwilioDouble, twilio_settings  # noqa: E402
+from bench.double_process import SEEN  # noqa: E402
+from tests.twilio_double import twilio_settings  # noqa: E402
 
 DAY = date(2026, 12, 3)
 JOINED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -57,8 +63,31 @@ def busiest_second(arrivals: list[float]) -> int:
     return max(sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times))
 
 
+class _Double:
+    """The Twilio double in its own process (bench/double_process.py), as a carrier would be."""
+
+    def __init__(self, answer_seconds: float) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "double_process.py"), str(answer_seconds)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.base_url = self.process.stdout.readline().strip()
+
+    def seen(self) -> dict[str, Any]:
+        with urllib.request.urlopen(self.base_url + SEEN, timeout=10) as answer:
+            return json.load(answer)
+
+    def stop(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=10)
+
+
 def _one_run(messages: int, rate: float, answer_seconds: float, database_url: str | None) -> dict[str, float]:
-    double = TwilioDouble(answer_seconds=answer_seconds, send_callbacks=False)
+    double = _Double(answer_seconds)
     try:
         with tempfile.TemporaryDirectory() as scratch:
             folder = Path(scratch)
@@ -100,14 +129,15 @@ def _one_run(messages: int, rate: float, answer_seconds: float, database_url: st
             started = time.perf_counter()
             result = send_day(sender, schedule, DAY, post)
             wall = time.perf_counter() - started
-            assert result.handled == messages == len(double.created), (result.handled, len(double.created))
+            seen = double.seen()
+            assert result.handled == messages == seen["created"], (result.handled, seen["created"])
             sender.session.close()
             runtime.db.dispose()
             engine.dispose()
             return {
                 "over_ideal": wall / (messages / rate),
-                "busiest": busiest_second(double.arrived),
-                "at_once": double.most_at_once,
+                "busiest": busiest_second(seen["arrived"]),
+                "at_once": seen["at_once"],
                 "wall": wall,
             }
     finally:

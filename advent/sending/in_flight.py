@@ -53,18 +53,16 @@ class InFlight:
         self.provider = provider
         self.most = most
         self._pool = ThreadPoolExecutor(max_workers=most, thread_name_prefix="advent-send")
+        # No wait for a first answer before calls overlap: the twilio provider loads its API
+        # modules when it is made, so the first calls do not queue behind an import and reach
+        # the carrier at once (waiting cost every send one answer time, 200 ms).
         self._running: dict[Future[SendResult], Handover] = {}
-        # Until the provider has answered once, one call at a time: the first call opens the
-        # connection and loads the client's modules (under Python's import lock), and calls
-        # started meanwhile would queue behind it and reach the carrier all at once.
-        self._answered_once = False
 
     def __len__(self) -> int:
         return len(self._running)
 
     def full(self) -> bool:
-        most = self.most if self._answered_once else 1
-        return len(self._running) >= most
+        return len(self._running) >= self.most
 
     def start(self, handover: Handover) -> None:
         self._running[self._pool.submit(self.provider.send, handover.message)] = handover
@@ -74,7 +72,6 @@ class InFlight:
         if block and self._running:
             wait(self._running, return_when=FIRST_COMPLETED)
         finished = [future for future in self._running if future.done()]
-        self._answered_once = self._answered_once or bool(finished)
         answers = []
         for future in finished:
             handover = self._running.pop(future)

@@ -11,13 +11,15 @@ The bucket is one slot deep: a sender idle for an hour gets the next slot now, n
 worth saved up. A day's send always starts after idle, and a deeper bucket would spend its
 savings as a burst in the first second, over the rate the carrier allows.
 
-A slot reserved and never used (the process crashed, or the provider refused before sending)
-costs only a gap of one interval: later reservations come after it, and nothing waits on it.
+A slot reserved and never used (the process crashed, fell behind, or the provider refused before
+sending) costs only a gap of one interval: later reservations come after it, and nothing waits
+on it.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 
 from sqlalchemy import text
@@ -77,8 +79,8 @@ def _reserve(session: Session, sender: str, interval: float, count: int, now: fl
     return wait
 
 
-# How often a late message takes a fresh slot before it goes anyway: on a machine too busy to
-# keep any slot, sending late beats never sending.
+# How often a message finds every slot it holds past and reserves a fresh one before it goes
+# anyway: on a machine too busy to keep any slot, sending late beats never sending.
 _FRESH_SLOT_TRIES = 5
 
 # Slots are this much further apart than one over the rate. Each request's way to the carrier
@@ -87,9 +89,10 @@ _FRESH_SLOT_TRIES = 5
 # as the carrier counts it. 3% apart leaves 30 ms a second for that (the same at any rate, since
 # `rate` slots then span 1.03 s), and makes a send 3% longer than the rate alone would.
 HEADROOM = 0.03
-# How late a message may start in its slot and still go in it. Lateness eats into the headroom
-# (a late message and one on time `rate` slots later come closer), so it is kept to half the
-# headroom's 30 ms, or half an interval at rates where that is shorter.
+# How late a message may start in its slot and still go in it. Every message starts within
+# this of its own slot, and slots (from whichever process) are one interval apart, so any
+# `rate + 1` messages span at least 1.03 s less this: half the headroom is left for the way to
+# the carrier. At high rates, half an interval where that is shorter.
 _LATE_SECONDS = HEADROOM / 2
 
 
@@ -97,10 +100,13 @@ class Pace:
     """At most `per_second` messages a second per sender, shared with every other process,
     with slots `HEADROOM` further apart than one over the rate.
 
-    Slots are reserved several at a time (one upsert for a batch) and each message waits for
-    its own: `slots` hands out the moments, `wait_until` waits for one. Moments are on this
-    pace's own timeline: seconds since it was made, or since it was told to sleep, whichever is
-    further on, so a test's sleep that only moves a fake clock still sees one interval a message.
+    Slots are reserved several at a time (`reserve`: one upsert for a batch) and each message
+    takes the earliest one still ahead (`go`). A slot already past when its turn comes (the
+    process fell behind, or woke late on a busy machine) is skipped, never used late: the
+    next process's slots may follow it closely. A skipped slot is only a gap, and the messages
+    after it keep their own slots. Moments are on this pace's own timeline: seconds since it
+    was made, or since it was told to sleep, whichever is further on, so a test's sleep that
+    only moves a fake clock still sees one interval a message.
     """
 
     def __init__(
@@ -117,44 +123,40 @@ class Pace:
         self.now = now  # None: the database's clock; a test passes its own
         self._started = time.monotonic()
         self._slept_to = 0.0
-        # When the last send started, per sender: a message that starts late (a busy machine)
-        # pushes the next one back, so messages running behind never go out bunched. Catching
-        # up instead would put more than the rate into some second as the carrier counts it.
-        self._last: dict[str, float] = {}
+        self._held: dict[str, deque[float]] = {}  # reserved slots not used yet, per sender
 
     def elapsed(self) -> float:
         return max(time.monotonic() - self._started, self._slept_to)
 
-    def slots(self, sender: str, count: int) -> list[float]:
-        """Reserve `count` slots for `sender` (one statement; commits): when each may go."""
+    def reserve(self, sender: str, count: int) -> None:
+        """Reserve `count` more slots for `sender` (one statement; commits)."""
         wait = _reserve(self.session, sender, self.interval, count, None if self.now is None else self.now())
         first = self.elapsed() + wait
-        return [first + n * self.interval for n in range(count)]
+        self._held.setdefault(sender, deque()).extend(first + n * self.interval for n in range(count))
 
-    def wait_until(self, sender: str, moment: float) -> None:
-        """Block until `moment` (from `slots`), and at least one interval after the last send.
+    def wait_ahead(self, sender: str) -> float:
+        """How long the next message from `sender` will wait for its slot (time for other work)."""
+        held = self._held.get(sender)
+        return held[0] - self.elapsed() if held else 0.0
 
-        A message that would start well after its reserved slot (this process fell behind, or
-        woke late on a busy machine) takes a fresh slot instead: the time after its own slots
-        may be reserved by another process, and sending into it would put two messages where
-        the carrier allows one. The abandoned slot is only a gap.
-        """
+    def go(self, sender: str) -> None:
+        """Block until this process may start one message from `sender`: in the earliest slot it
+        holds that is not past, reserving one more if it holds none."""
+        held = self._held.setdefault(sender, deque())
         for attempt in range(_FRESH_SLOT_TRIES):
-            final = attempt == _FRESH_SLOT_TRIES - 1
-            last = self._last.get(sender)
-            start = moment if last is None else max(moment, last + self.interval)
-            if start - moment > self.late and not final:
-                moment = self.slots(sender, 1)[0]  # behind our own slots
+            while held and held[0] < self.elapsed() - self.late:
+                held.popleft()  # past: a gap in the pace, not a message late into the next slot
+            if not held:
+                self.reserve(sender, 1)
                 continue
-            seconds = start - self.elapsed()
+            moment = held.popleft()
+            seconds = moment - self.elapsed()
             if seconds > 0:
                 self.sleep(seconds)
-                self._slept_to = max(self._slept_to, start)
-            if self.elapsed() - start <= self.late or final:
-                break
-            moment = self.slots(sender, 1)[0]  # woke late: the slot has passed
-            self._last.pop(sender, None)
-        self._last[sender] = max(start, self.elapsed())
+                self._slept_to = max(self._slept_to, moment)
+            if self.elapsed() - moment <= self.late or attempt == _FRESH_SLOT_TRIES - 1:
+                return
+            # Woke late: that slot has passed; the next one held (or a fresh one) serves.
 
     def wait(self, sender: str) -> None:
         """Block until this process may send one message from `sender`."""
