@@ -86,6 +86,12 @@ class _Double:
         self.process.wait(timeout=10)
 
 
+def closest_span(arrivals: list[float], count: int) -> float:
+    """The shortest time in which `count` arrivals came (over a second for `rate + 1`)."""
+    times = sorted(arrivals)
+    return min(times[i + count - 1] - times[i] for i in range(len(times) - count + 1))
+
+
 def _one_run(messages: int, rate: float, answer_seconds: float, database_url: str | None) -> dict[str, float]:
     double = _Double(answer_seconds)
     try:
@@ -137,6 +143,7 @@ def _one_run(messages: int, rate: float, answer_seconds: float, database_url: st
             return {
                 "over_ideal": wall / (messages / rate),
                 "busiest": busiest_second(seen["arrived"]),
+                "closest": closest_span(seen["arrived"], int(rate) + 1),
                 "at_once": seen["at_once"],
                 "wall": wall,
             }
@@ -174,10 +181,12 @@ def main() -> None:
         busiest = max(r["busiest"] for r in runs)
         at_once = max(r["at_once"] for r in runs)
         wall = statistics.median(r["wall"] for r in runs)
+        closest = min(r["closest"] for r in runs)
         print(
             f"  {rate:g} a second, {messages} messages, median of {options.runs}: {wall:.1f} s, "
             f"{over:.3f} x the ideal {messages / rate:.1f} s (target <= 1.05); busiest one-second "
-            f"window {busiest} (target <= {rate:g}); at most {at_once} requests at once"
+            f"window {busiest} (target <= {rate:g}; the closest {int(rate) + 1} arrivals span "
+            f"{closest:.3f} s); at most {at_once} requests at once"
         )
 
 

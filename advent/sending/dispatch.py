@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 RECEIVES = {"post": SubscriberStatus.ACTIVE, "invite": SubscriberStatus.INVITED}
 
 
+# A wait for the next slot at least this long is used to store the answers so far.
+STORE_IN_A_WAIT_OF = 0.02  # seconds
+
+
 def claim_batch_size(per_second: float) -> int:
     """How many rows to claim at once: about a quarter of a second's sending. A claimed row
     waits for its pace slot, and the shorter that wait, the fresher the check that its friend
@@ -160,14 +164,23 @@ def _send_paced(pace: Pace, flight: InFlight, handovers: list[Handover], progres
         pace.reserve(channel, sum(h.message.channel == channel for h in handovers))
     # In the order claimed, as a send always went: the simulator's seeded failures fall on the
     # same friends run after run, and channels rarely mix in one batch.
+    # How many answers may wait to be stored together: about 50 ms of sending, and at least 4.
+    # Storing takes the dispatcher's thread (and Python's lock, which the calls in flight need)
+    # for a few milliseconds plus a little per answer: too many at once makes the next message
+    # late, one at a time costs a commit a message.
+    store_every = max(4, math.ceil(0.05 / pace.interval))
     for handover in handovers:
         while flight.full():
             progress.keep(flight.answered(block=True))
-        if pace.wait_ahead(handover.message.channel) > pace.interval / 2:
-            # A wait for the slot is coming: store the answers so far meanwhile. Otherwise
-            # they wait, and are stored together, one commit for many (storing them now could
-            # make this message miss its slot).
-            progress.record(flight.answered())
+        progress.keep(flight.answered())
+        if progress.waiting and (
+            pace.wait_ahead(handover.message.channel) >= STORE_IN_A_WAIT_OF
+            or len(progress.waiting) >= store_every
+        ):
+            # Stored together, one commit for many: in a wait for the slot long enough for it,
+            # or once enough are waiting. One commit a message cost more than the message
+            # (4 ms on SQLite, against 1 ms of everything else).
+            progress.record()
         pace.go(handover.message.channel)
         ours = _still_ours(progress.sender, handover)
         if ours is not None:

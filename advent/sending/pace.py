@@ -19,8 +19,8 @@ on it.
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlmodel import Session
@@ -79,8 +79,8 @@ def _reserve(session: Session, sender: str, interval: float, count: int, now: fl
     return wait
 
 
-# How often a message finds every slot it holds past and reserves a fresh one before it goes
-# anyway: on a machine too busy to keep any slot, sending late beats never sending.
+# How often a message finds the time it holds run out and reserves more before it goes anyway:
+# on a machine too busy to keep any slot, sending late beats never sending.
 _FRESH_SLOT_TRIES = 5
 
 # Slots are this much further apart than one over the rate. Each request's way to the carrier
@@ -89,24 +89,32 @@ _FRESH_SLOT_TRIES = 5
 # as the carrier counts it. 3% apart leaves 30 ms a second for that (the same at any rate, since
 # `rate` slots then span 1.03 s), and makes a send 3% longer than the rate alone would.
 HEADROOM = 0.03
-# How late a message may start in its slot and still go in it. Every message starts within
-# this of its own slot, and slots (from whichever process) are one interval apart, so any
-# `rate + 1` messages span at least 1.03 s less this: half the headroom is left for the way to
-# the carrier. At high rates, half an interval where that is shorter.
-_LATE_SECONDS = HEADROOM / 2
+# How far past its last slot a run of slots may still take a message: a sleep wakes a little
+# late. This much of the headroom is spent where one process's run meets the next one's.
+_WAKE_SLACK_SECONDS = 0.002
+
+
+@dataclass
+class _Run:
+    """Consecutive slots one process holds, as a stretch of time: [start, end)."""
+
+    start: float
+    end: float
 
 
 class Pace:
     """At most `per_second` messages a second per sender, shared with every other process,
     with slots `HEADROOM` further apart than one over the rate.
 
-    Slots are reserved several at a time (`reserve`: one upsert for a batch) and each message
-    takes the earliest one still ahead (`go`). A slot already past when its turn comes (the
-    process fell behind, or woke late on a busy machine) is skipped, never used late: the
-    next process's slots may follow it closely. A skipped slot is only a gap, and the messages
-    after it keep their own slots. Moments are on this pace's own timeline: seconds since it
-    was made, or since it was told to sleep, whichever is further on, so a test's sleep that
-    only moves a fake clock still sees one interval a message.
+    A process reserves several slots at once (`reserve`: one upsert), which gives it a run of
+    time no other process will send in. Its messages (`go`) start in that run, each at least
+    one interval after the one before, and none later than the run's last slot, so the next
+    process's first message comes at least an interval after its last: any `rate + 1` messages,
+    from however many processes, span at least `rate` intervals (1.03 s). A process that falls
+    behind (slower than the rate, or waking late) loses only the time it did not use, never
+    sends into another's, and reserves again once its run is used up. Moments are on this
+    pace's own timeline: seconds since it was made, or since it was told to sleep, whichever is
+    further on, so a test's sleep that only moves a fake clock still sees one interval a message.
     """
 
     def __init__(
@@ -118,12 +126,14 @@ class Pace:
     ) -> None:
         self.session = session
         self.interval = (1.0 + HEADROOM) / per_second
-        self.late = min(self.interval / 2, _LATE_SECONDS)
+        self.slack = min(self.interval / 2, _WAKE_SLACK_SECONDS)
         self.sleep = sleep
         self.now = now  # None: the database's clock; a test passes its own
         self._started = time.monotonic()
         self._slept_to = 0.0
-        self._held: dict[str, deque[float]] = {}  # reserved slots not used yet, per sender
+        self._runs: dict[str, _Run] = {}  # the time each sender holds now
+        self._next: dict[str, float] = {}  # the earliest its next message may start
+        self._batch: dict[str, int] = {}  # how many slots the last reservation took
 
     def elapsed(self) -> float:
         return max(time.monotonic() - self._started, self._slept_to)
@@ -131,32 +141,46 @@ class Pace:
     def reserve(self, sender: str, count: int) -> None:
         """Reserve `count` more slots for `sender` (one statement; commits)."""
         wait = _reserve(self.session, sender, self.interval, count, None if self.now is None else self.now())
-        first = self.elapsed() + wait
-        self._held.setdefault(sender, deque()).extend(first + n * self.interval for n in range(count))
+        start = self.elapsed() + wait  # may be past: a statement that waited, an idle sender
+        run = self._runs.get(sender)
+        if run is not None and abs(start - run.end) < self.slack:
+            run.end = start + count * self.interval  # straight after ours: one longer run
+        else:
+            self._runs[sender] = _Run(start, start + count * self.interval)
+        self._batch[sender] = count
+
+    def _next_start(self, sender: str) -> float | None:
+        """When the next message from `sender` may start in the run it holds; None when the
+        run is used up (or there is none)."""
+        run = self._runs.get(sender)
+        if run is None:
+            return None
+        moment = max(run.start, self._next.get(sender, run.start), self.elapsed())
+        return moment if moment <= run.end - self.interval + self.slack else None
 
     def wait_ahead(self, sender: str) -> float:
-        """How long the next message from `sender` will wait for its slot (time for other work)."""
-        held = self._held.get(sender)
-        return held[0] - self.elapsed() if held else 0.0
+        """How long the next message from `sender` will wait for its turn (time for other work)."""
+        moment = self._next_start(sender)
+        return 0.0 if moment is None else moment - self.elapsed()
 
     def go(self, sender: str) -> None:
-        """Block until this process may start one message from `sender`: in the earliest slot it
-        holds that is not past, reserving one more if it holds none."""
-        held = self._held.setdefault(sender, deque())
+        """Block until this process may start one message from `sender`, reserving more time
+        when what it holds is used up."""
         for attempt in range(_FRESH_SLOT_TRIES):
-            while held and held[0] < self.elapsed() - self.late:
-                held.popleft()  # past: a gap in the pace, not a message late into the next slot
-            if not held:
-                self.reserve(sender, 1)
+            moment = self._next_start(sender)
+            if moment is None:
+                self.reserve(sender, self._batch.get(sender, 1))
                 continue
-            moment = held.popleft()
             seconds = moment - self.elapsed()
             if seconds > 0:
                 self.sleep(seconds)
                 self._slept_to = max(self._slept_to, moment)
-            if self.elapsed() - moment <= self.late or attempt == _FRESH_SLOT_TRIES - 1:
+            started = self.elapsed()
+            if self._next_start(sender) is not None or attempt == _FRESH_SLOT_TRIES - 1:
+                self._next[sender] = started + self.interval
                 return
-            # Woke late: that slot has passed; the next one held (or a fresh one) serves.
+            # Woke too late for the run it holds: reserve more and wait again.
+        self._next[sender] = self.elapsed() + self.interval
 
     def wait(self, sender: str) -> None:
         """Block until this process may send one message from `sender`."""

@@ -8,8 +8,10 @@ that handles Twilio's status callbacks.
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from contextlib import closing
@@ -62,6 +64,16 @@ CODES = {
 }
 
 
+class _KeptOpen(sqlite3.Connection):
+    """A connection the simulator keeps for its thread: opening one a message (with its WAL
+    setup) cost more than the message. Closing it only ends a transaction left open (an error
+    between BEGIN and COMMIT), so the next use starts clean and holds no lock."""
+
+    def close(self) -> None:
+        if self.in_transaction:
+            self.rollback()
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
@@ -102,6 +114,7 @@ class Simulator:
         self.clock = clock
         self.rng = rng or random.Random()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._kept = threading.local()
         with closing(self._connect()) as db:
             db.executescript(SCHEMA)
             _add_quick_reply(db)
@@ -130,10 +143,17 @@ class Simulator:
         )
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.row_factory = sqlite3.Row
-        return db
+        """This thread's connection to the network's file, opened once and kept (see _KeptOpen)."""
+        kept = getattr(self._kept, "db", None)
+        if kept is None or self._kept.pid != os.getpid():  # a forked process opens its own
+            kept = sqlite3.connect(self.path, timeout=30, isolation_level=None, factory=_KeptOpen)
+            kept.execute("PRAGMA journal_mode=WAL")
+            # Survives any crash of ours (SIGKILL included), as Twilio's record would; only a
+            # power cut could lose the last messages, which no rehearsal needs to survive.
+            kept.execute("PRAGMA synchronous=NORMAL")
+            kept.row_factory = sqlite3.Row
+            self._kept.db, self._kept.pid = kept, os.getpid()
+        return kept
 
     def send(self, message: OutgoingMessage) -> SendResult:
         if self.error_rate and self.rng.random() < self.error_rate:
