@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     claim_timeout_seconds: float = Field(
         120.0, ge=0, le=86400, validation_alias="ADVENT_CLAIM_TIMEOUT_SECONDS"
     )
+    # A check outside the service (healthchecks.io or a self-hosted peer) that the clock pings,
+    # so the organiser hears when the clock itself has stopped. Empty: no pings.
+    heartbeat_url: str = Field("", validation_alias="ADVENT_HEARTBEAT_URL")
     misfire_grace_minutes: int = Field(180, ge=0, le=1440, validation_alias="ADVENT_MISFIRE_GRACE_MINUTES")
 
     # The built-in phone network.
@@ -107,6 +110,13 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with https:// (or http:// for local use)")
         return value.rstrip("/")
+
+    @field_validator("heartbeat_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (the check's ping URL), or be empty for no pings")
+        return value.strip()
 
     @field_validator("default_region")
     @classmethod

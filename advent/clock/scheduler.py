@@ -21,6 +21,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from advent.clock.heartbeat import HeartbeatPings
 from advent.clock.lease import acquire_lease, current_lease, lease_holder
 from advent.content.schedules import Schedule
 from advent.held_webhooks import replay_waiting
@@ -94,12 +95,21 @@ class SendingNow:
 SENDING_NOW = SendingNow()
 
 
-def _send_job(runtime: Runtime, schedule: Schedule, clock: Clock) -> None:
+def _send_job(runtime: Runtime, schedule: Schedule, clock: Clock, pings: HeartbeatPings) -> None:
+    now = clock()
+    day = due_day(schedule, now)
+    if not schedule.runs_on(day):
+        return
+    pings.start(f"{schedule.campaign} {day}: sending")
     with SENDING_NOW.sending([schedule.campaign]):
-        result = send_due_day(runtime.session, runtime.provider, runtime.settings, schedule, clock())
-    if result is not None:  # the clock process's output is where an organiser looks first
-        counts = ", ".join(f"{n} {s}" for s, n in sorted(result.counts.items())) or "nobody"
-        log.info("%s %s: handed over %s; %s", result.campaign, result.day, result.handled, counts)
+        result = send_due_day(runtime.session, runtime.provider, runtime.settings, schedule, now)
+    if result is None:  # it stopped with an error, logged and recorded as a failed day
+        pings.fail(f"{schedule.campaign} {day}: the send stopped with an error; see the clock's log")
+        return
+    # The clock process's output is where an organiser looks first; the check shows the same.
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(result.counts.items())) or "nobody"
+    log.info("%s %s: handed over %s; %s", result.campaign, result.day, result.handled, counts)
+    pings.alive(f"{result.campaign} {result.day}: handed over {result.handled}; {counts}")
 
 
 def _collect(runtime: Runtime, now: datetime) -> None:
@@ -200,13 +210,17 @@ def _reconcile_job(runtime: Runtime, clock: Clock) -> None:
         log.exception("could not reconcile; trying again in %s minutes", RECONCILE_MINUTES)
 
 
-def _tick_job(runtime: Runtime, holder: str, clock: Clock, scheduler: BaseScheduler) -> None:
+def _tick_job(
+    runtime: Runtime, holder: str, clock: Clock, scheduler: BaseScheduler, pings: HeartbeatPings
+) -> None:
     try:
         held = tick(runtime, holder, clock())
     except Exception:  # the database may be away for a moment; the lease outlives a few ticks
         log.exception("heartbeat failed; trying again in %s s", TICK_SECONDS)
         return
-    if not held:
+    if held:
+        pings.alive()  # only the scheduler that holds the clock speaks for it
+    else:
         log.error("another scheduler holds the clock lease; stopping this one so only one sends")
         scheduler.shutdown(wait=False)
 
@@ -239,6 +253,7 @@ def build_scheduler(
     with, as the tick renews it and the sweep checks it.
     """
     clock = clock or runtime.clock
+    pings = HeartbeatPings(runtime.settings.heartbeat_url)
     grace = runtime.settings.misfire_grace_minutes * 60
     kind = BackgroundScheduler if background else BlockingScheduler
     # APScheduler refuses a grace of 0; one second is the same promise: on time, or recorded.
@@ -253,7 +268,7 @@ def build_scheduler(
         scheduler.add_job(
             _send_job,
             trigger,
-            args=(runtime, schedule, clock),
+            args=(runtime, schedule, clock, pings),
             id=schedule.campaign,
             name=f"send {schedule.campaign}",
             next_run_time=trigger.get_next_fire_time(None, now),
@@ -270,7 +285,7 @@ def build_scheduler(
     scheduler.add_job(
         _tick_job,
         IntervalTrigger(seconds=TICK_SECONDS, timezone=UTC),
-        args=(runtime, holder, clock, scheduler),
+        args=(runtime, holder, clock, scheduler, pings),
         id=TICK_JOB,
         name="heartbeat, receipts, missed days",
         misfire_grace_time=TICK_SECONDS,
