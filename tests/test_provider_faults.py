@@ -29,8 +29,11 @@ from tests.twilio_double import DROP_AFTER_CREATE, FAULTS, OK, TwilioSetup, twil
 DAY = date(2026, 12, 3)
 JOINED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 FRIENDS = 12
-# The provider gives up on a silent Twilio after this; the double's hang lasts just longer.
-TIMEOUT = 0.2
+# The provider gives up on a silent Twilio after this; the double's hang lasts just longer. Not
+# shorter: every call (a lookup too) must fit in it on a busy machine, or its outcome is
+# "unknown" (not re-sent, by design) and the friend rightly gets nothing. At 0.2 s, CI once saw
+# that, with many calls in flight at once.
+TIMEOUT = 0.5
 HANDED_OVER = {DeliveryStatus.QUEUED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED}
 
 
