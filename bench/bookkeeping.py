@@ -60,6 +60,21 @@ class AnswersAtOnce(Simulator):
         return SendResult(sid="SM" + uuid.uuid4().hex, status="queued")
 
 
+def friends_on_the_list(campaign: str, count: int) -> list[dict[str, object]]:
+    """`count` SMS friends on the campaign's list, as rows to insert in bulk."""
+    return [
+        {
+            "phone": f"+4479{n:08d}",
+            "channel": "sms",
+            "campaign": campaign,
+            "status": "active",
+            "created_at": JOINED,
+            "joined_at": JOINED,
+        }
+        for n in range(count)
+    ]
+
+
 def _fresh_database(folder: Path, database_url: str | None) -> str:
     if database_url is None:
         return f"sqlite:///{folder / 'bench.db'}"
@@ -90,17 +105,7 @@ def _one_run(friends: int, simulated_friends: int, database_url: str | None) -> 
         provider = AnswersAtOnce(settings.simulator_path, clock=lambda: SENT_AT)
         runtime = build_runtime(settings, provider=provider)
         schedule = runtime.schedule()
-        people = [
-            {
-                "phone": f"+4479{n:08d}",
-                "channel": "sms",
-                "campaign": schedule.campaign,
-                "status": "active",
-                "created_at": JOINED,
-                "joined_at": JOINED,
-            }
-            for n in range(friends)
-        ]
+        people = friends_on_the_list(schedule.campaign, friends)
         with runtime.session() as session:
             session.execute(insert(Subscriber), people)
             session.commit()

@@ -48,12 +48,11 @@ from advent.sending.dispatch import Sender  # noqa: E402
 from advent.store.database import make_engine  # noqa: E402
 from advent.store.migrate import upgrade  # noqa: E402
 from advent.store.tables import Subscriber  # noqa: E402
-from bench.bookkeeping import _fresh_database  # noqa: E402
+from bench.bookkeeping import _fresh_database, friends_on_the_list  # noqa: E402
 from bench.double_process import SEEN  # noqa: E402
 from tests.twilio_double import twilio_settings  # noqa: E402
 
 DAY = date(2026, 12, 3)
-JOINED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 SENT_AT = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
 
@@ -115,20 +114,7 @@ def _one_run(messages: int, rate: float, answer_seconds: float, database_url: st
             runtime = build_runtime(settings, provider=provider)
             schedule = runtime.schedule()
             with runtime.session() as session:
-                session.execute(
-                    insert(Subscriber),
-                    [
-                        {
-                            "phone": f"+4479{n:08d}",
-                            "channel": "sms",
-                            "campaign": schedule.campaign,
-                            "status": "active",
-                            "created_at": JOINED,
-                            "joined_at": JOINED,
-                        }
-                        for n in range(messages)
-                    ],
-                )
+                session.execute(insert(Subscriber), friends_on_the_list(schedule.campaign, messages))
                 session.commit()
             post = load_post(settings.messages_dir, schedule, DAY)
             sender = Sender(runtime.session(), provider, settings, clock=lambda: SENT_AT)

@@ -23,7 +23,7 @@ from advent.providers.simulator import Simulator
 from advent.states.deliveries import DeliveryStatus
 from advent.states.subscribers import SubscriberStatus
 from advent.store.tables import DayRun, Delivery, Subscriber
-from tests.helpers import add_people
+from tests.helpers import add_people, simulator_env
 
 DAY = date(2026, 12, 3)
 JOINED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -46,13 +46,8 @@ CLAIM_TIMEOUT = "2"
 def _env(settings, claim_timeout: str, rate: str = RATE) -> dict[str, str]:  # noqa: ANN001
     return {
         **os.environ,
-        "ADVENT_INSTANCE_DIR": str(settings.instance_dir),
-        "DATABASE_URL": settings.database_url,
-        "ADVENT_MESSAGES_DIR": str(settings.messages_dir),
-        "ADVENT_SCHEDULES_DIR": str(settings.schedules_dir),
-        "ADVENT_SIMULATOR_PATH": str(settings.simulator_path),
+        **simulator_env(settings),
         "ADVENT_SEND_RATE": rate,
-        "ADVENT_PROVIDER": "simulator",
         "ADVENT_CLAIM_TIMEOUT_SECONDS": claim_timeout,
         "PYTHONPATH": str(Path(__file__).parent.parent),
     }
