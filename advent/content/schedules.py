@@ -29,7 +29,8 @@ class ScheduleError(Exception):
 
 
 class Schedule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # `send_at` is the file's word; `timing` the attribute, as send_at() says when a day is due.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     name: str = Field(description="The file's stem; filled in by the loader.")
     campaign: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
@@ -43,6 +44,11 @@ class Schedule(BaseModel):
     join_keyword: str = Field(pattern=r"^[A-Za-z0-9]{2,20}$")
     list_cap: int = Field(DEFAULT_LIST_CAP, ge=1, le=100_000)
     late_joiners: Literal["today", "tomorrow"] = "tomorrow"
+    # "schedule": everyone at send_time in the schedule's timezone; "friend": each friend at
+    # send_time (or the hour they chose with TIME) in their own timezone (advent.sending.mornings).
+    timing: Literal["schedule", "friend"] = Field("schedule", alias="send_at")
+    # A friend's night, in their own time: nothing starts in it but an answer to their own text.
+    quiet_hours: tuple[time, time] = (time(21, 0), time(8, 0))
     # WhatsApp, outside a person's 24-hour window, only allows an approved template.
     whatsapp_template_sid: str | None = Field(None, pattern=r"^HX[0-9a-fA-F]{32}$")
     whatsapp_template_variables: dict[str, str] = Field(default_factory=dict)
@@ -119,6 +125,22 @@ class Schedule(BaseModel):
         return self
 
     @model_validator(mode="after")
+    def _sends_outside_the_night(self) -> Schedule:
+        start, end = self.quiet_hours
+        if start == end:
+            raise ValueError(
+                f"quiet_hours starts and ends at {start:%H:%M}; give a night such as "
+                '["21:00", "08:00"]'
+            )
+        if self.timing == "friend" and self.is_quiet(self.send_time):
+            raise ValueError(
+                f"send_time {self.send_time:%H:%M} is inside quiet_hours ({start:%H:%M} to "
+                f"{end:%H:%M}), so no post could ever go; choose a time from {end:%H:%M} to "
+                f"{start:%H:%M}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _button_is_not_a_keyword(self) -> Schedule:
         # A tap sends the title as a text: a title that reads as STOP, HELP or a join word would
         # act on the friend's subscription instead of being the reply it is.
@@ -154,6 +176,19 @@ class Schedule(BaseModel):
     def send_at(self, day: date) -> datetime:
         """The aware moment the post for `day` is due, in the schedule's own timezone."""
         return datetime.combine(day, self.send_time, tzinfo=self.tz)
+
+    @property
+    def for_each_friend(self) -> bool:
+        """True when each friend gets the post at send_time in their own timezone."""
+        return self.timing == "friend"
+
+    def is_quiet(self, clock_time: time) -> bool:
+        """True when `clock_time` (a friend's local time) falls in the quiet hours."""
+        start, end = self.quiet_hours
+        moment = clock_time.replace(tzinfo=None)
+        if start < end:
+            return start <= moment < end
+        return moment >= start or moment < end  # a night across midnight
 
     def local_date(self, moment: datetime) -> date:
         """The calendar date at `moment` where the organiser lives."""

@@ -41,6 +41,9 @@ class DeliveryStatus(StrEnum):
     UNDELIVERED = "undelivered"
     CANCELLED = "cancelled"  # never handed over (the person said STOP), or the provider cancelled it
     NEEDS_TEMPLATE = "needs_template"  # WhatsApp needs an approved template and there is none
+    # Its moment passed unsent for this friend (the clock was down past the grace, or it would
+    # have fallen in their night): never sent late on its own; the reason is on the row.
+    MISSED = "missed"
 
 
 D = DeliveryStatus
@@ -60,7 +63,7 @@ RANK: dict[str, int] = {
 }
 FAILURES = frozenset({D.FAILED, D.UNDELIVERED, D.CANCELLED})
 # Statuses no receipt may change.
-SETTLED = FAILURES | {D.NEEDS_TEMPLATE}
+SETTLED = FAILURES | {D.NEEDS_TEMPLATE, D.MISSED}
 DELIVERED = frozenset({D.DELIVERED, D.READ})
 # Handed to the provider (or perhaps handed), with no answer stored yet.
 AWAITING_ANSWER = (D.CLAIMED, D.UNKNOWN)
@@ -81,7 +84,7 @@ _ATTEMPT_ENDS = frozenset({D.PENDING, D.UNKNOWN, D.FAILED, D.NEEDS_TEMPLATE})
 
 MOVES: dict[str | None, frozenset[D]] = {
     None: frozenset({D.PENDING}),  # planned
-    D.PENDING: frozenset({D.CLAIMED, D.CANCELLED}),
+    D.PENDING: frozenset({D.CLAIMED, D.CANCELLED, D.MISSED}),
     # Claimed: handed over (any report), ended without an id, or cancelled (they said STOP).
     D.CLAIMED: _reported_after(D.CLAIMED) | _ATTEMPT_ENDS | {D.CANCELLED},
     # Unknown: found at the provider after all, asked again (claimed), or still unknown.
@@ -94,6 +97,8 @@ MOVES: dict[str | None, frozenset[D]] = {
     D.UNDELIVERED: frozenset({D.PENDING}),
     D.CANCELLED: frozenset({D.PENDING}),
     D.NEEDS_TEMPLATE: frozenset(),
+    # Sent by hand after all (`advent send --date`), which the organiser may choose to do.
+    D.MISSED: frozenset({D.PENDING}),
 }
 
 

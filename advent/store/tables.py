@@ -68,6 +68,15 @@ class Subscriber(SQLModel, table=True):
     invited_at: datetime | None = _moment()
     # WhatsApp allows free-form messages only within 24 hours of the person's last message.
     last_inbound_at: datetime | None = _moment()
+    # Where the friend's morning is (an IANA name), guessed from the number on joining and
+    # changed by texting TIME; None: the schedule's. Used when the schedule sends at each
+    # friend's own time (advent.sending.mornings).
+    timezone: str | None = Field(default=None, max_length=64)
+    # An hour of their own ("TIME 7:30"), as HH:MM; None: the schedule's send_time.
+    send_time: str | None = Field(default=None, max_length=5)
+    # When the timezone or hour last changed: a post due earlier under the new morning is not
+    # lost, it goes from this moment (advent.sending.mornings).
+    morning_set_at: datetime | None = _moment()
 
 
 class ConsentEvent(SQLModel, table=True):
@@ -126,6 +135,8 @@ class Delivery(SQLModel, table=True):
     created_at: datetime = _moment(nullable=False)
     updated_at: datetime = _moment(nullable=False)
     handed_over_at: datetime | None = _moment()
+    # When it was due on the friend's own clock (their morning); None on rows from before.
+    due_at: datetime | None = _moment()
 
 
 class DeliveryEvent(SQLModel, table=True):
