@@ -9,9 +9,7 @@ so a sweep that is sending never delays the heartbeat that keeps the lease.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
@@ -19,10 +17,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from advent.clock.busy import SENDING_NOW as SENDING_NOW
 from advent.clock.heartbeat import HeartbeatPings
 from advent.clock.lease import acquire_lease, current_lease, lease_holder
+from advent.clock.mornings import morning_job, morning_job_id, run_morning_pass
 from advent.content.schedules import Schedule
 from advent.held_webhooks import replay_waiting
 from advent.organiser.watch import watch
@@ -70,31 +71,6 @@ def next_post_at(schedule: Schedule, now: datetime) -> datetime | None:
 # --- the jobs ---------------------------------------------------------------------------------
 
 
-class SendingNow:
-    """Campaigns a job of this process is sending at this moment, so the sweep leaves them be."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._campaigns: set[str] = set()
-
-    @contextmanager
-    def sending(self, campaigns: list[str]) -> Iterator[None]:
-        with self._lock:
-            self._campaigns.update(campaigns)
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._campaigns.difference_update(campaigns)
-
-    def campaigns(self) -> frozenset[str]:
-        with self._lock:
-            return frozenset(self._campaigns)
-
-
-SENDING_NOW = SendingNow()
-
-
 def _send_job(runtime: Runtime, schedule: Schedule, clock: Clock, pings: HeartbeatPings) -> None:
     now = clock()
     day = due_day(schedule, now)
@@ -121,7 +97,8 @@ def _record_missed_days(runtime: Runtime, now: datetime) -> None:
     for schedule in runtime.schedules:
         with runtime.session() as session:
             record_missed_days(session, schedule, due_day(schedule, now), now)
-            report_unsent_earlier_days(session, schedule, schedule.local_date(now), now)
+            if not schedule.for_each_friend:  # there, earlier days' friends west are still due
+                report_unsent_earlier_days(session, schedule, schedule.local_date(now), now)
 
 
 def _watch(runtime: Runtime, now: datetime) -> None:
@@ -171,14 +148,23 @@ def sweep_now(runtime: Runtime, holder: str, now: datetime) -> bool:
     already sent. False (and nothing sent) unless this process holds the clock."""
     if not _holds_lease(runtime, holder, now):
         return False
+    busy = SENDING_NOW.campaigns()
     with runtime.session() as session:
         for line in sweep(
             sender_at(session, runtime.provider, runtime.settings, now),
             runtime.schedules,
             runtime.settings.messages_dir,
-            busy=SENDING_NOW.campaigns(),
+            busy=busy,
         ):
             log.info("sent late joiners and retries: %s", line)
+    # At each friend's morning: joins and TIME changes come from the web workers, so a pass
+    # every 30 s sends what became due without waiting for the next wake.
+    for schedule in runtime.schedules:
+        if schedule.for_each_friend and schedule.campaign not in busy:
+            with SENDING_NOW.sending([schedule.campaign]):
+                done = run_morning_pass(runtime, schedule, now)
+            for line in done.lines() if done.handed_over and any(done.handed_over.values()) else []:
+                log.info("sent at friends' mornings: %s", line)
     return True
 
 
@@ -262,6 +248,18 @@ def build_scheduler(
     )
     now = clock()
     for schedule in runtime.schedules:
+        if schedule.for_each_friend:
+            # No daily trigger: the job wakes at the next friend's morning and plans its own
+            # next wake (the sweep covers what changes meanwhile).
+            scheduler.add_job(
+                morning_job,
+                DateTrigger(run_date=now),
+                args=(runtime, schedule, clock, pings, scheduler),
+                id=morning_job_id(schedule),
+                name=f"send {schedule.campaign} at each friend's morning",
+                misfire_grace_time=None,
+            )
+            continue
         trigger = trigger_for(schedule)
         # The first run is fixed now, not at start(): catch_up runs in between, and a send
         # time passing meanwhile must still fire today (the sender makes a double call harmless).

@@ -129,8 +129,7 @@ class Schedule(BaseModel):
         start, end = self.quiet_hours
         if start == end:
             raise ValueError(
-                f"quiet_hours starts and ends at {start:%H:%M}; give a night such as "
-                '["21:00", "08:00"]'
+                f'quiet_hours starts and ends at {start:%H:%M}; give a night such as ["21:00", "08:00"]'
             )
         if self.timing == "friend" and self.is_quiet(self.send_time):
             raise ValueError(

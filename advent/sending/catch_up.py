@@ -26,6 +26,7 @@ from advent.sending.days import (
     unfinished,
 )
 from advent.sending.dispatch import Sender
+from advent.sending.each_morning import send_due_posts
 from advent.sending.plan import count_by_status
 from advent.states.day_runs import DayRunStatus
 from advent.states.deliveries import DeliveryStatus
@@ -242,6 +243,18 @@ def catch_up(
     """
     lines = []
     for schedule in schedules:
+        if schedule.for_each_friend:
+            # Per friend: each morning that passed within the grace is sent now, each longer
+            # ago recorded missed on that friend's row, on every day of the campaign so far.
+            with sessions() as session:
+                done = send_due_posts(
+                    sender_at(session, provider, settings, now),
+                    schedule,
+                    settings.messages_dir,
+                    everything=True,
+                )
+            lines += [f"caught up at friends' mornings: {line}" for line in done.lines()]
+            continue
         day = due_day(schedule, now)
         with sessions() as session:
             missed = record_missed_days(session, schedule, day, now)

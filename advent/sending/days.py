@@ -16,6 +16,7 @@ from advent.content.posts import ContentError, Post, load_post
 from advent.content.schedules import Schedule
 from advent.organiser.alerts import alert, any_open
 from advent.sending.dispatch import Sender, dispatch_day
+from advent.sending.friend_days import plan_everyone_now, still_to_come
 from advent.sending.invites import send_invites
 from advent.sending.plan import count_by_status, plan_day
 from advent.sending.recovery import recover_stale_claims
@@ -54,7 +55,11 @@ def send_day(
     run = day_run(session, schedule, day)
     day_runs.start(session, run, sender.clock())
     session.commit()
-    planned = plan_day(session, schedule, day, sender.clock())
+    if schedule.for_each_friend:  # by hand: everyone now, or at their morning if in their night
+        planned = plan_everyone_now(session, schedule, day, sender.clock())
+        wait_for_retries = False  # the clock sends retries and the posts held for the morning
+    else:
+        planned = plan_day(session, schedule, day, sender.clock())
     recovered = recover_stale_claims(sender, schedule, day, post)
     handled = dispatch_day(sender, schedule, day, post, wait_for_retries)
     counts = close_day(session, schedule, day, sender.clock())
@@ -67,18 +72,42 @@ def unfinished(counts: dict[str, int]) -> int:
 
 
 def close_day(session: Session, schedule: Schedule, day: date, now: datetime) -> dict[str, int]:
-    """Write down how the day stands; "sent" once nothing is left to hand over. Returns counts."""
+    """Write down how the day stands; "sent" once nothing is left to hand over and (at each
+    friend's own morning) no friend's morning is still to come. Returns counts."""
     counts = count_by_status(session, schedule.campaign, day)
     run = day_run(session, schedule, day)
+    to_come = still_to_come(session, schedule, day, now) if schedule.for_each_friend else []
     note = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nobody on the list"
-    if unfinished(counts):
+    if to_come:
+        note = f"{note}; {len(to_come)} still to come, the next at {to_come[0]:%Y-%m-%d %H:%M} UTC"
+    missed = counts.get(DeliveryStatus.MISSED, 0)
+    if unfinished(counts) or to_come:
         run.note = note
         session.add(run)
+    elif missed and missed == sum(counts.values()) - counts.get(DeliveryStatus.CANCELLED, 0):
+        # Nobody got it: every friend's moment passed unsent (their rows say why).
+        day_runs.give_up(session, run, DayRunStatus.MISSED, f"nobody got it: {note}")
+        _alert_missed(session, schedule, day, missed, now)
     else:
         day_runs.finish(session, run, now, note)
         _alert_unknown(session, schedule, day, counts.get(DeliveryStatus.UNKNOWN, 0), now)
+        if missed:
+            _alert_missed(session, schedule, day, missed, now)
     session.commit()
     return counts
+
+
+def _alert_missed(session: Session, schedule: Schedule, day: date, missed: int, now: datetime) -> None:
+    alert(
+        session,
+        schedule.campaign,
+        "missed_day",
+        f"{schedule.campaign} {day}: {missed} friend{'s' if missed != 1 else ''} did not get the "
+        f"post: its moment passed unsent, more than the grace window ago (the day's page says "
+        f"why for each); send it by hand with `advent send --date {day}` if you still want to",
+        now,
+        day=day,
+    )
 
 
 def _alert_unknown(session: Session, schedule: Schedule, day: date, unknown: int, now: datetime) -> None:
@@ -166,7 +195,7 @@ def sweep(
         if invited := send_invites(sender, schedule, wait_for_retries=False):
             lines.append(f"{schedule.campaign} invites: {invited}")
         day = schedule.local_date(sender.clock())
-        if not schedule.runs_on(day):
+        if not schedule.runs_on(day) or schedule.for_each_friend:  # the clock's mornings pass does these
             continue
         run = sender.session.exec(
             select(DayRun).where(DayRun.campaign == schedule.campaign, DayRun.day == day)

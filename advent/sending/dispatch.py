@@ -20,6 +20,7 @@ from advent.content.posts import Post
 from advent.content.schedules import Schedule
 from advent.providers.base import ProviderError
 from advent.sending.in_flight import Answer, Handover, InFlight, most_in_flight
+from advent.sending.mornings import is_night, morning_after, morning_of
 from advent.sending.pace import Pace
 from advent.sending.plan import count_by_status
 
@@ -31,7 +32,7 @@ from advent.sending.sender import outgoing as outgoing
 from advent.sending.sender import record_handover as record_handover
 from advent.sending.sender import still_unsettled as still_unsettled
 from advent.sending.templates import ApprovedTemplate, approved_template
-from advent.states import claims
+from advent.states import claims, deliveries
 from advent.states.deliveries import DeliveryStatus
 from advent.states.subscribers import SubscriberStatus
 from advent.store.tables import Delivery, Subscriber
@@ -93,6 +94,12 @@ def _handovers(
         if subscriber.status != RECEIVES[kind]:
             reason = f"not sent: the subscriber is {subscriber.status}"
             finish_attempt(sender, delivery, DeliveryStatus.CANCELLED, None, now, reason)
+            continue
+        morning = morning_of(schedule, subscriber)
+        if is_night(schedule, morning, now):
+            # Nothing we start reaches a friend in their night (a retry, a catch-up, a post
+            # sent by hand, an invite): it waits for their morning, or is recorded missed then.
+            deliveries.wait_for_morning(sender.session, delivery, morning_after(schedule, morning, now), now)
             continue
         message = outgoing(delivery, subscriber, post, schedule, now, approved)
         assert delivery.id is not None

@@ -10,15 +10,16 @@ missed, with the reason, on their own row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from advent.content.schedules import Schedule
 from advent.people.phones import address
-from advent.sending.mornings import morning_of, starts_at
+from advent.sending.mornings import morning_after, morning_of, starts_at
 from advent.states import deliveries
+from advent.states.deliveries import DeliveryStatus
 from advent.states.subscribers import SubscriberStatus
 from advent.store.tables import Delivery, Subscriber
 
@@ -83,14 +84,9 @@ def next_post(session: Session, schedule: Schedule, subscriber: Subscriber, now:
     return None
 
 
-@dataclass(frozen=True)
-class Planned:
-    day: date
-    added: int
-    missed: int
-
-
-def _row(schedule: Schedule, subscriber: Subscriber, day: date, due: datetime, now: datetime) -> dict:
+def _row(
+    schedule: Schedule, subscriber: Subscriber, day: date, due: datetime, now: datetime
+) -> dict[str, Any]:
     return {
         "subscriber_id": subscriber.id,
         "campaign": schedule.campaign,
@@ -101,9 +97,82 @@ def _row(schedule: Schedule, subscriber: Subscriber, day: date, due: datetime, n
         "used_template": False,
         "template_only": False,
         "due_at": due,
+        "next_attempt_at": due if due > now else None,
         "created_at": now,
         "updated_at": now,
     }
 
 
-__all__ = ["Planned", "deliveries", "friends_without", "next_post", "window"]
+def _missed_reason(schedule: Schedule, subscriber: Subscriber, day: date, grace: timedelta) -> str:
+    morning = morning_of(schedule, subscriber)
+    return (
+        f"not sent: its moment ({morning.describe()}) passed while the clock was not running, "
+        f"more than the grace window ({int(grace.total_seconds() // 60)} minutes) ago; send it "
+        f"by hand with `advent send --date {day}` if you still want to"
+    )
+
+
+def plan_due(session: Session, schedule: Schedule, days: list[date], now: datetime, grace: timedelta) -> int:
+    """Write the rows of every friend whose morning of one of `days` has come: pending when it
+    came within the grace window, missed (with the reason) when longer ago. Commits; returns
+    how many rows were written pending."""
+    added = 0
+    for day in days:
+        due, late = [], []
+        for friend in friends_without(session, schedule, day):
+            start = starts_at(schedule, friend, day)
+            if start is None or start > now:
+                continue
+            if now - start <= grace:
+                due.append(_row(schedule, friend, day, start, now))
+            else:
+                late.append((friend, _row(schedule, friend, day, start, now)))
+        added += deliveries.insert_pending(session, due)
+        for friend, row in late:
+            deliveries.plan_missed(session, [row], _missed_reason(schedule, friend, day, grace), now)
+        session.commit()
+    return added
+
+
+def plan_everyone_now(session: Session, schedule: Schedule, day: date, now: datetime) -> int:
+    """The organiser sends `day` by hand: a row for every friend on the list, due now, or at
+    their morning for a friend in their night; rows recorded missed go again. Commits."""
+    deliveries.send_missed_by_hand(session, schedule.campaign, day, now)
+    rows = []
+    for friend in friends_without(session, schedule, day):
+        wake = morning_after(schedule, morning_of(schedule, friend), now)
+        rows.append(_row(schedule, friend, day, wake, now))
+    added = deliveries.insert_pending(session, rows)
+    session.commit()
+    return added
+
+
+def still_to_come(session: Session, schedule: Schedule, day: date, now: datetime) -> list[datetime]:
+    """When each friend on the list who has not had `day`'s post yet will get it, soonest first
+    (the dashboard's calendar door shows how many and when)."""
+    starts = (starts_at(schedule, friend, day) for friend in friends_without(session, schedule, day))
+    session.commit()
+    return sorted(start for start in starts if start is not None and start > now)
+
+
+def next_wake(session: Session, schedule: Schedule, now: datetime) -> datetime | None:
+    """The next moment something of this schedule is due: a friend's morning, a day's own send
+    time (a day is recorded even with nobody on the list), or a retry's or a deferred post's
+    moment. None when nothing is left."""
+    moments = [schedule.send_at(d) for d in schedule.days() if schedule.send_at(d) > now][:1]
+    # Around today, or the campaign's first days while it has not begun.
+    today = max(now.astimezone(schedule.tz).date(), schedule.first_day)
+    for day in schedule.days():
+        if today - timedelta(days=DAYS_BEHIND) <= day <= today + timedelta(days=DAYS_AHEAD + 1):
+            moments += still_to_come(session, schedule, day, now)[:1]
+    retry = session.exec(
+        select(func.min(Delivery.next_attempt_at)).where(
+            Delivery.campaign == schedule.campaign,
+            Delivery.status == DeliveryStatus.PENDING,
+            col(Delivery.next_attempt_at) > now,
+        )
+    ).first()
+    session.commit()
+    if retry is not None:
+        moments.append(retry)
+    return min(moments, default=None)

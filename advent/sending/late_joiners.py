@@ -31,6 +31,10 @@ def first_post_date(schedule: Schedule, now: datetime) -> date:
 def catch_up_late_joiner(session: Session, schedule: Schedule, subscriber: Subscriber, now: datetime) -> bool:
     """Queue today's post for a new subscriber if the policy says so; True when queued."""
     today = schedule.local_date(now)
+    if schedule.for_each_friend:
+        # Their own morning decides (advent.sending.mornings); the clock's next pass, within
+        # half a minute, writes their row if today's post is theirs to get.
+        return False
     if schedule.late_joiners != "today" or not schedule.runs_on(today):
         return False
     if now < schedule.send_at(today):

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from advent.states.machine import Table
 from advent.states.machine import TransitionRefused as TransitionRefused  # what a refused move raises
@@ -303,6 +303,82 @@ def apply_receipt(
         delivery.error_code = report.error_code
         delivery.error_reason = reason
     move(session, delivery, to, now, source=report.source, report=report)
+
+
+def wait_for_morning(session: Session, delivery: Delivery, until: datetime, now: datetime) -> None:
+    """A claimed row whose friend is in their night: handed back unsent, to go at `until`. Not
+    an attempt, so it does not count towards the attempts a send may take."""
+    delivery.claim_token = None
+    delivery.attempts = max(0, delivery.attempts - 1)
+    delivery.next_attempt_at = until
+    move(
+        session,
+        delivery,
+        D.PENDING,
+        now,
+        source="sender",
+        reason=f"not sent in the friend's night: waits for their morning ({until.isoformat()})",
+    )
+
+
+def plan_missed(session: Session, rows: list[dict[str, Any]], reason: str, now: datetime) -> int:
+    """Record deliveries of one day whose moment passed unsent: planned, then missed at once,
+    with the reason on each row and its event. A row already there is left as it is (one
+    planned meanwhile stays pending). Returns how many were recorded missed."""
+    if not rows:
+        return 0
+    added = insert_pending(session, rows)
+    if not added:
+        return 0
+    where = [
+        Delivery.campaign == rows[0]["campaign"],
+        Delivery.day == rows[0]["day"],
+        Delivery.kind == "post",
+        col(Delivery.subscriber_id).in_([row["subscriber_id"] for row in rows]),
+        Delivery.attempts == 0,
+        Delivery.created_at == now,
+    ]
+    return _bulk(session, where, D.PENDING, D.MISSED, now, "sender", reason, error_reason=reason)
+
+
+def miss_overdue(
+    session: Session, campaign: str, days: list[date], cutoff: datetime, reason: str, now: datetime
+) -> int:
+    """Pending posts due before `cutoff` (their moment plus the grace window) are missed, not
+    sent late. Rows from before due times were kept (due_at empty) are left alone."""
+    return _bulk(
+        session,
+        [
+            Delivery.campaign == campaign,
+            Delivery.day.in_(days),
+            Delivery.kind == "post",
+            Delivery.due_at.is_not(None),
+            Delivery.due_at < cutoff,
+        ],
+        D.PENDING,
+        D.MISSED,
+        now,
+        "sender",
+        reason,
+        error_reason=reason,
+        claim_token=None,
+    )
+
+
+def send_missed_by_hand(session: Session, campaign: str, day: date, now: datetime) -> int:
+    """The organiser sends a day by hand: its missed rows go back to be sent, due now."""
+    return _bulk(
+        session,
+        [Delivery.campaign == campaign, Delivery.day == day, Delivery.kind == "post"],
+        D.MISSED,
+        D.PENDING,
+        now,
+        "sender",
+        "sent by hand by the organiser",
+        error_reason=None,
+        due_at=now,
+        next_attempt_at=None,
+    )
 
 
 def uncancel(session: Session, delivery: Delivery, now: datetime) -> None:

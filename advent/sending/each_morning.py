@@ -1,0 +1,121 @@
+"""One pass of the clock for a schedule that sends at each friend's own morning.
+
+Plan the rows of every friend whose morning has come (or record them missed, past the grace),
+settle claims a stopped sender left, send what is due, and write down how each day stands. The
+clock runs a pass when the next friend's morning comes and every 30 seconds beside it (joins and
+TIME changes made by the web workers), so a pass never waits: a retry or a post held for the
+morning is the next wake's work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from advent.content.posts import ContentError, load_post
+from advent.content.schedules import Schedule
+from advent.sending.days import close_day, day_run, record_failed
+from advent.sending.dispatch import Sender, dispatch_day
+from advent.sending.friend_days import plan_due, window
+from advent.sending.recovery import recover_stale_claims
+from advent.states import day_runs, deliveries
+from advent.states.day_runs import DayRunStatus
+from advent.states.deliveries import DeliveryStatus
+from advent.store.tables import DayRun, Delivery
+
+
+@dataclass(frozen=True)
+class MorningPass:
+    """What one pass did, day by day: how many handed over, and how each day stands."""
+
+    campaign: str
+    handed_over: dict[date, int]
+    counts: dict[date, dict[str, int]]
+
+    def lines(self) -> list[str]:
+        return [
+            f"{self.campaign} {day}: handed over {self.handed_over.get(day, 0)}; "
+            + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nobody")
+            for day, counts in sorted(self.counts.items())
+        ]
+
+
+def _overdue_reason(grace: timedelta) -> str:
+    return (
+        f"not sent: more than the grace window ({int(grace.total_seconds() // 60)} minutes) "
+        "passed after its moment (the clock was not running, or it would have fallen in the "
+        "friend's night)"
+    )
+
+
+def _days_with_work(session: Session, schedule: Schedule, days: list[date], now: datetime) -> list[date]:
+    """Days with rows to send or settle, and days whose first morning has come but whose record
+    is still open (so a day with nobody on the list is written down too)."""
+    busy = set(
+        session.exec(
+            select(Delivery.day)
+            .where(
+                Delivery.campaign == schedule.campaign,
+                Delivery.kind == "post",
+                Delivery.day.in_(days),
+                Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)),
+            )
+            .distinct()
+        ).all()
+    )
+    finished = set(
+        session.exec(
+            select(DayRun.day).where(
+                DayRun.campaign == schedule.campaign,
+                DayRun.day.in_(days),
+                DayRun.status.in_((DayRunStatus.SENT, DayRunStatus.MISSED, DayRunStatus.FAILED)),
+            )
+        ).all()
+    )
+    session.commit()
+    opened = {d for d in days if schedule.send_at(d) <= now or _has_rows(session, schedule, d)}
+    return sorted(busy | (opened - finished))
+
+
+def _has_rows(session: Session, schedule: Schedule, day: date) -> bool:
+    found = session.exec(
+        select(Delivery.id).where(
+            Delivery.campaign == schedule.campaign, Delivery.day == day, Delivery.kind == "post"
+        )
+    ).first()
+    session.commit()
+    return found is not None
+
+
+def send_due_posts(
+    sender: Sender, schedule: Schedule, messages_dir: Path, *, everything: bool = False
+) -> MorningPass:
+    """Send every friend's post whose moment has come; never waits. `everything`: look at every
+    day of the campaign so far (the clock's start), not only the days around today."""
+    session = sender.session
+    now = sender.clock()
+    grace = timedelta(minutes=sender.settings.misfire_grace_minutes)
+    days = window(schedule, now, everything=everything)
+    plan_due(session, schedule, days, now, grace)
+    if days:
+        deliveries.miss_overdue(session, schedule.campaign, days, now - grace, _overdue_reason(grace), now)
+        session.commit()
+    handed: dict[date, int] = {}
+    counts: dict[date, dict[str, int]] = {}
+    for day in _days_with_work(session, schedule, days, now):
+        run = day_run(session, schedule, day)
+        try:
+            post = load_post(messages_dir, schedule, day)
+        except ContentError as error:
+            record_failed(session, schedule, day, now, f"post not sent: {error}")
+            continue
+        if run.status != DayRunStatus.SENDING:
+            day_runs.start(session, run, sender.clock())
+            session.commit()
+        recover_stale_claims(sender, schedule, day, post)
+        handed[day] = dispatch_day(sender, schedule, day, post, wait_for_retries=False)
+        counts[day] = close_day(session, schedule, day, sender.clock())
+    return MorningPass(schedule.campaign, handed, counts)
