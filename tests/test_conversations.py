@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 from sqlmodel import select
 
 from advent.content.posts import load_post
-from advent.sending.days import send_day, sweep
+from advent.sending.days import send_day
+from advent.sending.sweep import sweep
 from advent.store.tables import ConsentEvent, Delivery, InboundMessage, OrganiserAlert, Subscriber
 from tests.helpers import add_people
 from tests.webhook_helpers import reply_text, text_from

@@ -17,7 +17,8 @@ from advent.cli import main
 from advent.content.posts import load_post
 from advent.providers.base import StatusReport
 from advent.receipts import collect_receipts, record_receipt
-from advent.sending.days import send_day, sweep
+from advent.sending.days import send_day
+from advent.sending.sweep import sweep
 from advent.store.tables import Delivery, Subscriber
 from tests.dashboard_helpers import csrf_token, make_organiser, post_form, sign_in
 from tests.helpers import add_people, approved_whatsapp_template

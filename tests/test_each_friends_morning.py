@@ -214,3 +214,26 @@ def test_mornings_passed_while_the_clock_was_down_are_sent_within_the_grace_or_r
     with spring.session() as session:
         to_come = still_to_come(session, spring.schedule(), date(2027, 3, 15), restart)
     assert len(to_come) == 3  # Toronto, Los Angeles, UTC-12
+
+
+def test_the_calendar_door_shows_how_many_friends_are_still_to_come_and_when(spring, clock):
+    from advent import create_app
+    from tests.dashboard_helpers import make_organiser, sign_in
+    from tests.test_calendar import door
+
+    drive(spring, clock, until=datetime(2027, 3, 15, 9, 0, tzinfo=UTC))
+    app = create_app(runtime=spring)
+    app.config["TESTING"] = True
+    make_organiser(spring)
+    browser = app.test_client()
+    assert sign_in(browser).status_code == 302
+
+    page = browser.get("/").get_data(as_text=True)
+
+    # Day 6 (15 March) at 09:00 UTC: five friends east of London have had it; Toronto (08:00
+    # EDT, 12:00 UTC since the 14th), Los Angeles (15:00 UTC) and UTC-12 (20:00 UTC) have not.
+    today = door(page.replace("door-spring-2027-", "door-advent-2026-"), 6)
+    assert "3 friends still to come, at their own morning: from 15 Mar 12:00 to 15 Mar 20:00" in today
+    # Tomorrow's door: Kiritimati's morning of the 16th came at 18:00 UTC on the 15th, not yet.
+    tomorrow = door(page.replace("door-spring-2027-", "door-advent-2026-"), 7)
+    assert "8 friends still to come" in tomorrow and "from 15 Mar 18:00" in tomorrow

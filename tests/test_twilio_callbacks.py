@@ -8,7 +8,7 @@ import responses
 from sqlmodel import select
 
 from advent import create_app
-from advent.sending.days import sweep
+from advent.sending.sweep import sweep
 from advent.store.tables import ConsentEvent, Delivery, OrganiserAlert, Subscriber
 from tests.conftest import Clock
 from tests.test_twilio_provider import (

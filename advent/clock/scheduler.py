@@ -23,7 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from advent.clock.busy import SENDING_NOW as SENDING_NOW
 from advent.clock.heartbeat import HeartbeatPings
 from advent.clock.lease import acquire_lease, current_lease, lease_holder
-from advent.clock.mornings import morning_job, morning_job_id, run_morning_pass
+from advent.clock.mornings import morning_job, morning_job_id
 from advent.content.schedules import Schedule
 from advent.held_webhooks import replay_waiting
 from advent.organiser.watch import watch
@@ -36,8 +36,9 @@ from advent.sending.catch_up import (
     send_due_day,
     sender_at,
 )
-from advent.sending.days import report_unsent_earlier_days, sweep
+from advent.sending.days import report_unsent_earlier_days
 from advent.sending.reconcile import reconcile_deliveries
+from advent.sending.sweep import sweep
 
 log = logging.getLogger(__name__)
 
@@ -148,23 +149,14 @@ def sweep_now(runtime: Runtime, holder: str, now: datetime) -> bool:
     already sent. False (and nothing sent) unless this process holds the clock."""
     if not _holds_lease(runtime, holder, now):
         return False
-    busy = SENDING_NOW.campaigns()
     with runtime.session() as session:
         for line in sweep(
             sender_at(session, runtime.provider, runtime.settings, now),
             runtime.schedules,
             runtime.settings.messages_dir,
-            busy=busy,
+            busy=SENDING_NOW.campaigns(),
         ):
             log.info("sent late joiners and retries: %s", line)
-    # At each friend's morning: joins and TIME changes come from the web workers, so a pass
-    # every 30 s sends what became due without waiting for the next wake.
-    for schedule in runtime.schedules:
-        if schedule.for_each_friend and schedule.campaign not in busy:
-            with SENDING_NOW.sending([schedule.campaign]):
-                done = run_morning_pass(runtime, schedule, now)
-            for line in done.lines() if done.handed_over and any(done.handed_over.values()) else []:
-                log.info("sent at friends' mornings: %s", line)
     return True
 
 

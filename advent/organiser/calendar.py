@@ -18,6 +18,7 @@ from advent.content.posts import read_post_file
 from advent.content.schedules import Schedule
 from advent.organiser.today import Today, today_for
 from advent.organiser.watch import reasons
+from advent.sending.friend_days import still_to_come
 from advent.states.deliveries import RANK, SETTLED
 from advent.states.deliveries import DeliveryStatus as D
 from advent.states.subscribers import SubscriberStatus
@@ -39,6 +40,7 @@ class DayCounts:
     waiting: int = 0  # not handed over yet, or handed over with no word from the network yet
     not_sent: int = 0  # cancelled: they said STOP or were removed before it went
     unknown: int = 0  # the network could not say whether it went out: `advent reconcile`
+    missed: int = 0  # the friend's moment passed unsent (the clock was down, or their night)
     # Only WhatsApp reports reads; a read rate over SMS posts would always look poor.
     whatsapp_delivered: int = 0
 
@@ -59,6 +61,7 @@ class DayCounts:
             "waiting": self.waiting,
             "not_sent": self.not_sent,
             "unknown": self.unknown,
+            "missed": self.missed,
             "read_rate": self.read_rate,
         }
 
@@ -75,6 +78,7 @@ def _tally(rows: list[tuple[str, str, int]]) -> DayCounts:
             "waiting",
             "not_sent",
             "unknown",
+            "missed",
             "whatsapp_delivered",
         ),
         0,
@@ -88,6 +92,8 @@ def _tally(rows: list[tuple[str, str, int]]) -> DayCounts:
             c["failed"] += n
         elif status == D.UNKNOWN:
             c["unknown"] += n
+        elif status == D.MISSED:
+            c["missed"] += n
         elif status not in SETTLED and rank < RANK[D.SENT]:
             c["waiting"] += n
         c["sent"] += n if rank >= RANK[D.SENT] else 0
@@ -138,6 +144,21 @@ class Preview:
 
 
 @dataclass(frozen=True)
+class ToCome:
+    """Friends whose morning of a day has not come yet (a schedule sending at each friend's
+    own time): how many, and from when to when."""
+
+    friends: int
+    first: datetime
+    last: datetime
+
+
+def to_come(session: Session, schedule: Schedule, day: date, now: datetime) -> ToCome | None:
+    starts = still_to_come(session, schedule, day, now)
+    return ToCome(len(starts), starts[0], starts[-1]) if starts else None
+
+
+@dataclass(frozen=True)
 class Door:
     number: int
     day: date
@@ -146,6 +167,7 @@ class Door:
     note: str | None
     counts: DayCounts
     preview: Preview | None
+    to_come: ToCome | None = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +239,13 @@ def campaign_calendar(
         # Before a door is sent, it opens to its post: also today's, until the send starts.
         show_post = when == "future" or (when == "today" and run is None and day not in counts)
         report = reports.get(number)
+        # Each friend's own morning: a day is under way somewhere from a day before to a day
+        # after the organiser's date (UTC+14 to UTC-12), so only those doors are counted.
+        near = (
+            schedule.for_each_friend
+            and abs((day - facts.day).days) <= 1
+            and (run is None or run.status in ("due", "sending"))
+        )
         doors.append(
             Door(
                 number=number,
@@ -226,6 +255,7 @@ def campaign_calendar(
                 note=run.note if run else None,
                 counts=counts.get(day, DayCounts()),
                 preview=_preview(report, schedule, sizes) if show_post and report else None,
+                to_come=to_come(session, schedule, day, now) if near else None,
             )
         )
     why = not_arrived_reasons(session, schedule.campaign, facts.day) if facts.not_arrived else ""

@@ -16,8 +16,8 @@ from advent.config import Settings
 from advent.content.schedules import Schedule
 from advent.people.conversations import Answer, answer_inbound, reply_settings
 from advent.providers.base import Phone
-from advent.sending.days import sweep
 from advent.sending.dispatch import Sender
+from advent.sending.sweep import sweep
 from advent.states.deliveries import DeliveryStatus
 from advent.store.tables import Delivery, InboundMessage, Subscriber
 

@@ -17,7 +17,6 @@ from advent.content.schedules import Schedule
 from advent.organiser.alerts import alert, any_open
 from advent.sending.dispatch import Sender, dispatch_day
 from advent.sending.friend_days import plan_everyone_now, still_to_come
-from advent.sending.invites import send_invites
 from advent.sending.plan import count_by_status, plan_day
 from advent.sending.recovery import recover_stale_claims
 from advent.states import day_runs
@@ -57,7 +56,6 @@ def send_day(
     session.commit()
     if schedule.for_each_friend:  # by hand: everyone now, or at their morning if in their night
         planned = plan_everyone_now(session, schedule, day, sender.clock())
-        wait_for_retries = False  # the clock sends retries and the posts held for the morning
     else:
         planned = plan_day(session, schedule, day, sender.clock())
     recovered = recover_stale_claims(sender, schedule, day, post)
@@ -180,47 +178,6 @@ def send_scheduled_day(sender: Sender, schedule: Schedule, day: date, messages_d
         record_failed(sender.session, schedule, day, sender.clock(), f"post not sent: {error}")
         return None
     return send_day(sender, schedule, day, post)
-
-
-def sweep(
-    sender: Sender, schedules: list[Schedule], messages_dir: Path, busy: frozenset[str] = frozenset()
-) -> list[str]:
-    """Send what is due now on today's post: late joiners, retries whose backoff has passed,
-    WhatsApp posts to re-send as the template, and the rest of a day whose sender stopped; and
-    invites left waiting. Never waits. `busy`: campaigns a job of this process is sending right
-    now. Returns one line per day that sent something."""
-    lines = []
-    for schedule in schedules:
-        # Invites a retry or a crash left waiting, whatever the day (often before the calendar).
-        if invited := send_invites(sender, schedule, wait_for_retries=False):
-            lines.append(f"{schedule.campaign} invites: {invited}")
-        day = schedule.local_date(sender.clock())
-        if not schedule.runs_on(day) or schedule.for_each_friend:  # the clock's mornings pass does these
-            continue
-        run = sender.session.exec(
-            select(DayRun).where(DayRun.campaign == schedule.campaign, DayRun.day == day)
-        ).first()
-        sender.session.commit()
-        # A day this process is sending has its dispatcher already (a second one here would
-        # double the rate per sender); a day left "sending" by a process that stopped is
-        # finished here, once its claims are old enough to settle.
-        if (
-            run is None
-            or run.status not in (DayRunStatus.SENT, DayRunStatus.SENDING)
-            or schedule.campaign in busy
-        ):
-            continue
-        try:
-            post = load_post(messages_dir, schedule, day)
-        except ContentError:
-            continue  # recorded as failed when the day was sent
-        if run.status == DayRunStatus.SENDING:
-            handled = send_day(sender, schedule, day, post, wait_for_retries=False).handled
-        else:
-            handled = dispatch_day(sender, schedule, day, post, wait_for_retries=False)
-        if handled:
-            lines.append(f"{schedule.campaign} {day}: {handled}")
-    return lines
 
 
 def report_unsent_earlier_days(

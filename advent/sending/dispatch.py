@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from sqlmodel import col, func, select
+from sqlmodel import col, func, or_, select
 
 from advent.content.posts import Post
 from advent.content.schedules import Schedule
@@ -59,14 +59,23 @@ def claim_batch_size(per_second: float) -> int:
 
 
 def _earliest_retry(sender: Sender, schedule: Schedule, day: date, kind: str = "post") -> datetime | None:
-    moment = sender.session.exec(
-        select(func.min(Delivery.next_attempt_at)).where(
-            Delivery.campaign == schedule.campaign,
-            Delivery.day == day,
-            Delivery.kind == kind,
-            Delivery.status == DeliveryStatus.PENDING,
+    """When the next retry of the day is due. A post held for a friend's morning is not a
+    retry: the clock sends it then, and a send by hand does not wait hours for it."""
+    query = select(func.min(Delivery.next_attempt_at)).where(
+        Delivery.campaign == schedule.campaign,
+        Delivery.day == day,
+        Delivery.kind == kind,
+        Delivery.status == DeliveryStatus.PENDING,
+    )
+    if schedule.for_each_friend:
+        longest = timedelta(seconds=sender.settings.retry_max_seconds)
+        query = query.where(
+            or_(
+                col(Delivery.next_attempt_at).is_(None),
+                col(Delivery.next_attempt_at) <= sender.clock() + longest,
+            )
         )
-    ).first()
+    moment = sender.session.exec(query).first()
     sender.session.commit()
     return moment
 
