@@ -19,6 +19,7 @@ from advent.organiser.erase import shown_number
 from advent.people.invites import InviteRefused, prepare_invite
 from advent.people.phones import InvalidNumber, mask, normalise_number
 from advent.people.subscriptions import active_count
+from advent.people.zones import guess_zone
 from advent.receipts import collect_receipts
 from advent.sending.dispatch import Sender
 from advent.sending.invites import invite_status, send_invites
@@ -242,6 +243,8 @@ def invite_by_number(
             today=schedule.local_date(now),
             organiser=settings.organiser_name,
             contact=settings.organiser_contact,
+            # Not joined yet: the morning their number suggests, as joining would give them.
+            zone=guess_zone(phone, schedule),
             support_line=settings.support_line,
         ),
     )
