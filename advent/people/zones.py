@@ -113,31 +113,31 @@ class MorningRequest:
 
 
 def read_request(words: list[str] | tuple[str, ...]) -> MorningRequest:
-    """The words after TIME, in either order: "7:30", "Toronto", "7:30 new york", "7 pm"."""
+    """The words after TIME, the hour first or last: "7:30", "Toronto", "7:30 new york", "7 pm"."""
     words = [w for w in words if w.strip()]
-    hour = None
+    hour_words: list[str] = []
     if words and words[0][:1].isdigit():
         hour_words = words[:2] if len(words) > 1 and words[1].lower() in ("am", "pm") else words[:1]
         words = words[len(hour_words) :]
-        hour = _hour_or_refuse("".join(hour_words))
     elif words and (words[-1][:1].isdigit() or words[-1].lower() in ("am", "pm")):
         hour_words = words[-2:] if words[-1].lower() in ("am", "pm") else words[-1:]
         words = words[: -len(hour_words)]
-        hour = _hour_or_refuse("".join(hour_words))
+    return request_from(place=" ".join(words), hour="".join(hour_words))
+
+
+def request_from(*, place: str, hour: str) -> MorningRequest:
+    """A place and an hour as written (either may be empty), as the People page's form has them."""
     zone = None
-    if words:
-        place = " ".join(words)
+    if place.strip():
         zone = find_zone(place)
         if zone is None:
-            raise MorningRefused(f'we don\'t know the place "{place[:40]}"')
-    return MorningRequest(zone, hour)
-
-
-def _hour_or_refuse(text: str) -> time:
-    hour = read_hour(text)
-    if hour is None:
-        raise MorningRefused(f'"{text[:20]}" is not a time of day')
-    return hour
+            raise MorningRefused(f'we don\'t know the place "{place.strip()[:40]}"')
+    when = None
+    if hour.strip():
+        when = read_hour(hour)
+        if when is None:
+            raise MorningRefused(f'"{hour.strip()[:20]}" is not a time of day')
+    return MorningRequest(zone, when)
 
 
 def check_hour(schedule: Schedule, hour: time) -> None:
