@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import select
 
-from advent.store.tables import Subscriber
+from advent.store.tables import InboundMessage, Subscriber
 from tests.dashboard_helpers import post_form
 from tests.helpers import send_at
 from tests.webhook_helpers import text_from
@@ -92,3 +92,15 @@ def test_moving_a_morning_needs_the_organiser_signed_in(app, runtime, clock) -> 
     assert answer.status_code == 302 and answer.headers["Location"].startswith("/login")
     with runtime.session() as session:
         assert session.get_one(Subscriber, ids[ANNA]).timezone == "Europe/London"
+
+
+def test_erasing_a_friend_forgets_where_they_live_and_what_time_answered(organiser, runtime, clock) -> None:
+    ids = joined(organiser, runtime, clock)
+    text_from(organiser, ANNA, "TIME 7:30 Toronto", sid="SMtime")
+    person = f"/people/{ids[ANNA]}"
+    post_form(organiser, f"{person}/erase", f"{person}/erase")
+    with runtime.session() as session:
+        anna = session.get_one(Subscriber, ids[ANNA])
+        asked = session.exec(select(InboundMessage).where(InboundMessage.provider_sid == "SMtime")).one()
+    assert (anna.timezone, anna.send_time, anna.morning_set_at) == (None, None, None)
+    assert (asked.kind, asked.body, asked.reply_text) == ("time", "", None)

@@ -158,6 +158,25 @@ def test_time_on_the_simulated_phone_moves_the_friends_morning(runtime, advent, 
     assert (anna.timezone, anna.send_time, anna.morning_set_at) == ("America/New_York", None, EARLY)
 
 
+def test_time_on_the_dashboards_phone_page_moves_the_friends_morning(organiser, runtime, clock) -> None:
+    from html import unescape
+
+    from tests.dashboard_helpers import post_form
+
+    send_at(runtime, "friend")
+    drama = "+447700900321"  # made up, fine on the simulator: the schedule's zone, London
+    clock.now = JOINED
+    post_form(organiser, "/phone", "/phone", {"number": drama, "channel": "whatsapp", "text": "HAPPY"})
+    clock.now = EARLY
+    post_form(organiser, "/phone", f"/phone/{drama}", {"channel": "whatsapp", "text": "TIME lagos"})
+    shown = unescape(organiser.get(f"/phone/{drama}").get_data(as_text=True))
+    # 05:00 in London is 06:00 in Lagos: today's post comes at 08:00 there.
+    assert (
+        "done, your message now comes at 08:00 your time (Africa/Lagos). Next one: Thu 3 Dec, 08:00." in shown
+    )
+    assert friend(runtime, drama).timezone == "Africa/Lagos"
+
+
 def test_an_hour_alone_keeps_the_zone(runtime, joined) -> None:
     answer = text_from(joined, ANNA, "TIME 07:30", sid="SMtime")
     assert "done, your message now comes at 07:30 your time (Europe/London). Next one: Thu 3 Dec, 07:30." in (
