@@ -283,7 +283,7 @@ def deliveries_of(session: Session, subscriber_id: int) -> list[Delivery]:
 
 
 def morning_words(schedules: list[Schedule], person: Person) -> str | None:
-    """ "07:30 America/Toronto": when this person's message comes on their clock, where their
+    """When this person's message comes on their clock ("07:30 America/Toronto"), where their
     schedule sends at each friend's own time; None where everyone shares the schedule's."""
     schedule = next((s for s in schedules if s.campaign == person.campaign), None)
     if schedule is None or not schedule.for_each_friend:

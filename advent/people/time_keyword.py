@@ -63,7 +63,8 @@ def answer_time(chat: Conversation, words: tuple[str, ...]) -> str:
 
 
 def next_post_sentence(session: Session, schedule: Schedule, subscriber: Subscriber, now: datetime) -> str:
-    """ "Next one: Thu 3 Dec, 07:30." on the friend's own clock, or that none is left."""
+    """When the next post comes on the friend's own clock ("Next one: Thu 3 Dec, 07:30."), or
+    that none is left."""
     moment = next_post(session, schedule, subscriber, now)
     if moment is None:
         return "There are no more to come."

@@ -78,7 +78,7 @@ def find_zone(place: str) -> str | None:
 
 
 def read_hour(text: str) -> time | None:
-    """ "7:30", "07:30", "7.30", "7", "7pm" as a time of day; None if it is not one."""
+    """A time of day as people write it ("7:30", "07:30", "7.30", "7", "7pm"); None if not one."""
     found = _HOUR.match(text.strip().lower())
     if found is None:
         return None
