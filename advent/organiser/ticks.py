@@ -31,6 +31,7 @@ _TABLE = {
     D.UNDELIVERED: Ticks("!", "failed", "not delivered"),
     D.CANCELLED: Ticks("–", "not-sent", "not sent (stopped or removed)"),
     D.NEEDS_TEMPLATE: Ticks("!", "failed", "not sent: WhatsApp needs an approved template"),
+    D.MISSED: Ticks("–", "not-sent", "not sent: its morning passed while the service was down"),
 }
 
 
