@@ -151,3 +151,10 @@ def simulator_env(settings) -> dict[str, str]:  # noqa: ANN001
         "ADVENT_SIMULATOR_PATH": str(settings.simulator_path),
         "ADVENT_PROVIDER": "simulator",
     }
+
+
+def send_at(runtime: Runtime, timing: str) -> Schedule:
+    """Every schedule sending at each friend's own time ("friend") or at the schedule's one
+    moment ("schedule"), as the `send_at` line would; returns the default schedule."""
+    runtime.schedules = [s.model_copy(update={"timing": timing}) for s in runtime.schedules]
+    return runtime.schedule()

@@ -95,7 +95,7 @@ def test_a_join_keyword_that_already_means_stop_is_refused(project):
     path.write_text(path.read_text().replace('join_keyword = "HAPPY"', 'join_keyword = "stop"'))
     with pytest.raises(ScheduleError) as caught:
         load_schedules(project / "schedules")
-    assert "join_keyword: 'stop' already means STOP, HELP or JOIN" in str(caught.value)
+    assert "join_keyword: 'stop' already means STOP, HELP, JOIN or TIME" in str(caught.value)
 
 
 TWILIO = dict(TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN="token", TWILIO_FROM="+15005550006")

@@ -9,6 +9,7 @@ from advent.cli.common import CAMPAIGN, now, runtime, sender_for, show_rows
 from advent.content.replies import facts, load_replies
 from advent.people.invites import InviteRefused, prepare_invite, remove
 from advent.people.phones import InvalidNumber, mask, normalise_number
+from advent.people.zones import guess_zone
 from advent.receipts import collect_receipts
 from advent.sending.invites import invite_status, send_invites
 from advent.states.subscribers import SubscriberStatus
@@ -117,6 +118,8 @@ def invite(number: str, name: str | None, campaign: str | None, whatsapp: bool) 
             today=schedule.local_date(moment),
             organiser=rt.settings.organiser_name,
             contact=rt.settings.organiser_contact,
+            # Not joined yet: the morning their number suggests, as joining would give them.
+            zone=guess_zone(phone, schedule),
             support_line=rt.settings.support_line,
         ),
     )

@@ -9,14 +9,48 @@ from __future__ import annotations
 import string
 import tomllib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
 
 from advent.content.schedules import Schedule
 
 REPLIES_FILE = "replies.toml"
-NAMES = ("confirmation", "already", "stopped", "not_subscribed", "help", "thanks", "full", "ended", "invite")
+# Every replies file has these; a file without one is refused at start-up.
+REQUIRED_NAMES = (
+    "confirmation",
+    "already",
+    "stopped",
+    "not_subscribed",
+    "help",
+    "thanks",
+    "full",
+    "ended",
+    "invite",
+)
+# The answers to TIME came later: a replies file written before them still loads, with these
+# words, until the organiser writes their own.
+TIME_DEFAULTS = {
+    "time_changed": (
+        "{title}: done, your message now comes at {time} {timezone}. {next_post} Reply STOP to stop."
+    ),
+    "time_now": (
+        "{title}: your message comes at {time} {timezone}. {next_post} To change it, reply TIME "
+        "and your city or hour, e.g. TIME Toronto or TIME 7:30."
+    ),
+    "time_unknown": (
+        "{title}: sorry, {problem}, so nothing has changed. Reply TIME and your city or an hour, "
+        "e.g. TIME Toronto or TIME 7:30."
+    ),
+    "time_quiet": (
+        "{title}: sorry, {problem}, so nothing has changed. Reply TIME and an earlier hour, e.g. TIME 7:30."
+    ),
+    "time_fixed": (
+        "{title}: everyone gets the message at the same time, {time} {timezone}, so there is "
+        "nothing to change. Reply STOP to stop."
+    ),
+}
+NAMES = REQUIRED_NAMES + tuple(TIME_DEFAULTS)
 
 # What each reply must contain, as placeholders or words, so the promise is kept whatever the
 # organiser writes: who it is from, how to stop, how to get help.
@@ -40,7 +74,14 @@ REQUIRED = {
     "ended": ("{title}",),
     "not_subscribed": ("{title}",),
     "invite": ("{organiser}", "{title}", "{keyword}", "{rates}"),
+    "time_changed": ("{title}", "{time}", "{timezone}", "{next_post}", "STOP"),
+    "time_now": ("{title}", "{time}", "{timezone}", "{next_post}", "TIME"),
+    "time_unknown": ("{title}", "{problem}", "TIME"),
+    "time_quiet": ("{title}", "{problem}", "TIME"),
+    "time_fixed": ("{title}", "{time}", "{timezone}"),
 }
+# Only where each friend's morning is their own: HELP tells them they can move it.
+REQUIRED_FOR_EACH_FRIEND = {"help": ("TIME",)}
 RATES = " Msg & data rates may apply."
 PLACEHOLDERS = frozenset(
     {
@@ -57,6 +98,8 @@ PLACEHOLDERS = frozenset(
         "support",
         "rates",
         "next",
+        "next_post",
+        "problem",
     }
 )
 
@@ -77,6 +120,7 @@ FALLBACKS = {
     "full": "{title}: sorry, the list is full; you're on the waiting list. Reply STOP to be removed.",
     "ended": "{title} has finished for this year, thank you.",
     "invite": "You're invited to {title}: one positive message a day. Reply {keyword} to join.",
+    **TIME_DEFAULTS,
 }
 
 
@@ -84,6 +128,8 @@ FALLBACKS = {
 class Replies:
     texts: dict[str, str]
     path: Path
+    # Texts the file does not have, answered with TIME_DEFAULTS' words.
+    defaulted: frozenset[str] = frozenset()
 
     def render(self, name: str, facts: dict[str, str]) -> str:
         try:
@@ -119,6 +165,8 @@ def _read_replies(path: Path, _changed: int) -> Replies:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise RepliesError(f"{path}: not valid TOML ({error})") from None
     unknown = sorted(set(raw) - set(NAMES))
+    defaulted = frozenset(TIME_DEFAULTS) - set(raw)
+    raw = {**TIME_DEFAULTS, **raw}
     missing = [name for name in NAMES if not isinstance(raw.get(name), str) or not raw[name].strip()]
     if unknown or missing:
         parts = [
@@ -133,7 +181,7 @@ def _read_replies(path: Path, _changed: int) -> Replies:
                 f"{path}: {name}: unknown placeholder {', '.join(wrong)}; use only "
                 f"{', '.join('{' + p + '}' for p in sorted(PLACEHOLDERS))}"
             )
-    return Replies({name: raw[name] for name in NAMES}, path)
+    return Replies({name: raw[name] for name in NAMES}, path, defaulted)
 
 
 def unknown_placeholders(text: str) -> list[str]:
@@ -149,14 +197,12 @@ def unknown_placeholders(text: str) -> list[str]:
     return [f"{{{field}}}" for field in fields]
 
 
-def missing_parts(name: str, text: str) -> list[str]:
-    """Required parts a reply text lacks (placeholders or words), for `advent content check`."""
+def missing_parts(name: str, text: str, *, for_each_friend: bool = False) -> list[str]:
+    """Required parts a reply text lacks (placeholders or words), for `advent content check`;
+    `for_each_friend`: the schedule sends at each friend's own time."""
     upper = text.upper()
-    return [
-        part
-        for part in REQUIRED.get(name, ())
-        if (part not in text if part.startswith("{") else part not in upper)
-    ]
+    required = REQUIRED.get(name, ()) + (REQUIRED_FOR_EACH_FRIEND.get(name, ()) if for_each_friend else ())
+    return [part for part in required if (part not in text if part.startswith("{") else part not in upper)]
 
 
 def _short_date(day: date) -> str:
@@ -186,24 +232,35 @@ def facts(
     next_start: date | None = None,
     starting: date | None = None,
     left: int | None = None,
+    zone: str | None = None,
+    hour: time | None = None,
+    next_post: str = "",
+    problem: str = "",
 ) -> dict[str, str]:
     """The values the placeholders stand for, for one schedule, channel and day.
 
     `starting`: the first post this person will get (a late joiner's first/count say exactly
     what is still to come, not the whole calendar). `left`: how many posts are still to come
     for this person (today's only if it has not reached them yet); without it, every day from
-    today on is counted.
+    today on is counted. `zone` and `hour`: this friend's own morning (their zone, or the one
+    guessed from their number), when the schedule sends at each friend's own time.
+    `next_post` and `problem`: the sentences the answers to TIME fill in.
     """
     first = max(starting or schedule.first_day, schedule.first_day)
     send = datetime.combine(schedule.first_day, schedule.send_time, tzinfo=schedule.tz)
     days_left = _days_left(schedule, today, left)
+    clock, where = schedule.send_time, send.tzname() or schedule.timezone
+    if schedule.for_each_friend:
+        # An abbreviation means nothing across zones ("GMT" to a friend in Toronto); the zone's
+        # own name, said as theirs, does.
+        clock, where = hour or schedule.send_time, f"your time ({zone or schedule.timezone})"
     return {
         "title": schedule.title,
         "organiser": organiser,
         # With no contact set, the honest answer: replies here reach the organiser.
         "contact": contact or "reply to this number",
-        "time": schedule.send_time.strftime("%H:%M"),
-        "timezone": send.tzname() or schedule.timezone,
+        "time": clock.strftime("%H:%M"),
+        "timezone": where,
         "first": _short_date(first),
         "last": _short_date(schedule.last_day),
         "count": str(max((schedule.last_day - first).days + 1, 0)),
@@ -212,6 +269,8 @@ def facts(
         "support": f" If you need someone to talk to now: {support_line}." if support_line else "",
         "rates": RATES if channel == "sms" else "",
         "next": f" The next one starts {_short_date(next_start)}." if next_start else "",
+        "next_post": next_post,
+        "problem": problem,
     }
 
 

@@ -19,6 +19,7 @@ def check_replies(messages_dir: Path, schedule: Schedule) -> list[PostReport]:
         replies = load_replies(messages_dir, schedule)
     except RepliesError as error:
         return [PostReport(schedule.campaign, 0, path, errors=[str(error)])]
+    first = schedule.first_day
     example = facts(
         schedule,
         channel="sms",
@@ -27,6 +28,10 @@ def check_replies(messages_dir: Path, schedule: Schedule) -> list[PostReport]:
         contact="organiser@example.org",
         support_line="Support line, 000 000",
         next_start=date(schedule.last_day.year + 1, 12, 1),
+        # The longest each is likely to be, so the segment count is not flattering.
+        zone="America/Argentina/Buenos_Aires",
+        next_post=f"Next one: {first:%a} {first.day} {first:%b}, 07:30.",
+        problem='we don\'t know the place "Somewhere over the rainbow"',
     )
     reports = []
     for name in NAMES:
@@ -42,8 +47,11 @@ def check_replies(messages_dir: Path, schedule: Schedule) -> list[PostReport]:
             reports.append(report)
             continue
         report.warnings.extend(
-            f"{name}: lacks {part}, which this reply must include" for part in missing_parts(name, template)
+            f"{name}: lacks {part}, which this reply must include"
+            for part in missing_parts(name, template, for_each_friend=schedule.for_each_friend)
         )
+        if name in replies.defaulted:
+            report.warnings.append(f"{name}: not in {REPLIES_FILE}, so the built-in words are used: {text}")
         report.warnings.extend(f"{name}: {w}" for w in broken_promises(text))
         count = count_segments(text)
         report.encoding, report.segments = count.encoding, count.segments

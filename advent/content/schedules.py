@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from advent.content.promises import button_asks
-from advent.people.keywords import HELP_WORDS, JOIN_WORDS, STOP_WORDS, classify
+from advent.people.keywords import HELP_WORDS, JOIN_WORDS, STOP_WORDS, TIME_WORDS, classify
 
 Channel = Literal["sms", "whatsapp"]
 
@@ -84,9 +84,9 @@ class Schedule(BaseModel):
     @field_validator("join_keyword")
     @classmethod
     def _upper_keyword(cls, value: str) -> str:
-        if value.upper() in STOP_WORDS | HELP_WORDS | JOIN_WORDS:
+        if value.upper() in STOP_WORDS | HELP_WORDS | JOIN_WORDS | TIME_WORDS:
             raise ValueError(
-                f"{value!r} already means STOP, HELP or JOIN; pick a word of your own, such as HAPPY"
+                f"{value!r} already means STOP, HELP, JOIN or TIME; pick a word of your own, such as HAPPY"
             )
         return value.upper()
 
@@ -148,7 +148,7 @@ class Schedule(BaseModel):
             raise ValueError(
                 f"whatsapp_quick_reply {title!r} would be read as the keyword "
                 f"{classify(title, {self.join_keyword}).word} when tapped; use words that are not "
-                'STOP, HELP, a join word or the join keyword, such as "Thanks ❤️"'
+                'STOP, HELP, TIME, a join word or the join keyword, such as "Thanks ❤️"'
             )
         return self
 

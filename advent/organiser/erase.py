@@ -136,6 +136,8 @@ def erase_person(session: Session, subscriber: Subscriber, now: datetime) -> int
     stand_in = {s.id: f"{ERASED}{s.id}" for s in data.subscriptions}
     for person in data.subscriptions:
         person.phone, person.name, person.profile_name = stand_in[person.id], None, None
+        # Where they live, and when they wake, are about them too.
+        person.timezone = person.send_time = person.morning_set_at = None
         session.add(person)
     for event in data.consent:
         event.phone = stand_in.get(event.subscriber_id, "erased")
@@ -144,6 +146,8 @@ def erase_person(session: Session, subscriber: Subscriber, now: datetime) -> int
     for text in data.texts:
         text.phone = stand_in.get(text.subscriber_id, "erased")
         text.body, text.profile_name = "", None
+        if text.kind == "time":
+            text.reply_text = None  # it named their zone and hour
         text.read_at = text.read_at or now  # nothing is left to read
         session.add(text)
     for delivery in data.deliveries:

@@ -1,5 +1,6 @@
 """People, as the organiser sees them: who is on which list, how they joined, what reached
-them last, and their consent history; moving someone from the waiting list; inviting by number.
+them last, and their consent history; moving someone from the waiting list; inviting by number;
+moving a friend's morning (as their own TIME would).
 
 Status changes go through the subscriber state machine (advent.states.subscribers) and the
 people domain (advent.people.invites); nothing here assigns a status.
@@ -19,10 +20,12 @@ from advent.organiser.erase import shown_number
 from advent.people.invites import InviteRefused, prepare_invite
 from advent.people.phones import InvalidNumber, mask, normalise_number
 from advent.people.subscriptions import active_count
+from advent.people.zones import MorningRefused, guess_zone, request_from, set_morning
 from advent.receipts import collect_receipts
 from advent.sending.dispatch import Sender
 from advent.sending.invites import invite_status, send_invites
 from advent.sending.late_joiners import catch_up_late_joiner
+from advent.sending.mornings import known_zone, morning_of
 from advent.states import subscribers
 from advent.states.subscribers import SubscriberStatus
 from advent.store.tables import ConsentEvent, Delivery, Subscriber
@@ -78,6 +81,8 @@ class Person:
     joined_how: str | None  # the latest join or invite, in words
     last: LastDelivery | None
     history: list[Event] = field(default_factory=list)
+    timezone: str | None = None  # their own (or guessed) zone; None: the schedule's
+    send_time: str | None = None  # their own hour; None: the schedule's
 
     @property
     def erased(self) -> bool:
@@ -164,6 +169,8 @@ def _person(s: Subscriber, last: LastDelivery | None) -> Person:
         joined_at=s.joined_at,
         joined_how=None,
         last=last,
+        timezone=s.timezone,
+        send_time=s.send_time,
     )
 
 
@@ -242,6 +249,8 @@ def invite_by_number(
             today=schedule.local_date(now),
             organiser=settings.organiser_name,
             contact=settings.organiser_contact,
+            # Not joined yet: the morning their number suggests, as joining would give them.
+            zone=guess_zone(phone, schedule),
             support_line=settings.support_line,
         ),
     )
@@ -271,3 +280,33 @@ def deliveries_of(session: Session, subscriber_id: int) -> list[Delivery]:
             select(Delivery).where(Delivery.subscriber_id == subscriber_id).order_by(col(Delivery.id).desc())
         ).all()
     )
+
+
+def morning_words(schedules: list[Schedule], person: Person) -> str | None:
+    """When this person's message comes on their clock ("07:30 America/Toronto"), where their
+    schedule sends at each friend's own time; None where everyone shares the schedule's."""
+    schedule = next((s for s in schedules if s.campaign == person.campaign), None)
+    if schedule is None or not schedule.for_each_friend:
+        return None
+    hour = person.send_time or f"{schedule.send_time:%H:%M}"
+    return f"{hour} {known_zone(person.timezone) or schedule.timezone}"
+
+
+def change_morning(
+    session: Session, schedule: Schedule, subscriber: Subscriber, *, place: str, hour: str, now: datetime
+) -> str:
+    """The organiser moves a friend's morning (the People page), checked as TIME checks it;
+    commits, and says what it is now. Raises MorningRefused saying what was not understood."""
+    if not schedule.for_each_friend:
+        raise MorningRefused(
+            f"{schedule.campaign} sends to everyone at {schedule.send_time:%H:%M} {schedule.timezone} "
+            '(send_at = "schedule"), so there is no morning of their own to change'
+        )
+    request = request_from(place=place, hour=hour)
+    if request.empty:
+        raise MorningRefused("give a place (Toronto, Europe/Paris) or an hour (7:30), or both")
+    changed = set_morning(schedule, subscriber, request, now)
+    session.add(subscriber)
+    session.commit()
+    morning = morning_of(schedule, subscriber)
+    return f"{'Now' if changed else 'Unchanged'}: their message comes at {morning.hour:%H:%M} {morning.zone}."

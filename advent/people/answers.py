@@ -1,5 +1,6 @@
-"""What the service says to each kind of text: STOP, a join word, HELP, or anything else (a
-reply to a post). Called by advent.people.conversations once the text is stored; each answer
+"""What the service says to each kind of text: STOP, a join word, HELP, TIME (in
+advent.people.time_keyword), or anything else (a reply to a post). Called by
+advent.people.conversations once the text is stored; each answer
 changes the subscription first, through the state machines, and returns the words to send back
 (or None, with the reason kept on the conversation)."""
 
@@ -12,6 +13,7 @@ from sqlmodel import select
 from advent.content.schedules import Schedule, ScheduleError
 from advent.people.keywords import classify
 from advent.people.subscriptions import join, stop_subscriber
+from advent.people.time_keyword import answer_time
 from advent.sending.late_joiners import catch_up_late_joiner, first_post_date
 from advent.states.subscribers import SubscriberStatus
 from advent.store.tables import Delivery, InboundMessage, Subscriber
@@ -41,6 +43,8 @@ def answer_text(chat: Conversation, body: str) -> str | None:
         return _join(chat, meaning.campaign_keyword)
     if kind == "help":
         return _help(chat)
+    if kind == "time":
+        return answer_time(chat, meaning.rest) if chat.schedules else chat.silent(NO_SCHEDULE)
     return _reply(chat)
 
 
@@ -118,10 +122,10 @@ def _join(chat: Conversation, campaign_keyword: str | None) -> str | None:
     chat.record.subscriber_id = result.subscriber.id
     result.subscriber.last_inbound_at = chat.now
     if result.outcome == "already":
-        return None if _provider_answers(chat) else chat.say("already", schedule)
+        return None if _provider_answers(chat) else chat.say("already", schedule, result.subscriber)
     if result.outcome == "waiting":
-        return chat.say("full", schedule)
-    reply = chat.say("confirmation", schedule)
+        return chat.say("full", schedule, result.subscriber)
+    reply = chat.say("confirmation", schedule, result.subscriber)
     assert result.consent is not None  # every sign-up records its consent
     result.consent.confirmation_sent = reply  # the record keeps the exact words they got
     catch_up_late_joiner(chat.session, schedule, result.subscriber, chat.now)

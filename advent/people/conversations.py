@@ -27,8 +27,10 @@ from advent.people.answers import (
     posts_to_come,
 )
 from advent.people.phones import InvalidNumber, mask, normalise_number
+from advent.people.zones import guess_zone
 from advent.providers.base import Inbound, Provider
 from advent.sending.late_joiners import first_post_date
+from advent.sending.mornings import Morning, morning_of
 from advent.store.database import insert_ignoring_duplicates
 from advent.store.tables import InboundMessage, Subscriber
 
@@ -104,10 +106,33 @@ class Conversation:
                 return schedule
         return self.default_schedule() if len(self.schedules) == 1 else None
 
-    def say(self, name: str, schedule: Schedule) -> str:
+    def subscription(self, schedule: Schedule) -> Subscriber | None:
+        """This number's subscription to `schedule` on this channel, if it has one."""
+        return next((s for s in self.subscriptions if s.campaign == schedule.campaign), None)
+
+    def morning(self, schedule: Schedule, subscriber: Subscriber | None = None) -> Morning:
+        """The friend's morning, or for someone not on the list yet, the one their number
+        suggests (what joining would give them)."""
+        subscriber = subscriber or self.subscription(schedule)
+        if subscriber is None:
+            return Morning(guess_zone(self.phone, schedule), schedule.send_time)
+        return morning_of(schedule, subscriber)
+
+    def say(
+        self,
+        name: str,
+        schedule: Schedule,
+        subscriber: Subscriber | None = None,
+        *,
+        next_post: str = "",
+        problem: str = "",
+    ) -> str:
+        """The reply text `name`, filled in for this friend (`subscriber`: the subscription it
+        is about, when it is not yet among those read with the text, as after a first join)."""
         settings = self.settings
         today = schedule.local_date(self.now)
         later = [s.first_day for s in self.schedules if s.first_day > today]
+        morning = self.morning(schedule, subscriber)
         known = facts(
             schedule,
             channel=self.channel,
@@ -118,6 +143,10 @@ class Conversation:
             next_start=min(later) if later else None,
             starting=first_post_date(schedule, self.now),
             left=posts_to_come(self, schedule) if name == "help" else None,
+            zone=morning.zone,
+            hour=morning.hour,
+            next_post=next_post,
+            problem=problem,
         )
         try:
             return load_replies(settings.messages_dir, schedule).render(name, known)

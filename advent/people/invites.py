@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from advent.content.schedules import Schedule
 from advent.people.phones import address
 from advent.people.subscriptions import cancel_unsent, find_subscriber
+from advent.people.zones import guess_zone
 from advent.states import deliveries, subscribers
 from advent.states.subscribers import SubscriberStatus
 from advent.store.tables import Delivery, Subscriber
@@ -62,6 +63,7 @@ def prepare_invite(
             )
     else:
         subscriber = Subscriber(phone=phone, channel=channel, campaign=schedule.campaign, created_at=now)
+    subscriber.timezone = subscriber.timezone or guess_zone(phone, schedule)
     day = schedule.local_date(now)
     if subscriber.id is not None and _invited_on(session, subscriber, day):
         raise InviteRefused(f"already invited on {day}; at most one invite a day")

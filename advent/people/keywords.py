@@ -1,4 +1,4 @@
-"""What a text means: join, stop, help, or a reply to read. Pure; no database.
+"""What a text means: join, stop, help, time, or a reply to read. Pure; no database.
 
 Matched on the first word, case-insensitively, ignoring punctuation, and allowing a trailing word
 or two ("Stop please", "stop!", " HELP ", WhatsApp's sandbox "join <code>").
@@ -17,10 +17,12 @@ STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT
 # thanks to you!" is read as the lovely reply it is.
 UNMISTAKABLE_STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "OPTOUT"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
+# "TIME Toronto", "TIME 7:30": when the friend's message comes (advent.people.time_keyword).
+TIME_WORDS = frozenset({"TIME"})
 # "Yes please" joins; "yes I loved today's one, thank you" is a reply to read.
 MAX_TRAILING_WORDS = 2
 
-Kind = Literal["join", "stop", "help", "reply"]
+Kind = Literal["join", "stop", "help", "time", "reply"]
 _EDGE_PUNCTUATION = re.compile(r"^[^A-Za-z0-9]+|[^A-Za-z0-9]+$")
 
 
@@ -29,6 +31,7 @@ class Classified:
     kind: Kind
     word: str | None = None  # the keyword as matched, upper case
     campaign_keyword: str | None = None  # a schedule's own join word (e.g. HAPPY), if that matched
+    rest: tuple[str, ...] = ()  # the words after the keyword, as written ("7:30", "Toronto")
 
 
 def classify(text: str, campaign_keywords: frozenset[str] | set[str] = frozenset()) -> Classified:
@@ -48,6 +51,8 @@ def classify(text: str, campaign_keywords: frozenset[str] | set[str] = frozenset
         return Classified("stop", first)
     if first in HELP_WORDS:
         return Classified("help", first)
+    if first in TIME_WORDS:
+        return Classified("time", first, rest=tuple(words[1:]))
     if first in keywords:
         return Classified("join", first, campaign_keyword=first)
     if first in JOIN_WORDS:

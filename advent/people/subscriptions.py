@@ -15,6 +15,7 @@ from sqlmodel import Session, func, select
 from advent.content.schedules import Schedule
 from advent.organiser.alerts import alert
 from advent.people.phones import mask
+from advent.people.zones import guess_zone
 from advent.states import deliveries, subscribers
 from advent.states.subscribers import SubscriberStatus
 from advent.store.tables import ConsentEvent, Subscriber
@@ -81,6 +82,8 @@ def join(
             )
         subscriber = session.get_one(Subscriber, consent.subscriber_id)
     else:
+        # A zone already there stays: the friend may have set it themselves with TIME.
+        subscriber.timezone = subscriber.timezone or guess_zone(phone, schedule)
         consent = subscribers.join(
             session, subscriber, full=full, method=method, now=now, text=text, message_sid=message_sid
         )
@@ -113,7 +116,13 @@ def _join_new(
     In a savepoint: the unique key (uq_subscriber_number) decides who was first, and the loser
     rolls back only its own insert, keeping the text already stored in this transaction.
     """
-    subscriber = Subscriber(phone=phone, channel=channel, campaign=schedule.campaign, created_at=now)
+    subscriber = Subscriber(
+        phone=phone,
+        channel=channel,
+        campaign=schedule.campaign,
+        created_at=now,
+        timezone=guess_zone(phone, schedule),
+    )
     try:
         with session.begin_nested():
             consent = subscribers.join(

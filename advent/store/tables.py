@@ -174,7 +174,7 @@ class InboundMessage(SQLModel, table=True):
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
     num_media: int = Field(default=0)
     profile_name: str | None = Field(default=None, max_length=80)
-    kind: str = Field(max_length=10, description="join, stop, help, reply")
+    kind: str = Field(max_length=10, description="join, stop, help, time, reply")
     subscriber_id: int | None = Field(default=None, foreign_key="subscriber.id", index=True)
     campaign: str | None = Field(default=None, max_length=60)
     in_reply_to_day: date | None = None

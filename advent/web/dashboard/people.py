@@ -12,6 +12,7 @@ from advent.content.schedules import Schedule
 from advent.organiser import erase, people
 from advent.organiser.people import STATUSES, NoRoom, PeopleFilter
 from advent.people.invites import InviteRefused, remove
+from advent.people.zones import MorningRefused
 from advent.runtime import Runtime
 from advent.sending.dispatch import Sender
 from advent.states.subscribers import TransitionRefused
@@ -70,6 +71,8 @@ def index():  # type: ignore[no-untyped-def]
         pages=pages,
         schedules=rt.schedules,
         rehearsal=rt.provider.rehearsal,
+        morning_words=lambda person: people.morning_words(rt.schedules, person),
+        each_friend=any(s.for_each_friend for s in rt.schedules),
     )
 
 
@@ -81,10 +84,14 @@ def person(person_id: str):  # type: ignore[no-untyped-def]
 def _person_page(subscriber: Subscriber, revealed: str | None):  # type: ignore[no-untyped-def]
     session = db_session()
     assert subscriber.id is not None
-    schedule = next((s for s in runtime().schedules if s.campaign == subscriber.campaign), None)
+    schedules = runtime().schedules
+    schedule = next((s for s in schedules if s.campaign == subscriber.campaign), None)
+    person = people.find_person(session, subscriber.id)
+    assert person is not None
     return render_template(
         "dashboard/people_person.html",
-        person=people.find_person(session, subscriber.id),
+        person=person,
+        morning=people.morning_words(schedules, person),
         revealed=revealed,
         deliveries=people.deliveries_of(session, subscriber.id),
         room=people.room_on_list(session, schedule) if schedule else 0,
@@ -154,6 +161,29 @@ def admit(person_id: str):  # type: ignore[no-untyped-def]
         flash(f"Not moved: {why}.", "error")
     else:
         flash(f"{erase.shown_number(subscriber.phone)} is on the {schedule.campaign} list now.", "ok")
+    return redirect(url_for("people.person", person_id=person_id))
+
+
+@blueprint.post("/people/<person_id>/morning")
+def change_morning(person_id: str):  # type: ignore[no-untyped-def]
+    """Their timezone and hour, as their own TIME would set them (checked the same way)."""
+    subscriber = _subscriber(person_id)
+    schedule = _schedule(subscriber.campaign)
+    form = request.form
+    try:
+        said = people.change_morning(
+            db_session(),
+            schedule,
+            subscriber,
+            place=form.get("place", ""),
+            hour=form.get("hour", ""),
+            now=runtime().clock(),
+        )
+    except MorningRefused as why:
+        db_session().rollback()
+        flash(f"Not changed: {why}.", "error")
+    else:
+        flash(said, "ok")
     return redirect(url_for("people.person", person_id=person_id))
 
 
