@@ -204,3 +204,22 @@ def tw_over_http(project: Path, clock: Clock, double, web):  # type: ignore[no-u
     made = twilio_setup(project, clock, PUBLIC_BASE_URL=web.base_url, TWILIO_API_BASE_URL=double.base_url)
     web.app = create_app(runtime=made.runtime)
     return made
+
+
+@pytest.fixture
+def one_moment_for_everyone(runtime: Runtime) -> None:
+    """The schedule as `send_at = "schedule"`: everyone at 08:00 London, the day sent as one.
+
+    The shipped schedule sends at each friend's own morning (tests/test_each_friends_morning.py
+    and test_time_keyword.py drive that). Tests about one day's send as a whole (the catch-up
+    of a day, the cron job, what a day's record says) pin the schedule's own moment instead;
+    and so do tests running `advent` processes, which read the real clock: at a friend's
+    morning, a send started in their night waits for it.
+
+    The file is rewritten too, for the `advent` processes a test starts."""
+    from tests.helpers import send_at
+
+    send_at(runtime, "schedule")
+    for path in runtime.settings.schedules_dir.glob("*.toml"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace('send_at = "friend"', 'send_at = "schedule"'), encoding="utf-8")

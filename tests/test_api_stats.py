@@ -7,6 +7,10 @@ import pytest
 
 from tests.stats_helpers import table_rows, two_days_sent
 
+# Day 3 is "not sent yet" at 09:00 on 3 December here: the clock is not running, and at
+# each friend's own morning a rehearsal text would send that friend's day 3 as the clock would.
+pytestmark = pytest.mark.usefixtures("one_moment_for_everyone")
+
 TOKEN = "a-long-random-token-for-scripts"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from sqlalchemy import text, update
 from sqlmodel import select
 
@@ -14,6 +15,9 @@ from advent.runtime import Runtime
 from advent.sending.catch_up import catch_up, due_day, record_misfire, send_due_day
 from advent.store.tables import Delivery, OrganiserAlert
 from tests.helpers import DEC_3_SEND, FRIENDS, add_friends, alerts, crash_mid_send, run_of
+
+# The catch-up of one day sent as a whole; at friends' mornings: tests/test_each_friends_morning.py.
+pytestmark = pytest.mark.usefixtures("one_moment_for_everyone")
 
 DEC_2, DEC_3 = date(2026, 12, 2), date(2026, 12, 3)
 

@@ -33,7 +33,7 @@ def test_join_is_confirmed_at_once_with_everything_the_person_needs_to_know(clie
         "Advent of Kindness",
         "Sam",
         "One positive message a day",
-        "08:00 GMT",
+        "08:00 your time (Europe/London)",  # their own morning, the zone guessed from +44
         "3 Dec to 24 Dec, 22 in all",
         "Nothing will ever be asked of you",
         "Msg & data rates may apply",

@@ -10,6 +10,7 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
@@ -20,6 +21,10 @@ from advent.sending.dispatch import outgoing
 from advent.sending.plan import plan_day
 from advent.store.tables import Delivery, Subscriber
 from tests.helpers import add_people
+
+# `advent` processes here read the real clock: sent at each friend's own morning, a send
+# started in their night would wait for it. Everyone at one moment keeps the test to the hour.
+pytestmark = pytest.mark.usefixtures("one_moment_for_everyone")
 
 DAY = date(2026, 12, 3)
 JOINED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)

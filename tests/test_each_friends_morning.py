@@ -2,7 +2,7 @@
 zones, across the spring clock changes of North America, Europe and Australia.
 
 The clock is driven as the scheduler drives it: wake at the next moment something is due
-(next_wake), run one pass (send_due_posts) with that moment passed in, again and again. Nothing
+(next_wake), run one pass (run_morning_pass) with that moment passed in, again and again. Nothing
 reads the real date.
 """
 
@@ -16,12 +16,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
+from advent.clock.mornings import run_morning_pass
 from advent.people.subscriptions import join
 from advent.providers.simulator import Simulator
 from advent.runtime import build_runtime
 from advent.sending.catch_up import catch_up, sender_at
-from advent.sending.each_morning import send_due_posts
 from advent.sending.friend_days import next_wake, still_to_come
+from advent.sending.sweep import sweep
 from advent.states.day_runs import DayRunStatus
 from advent.store.tables import DayRun, Delivery, Subscriber
 from tests.conftest import Clock
@@ -95,10 +96,14 @@ def spring(project: Path, settings, clock: Clock):  # type: ignore[no-untyped-de
 
 
 def drive(runtime, clock: Clock, until: datetime, *, stop_at: datetime | None = None) -> list[datetime]:  # type: ignore[no-untyped-def]
-    """Wake and send as the clock does, until `until` (or `stop_at`: the clock process stops)."""
+    """Wake and send as the clock does, until `until` (or `stop_at`: the clock process stops):
+    the sweep now (it runs every 30 s), then the wake job at each next wake."""
     schedule = runtime.schedule()
     wakes = []
     end = min(until, stop_at) if stop_at else until
+    with runtime.session() as session:
+        sender = sender_at(session, runtime.provider, runtime.settings, clock.now)
+        sweep(sender, [schedule], runtime.settings.messages_dir)
     while True:
         with runtime.session() as session:
             wake = next_wake(session, schedule, clock.now)
@@ -106,12 +111,7 @@ def drive(runtime, clock: Clock, until: datetime, *, stop_at: datetime | None = 
             return wakes
         clock.now = wake
         wakes.append(wake)
-        with runtime.session() as session:
-            send_due_posts(
-                sender_at(session, runtime.provider, runtime.settings, wake),
-                schedule,
-                runtime.settings.messages_dir,
-            )
+        run_morning_pass(runtime, schedule, wake)
 
 
 def posts_by_friend(runtime) -> dict[str, list[tuple[date, datetime]]]:  # type: ignore[no-untyped-def]

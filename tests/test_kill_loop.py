@@ -16,6 +16,7 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from advent.people.subscriptions import stop_subscriber
@@ -24,6 +25,10 @@ from advent.states.deliveries import DeliveryStatus
 from advent.states.subscribers import SubscriberStatus
 from advent.store.tables import DayRun, Delivery, Subscriber
 from tests.helpers import add_people, simulator_env
+
+# `advent` processes here read the real clock: sent at each friend's own morning, a send
+# started in their night would wait for it. Everyone at one moment keeps the test to the hour.
+pytestmark = pytest.mark.usefixtures("one_moment_for_everyone")
 
 DAY = date(2026, 12, 3)
 JOINED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)

@@ -23,6 +23,10 @@ from advent.config import Settings
 from advent.runtime import Runtime
 from tests.helpers import simulator_env  # noqa: I001
 
+# `advent` processes here read the real clock: sent at each friend's own morning, a send
+# started in their night would wait for it. Everyone at one moment keeps the test to the hour.
+pytestmark = pytest.mark.usefixtures("one_moment_for_everyone")
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -16,6 +16,10 @@ import pytest
 from advent.sending.pace import HEADROOM, Pace, reserve_slots
 from tests.helpers import add_people
 
+# `advent` processes here read the real clock: sent at each friend's own morning, a send
+# started in their night would wait for it. Everyone at one moment keeps the test to the hour.
+pytestmark = pytest.mark.usefixtures("one_moment_for_everyone")
+
 DAY = date(2026, 12, 3)
 JOINED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,6 +128,7 @@ from datetime import datetime
 from advent.runtime import build_runtime
 from advent.sending.catch_up import due_day, send_scheduled_day
 from advent.sending.dispatch import Sender
+
 rt = build_runtime()
 schedule = rt.schedule()
 day = due_day(schedule, datetime.fromisoformat(sys.argv[1]))

@@ -8,6 +8,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
@@ -120,6 +121,7 @@ def test_remove_takes_them_off_as_an_opt_out_and_says_so_if_done_twice(organiser
     )
 
 
+@pytest.mark.usefixtures("one_moment_for_everyone")  # today's post planned at once
 def test_someone_waiting_moves_onto_the_list_only_when_there_is_room(organiser, runtime, schedule, friends):
     small_list(runtime, schedule, 2)
     text_from(organiser, "+447911000222", "HAPPY")

@@ -34,6 +34,10 @@ from advent.sending.late_joiners import catch_up_late_joiner
 from advent.store.tables import Delivery, SchedulerLease
 from tests.helpers import DEC_3_SEND, alerts, crash_mid_send, run_of
 
+# The clock's jobs for a schedule sending everyone at one moment (a cron job a day); at each
+# friend's own morning: tests/test_clock_mornings.py.
+pytestmark = pytest.mark.usefixtures("one_moment_for_everyone")
+
 LONDON = ZoneInfo("Europe/London")
 LATE_JOINER = "+447911555000"
 DEC_3 = date(2026, 12, 3)

@@ -23,6 +23,10 @@ from advent.store.tables import Delivery, DeliveryEvent, Subscriber
 from tests.helpers import add_people
 from tests.test_pace import _advent_env, _start, busiest_second
 
+# `advent` processes here read the real clock: sent at each friend's own morning, a send
+# started in their night would wait for it. Everyone at one moment keeps the test to the hour.
+pytestmark = pytest.mark.usefixtures("one_moment_for_everyone")
+
 DAY = date(2026, 12, 3)
 JOINED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 

@@ -68,13 +68,14 @@ def send(campaign: str | None, day: date | None, dry_run: bool) -> None:
 
 def _print_sent(rt: Runtime, schedule: Schedule, day: date, planned: int, before: int) -> None:
     from advent.sending.plan import count_by_status
-    from advent.sending.progress import people_handed_over, waiting_for_retry
+    from advent.sending.progress import held_for_morning, people_handed_over, waiting_for_retry
 
     # People, not attempts: a post refused as busy and tried again is still one person.
     with rt.session() as session:
         handed = people_handed_over(session, schedule.campaign, day) - before
         waiting = waiting_for_retry(session, schedule.campaign, day)
         counts = count_by_status(session, schedule.campaign, day)
+        held = held_for_morning(session, schedule.campaign, day, now())
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nobody on the list"
     click.echo(
         f"{schedule.campaign} {day}: {planned} newly planned, "
@@ -84,6 +85,13 @@ def _print_sent(rt: Runtime, schedule: Schedule, day: date, planned: int, before
         click.echo(
             f"{_people(waiting)} still waiting for a retry: run `advent send` again later, "
             "or leave it to the scheduler."
+        )
+    if held:
+        start, end = schedule.quiet_hours
+        click.echo(
+            f"{_people(len(held))} in their night ({start:%H:%M} to {end:%H:%M} their time): "
+            f"their post waits for their morning, the first at {held[0]:%Y-%m-%d %H:%M} UTC; the "
+            "clock (`advent scheduler`, or `advent run`) sends it then."
         )
 
 

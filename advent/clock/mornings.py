@@ -19,6 +19,7 @@ from advent.runtime import Runtime
 from advent.sending.catch_up import sender_at
 from advent.sending.each_morning import MorningPass, send_due_posts
 from advent.sending.friend_days import next_wake
+from advent.sending.invites import send_invites
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +37,13 @@ def morning_job_id(schedule: Schedule) -> str:
 def run_morning_pass(
     runtime: Runtime, schedule: Schedule, now: datetime, *, everything: bool = False
 ) -> MorningPass:
-    """One pass for a schedule sending at each friend's morning (advent.sending.each_morning)."""
+    """One pass for a schedule sending at each friend's morning (advent.sending.each_morning),
+    and the invites held for an invitee's morning, which are due at the same wake."""
     with runtime.session() as session:
-        return send_due_posts(
-            sender_at(session, runtime.provider, runtime.settings, now),
-            schedule,
-            runtime.settings.messages_dir,
-            everything=everything,
-        )
+        sender = sender_at(session, runtime.provider, runtime.settings, now)
+        done = send_due_posts(sender, schedule, runtime.settings.messages_dir, everything=everything)
+        send_invites(sender, schedule, wait_for_retries=False)
+        return done
 
 
 def wake_at(runtime: Runtime, schedule: Schedule, now: datetime) -> datetime | None:

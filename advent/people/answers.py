@@ -14,6 +14,7 @@ from advent.content.schedules import Schedule, ScheduleError
 from advent.people.keywords import classify
 from advent.people.subscriptions import join, stop_subscriber
 from advent.people.time_keyword import answer_time
+from advent.sending.friend_days import posts_left
 from advent.sending.late_joiners import catch_up_late_joiner, first_post_date
 from advent.states.subscribers import SubscriberStatus
 from advent.store.tables import Delivery, InboundMessage, Subscriber
@@ -205,6 +206,8 @@ def posts_to_come(chat: Conversation, schedule: Schedule) -> int:
     )
     if subscriber is None:
         return later + (first_post_date(schedule, chat.now) == today)
+    if schedule.for_each_friend:  # their own days, on their own clock
+        return posts_left(chat.session, schedule, subscriber, chat.now)
     todays = chat.session.exec(
         select(Delivery.status).where(
             Delivery.subscriber_id == subscriber.id,

@@ -57,7 +57,10 @@ def text_as_friend(
         phone.receive_reply(inbound, answer.text)
     # A late joiner's post for today goes out now, as the scheduler's sweep would do: on the
     # simulator nobody should have to wait up to 30 seconds for the clock process to see it.
-    return Texted(answer, sweep(sender, schedules, settings.messages_dir))
+    # Only this friend's: a rehearsal text is not the clock, and sends nobody else's morning.
+    texter = frozenset(sender.session.exec(select(Subscriber.id).where(Subscriber.phone == number)).all())
+    sender.session.commit()
+    return Texted(answer, sweep(sender, schedules, settings.messages_dir, friends=texter))
 
 
 @dataclass(frozen=True)

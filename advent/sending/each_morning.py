@@ -51,9 +51,11 @@ def _overdue_reason(grace: timedelta) -> str:
     )
 
 
-def _days_with_work(session: Session, schedule: Schedule, days: list[date], now: datetime) -> list[date]:
-    """Days with rows to send or settle, and days whose first morning has come but whose record
-    is still open (so a day with nobody on the list is written down too)."""
+def _days_with_work(
+    session: Session, schedule: Schedule, days: list[date], now: datetime, *, opening: bool = True
+) -> list[date]:
+    """Days with rows to send or settle, and (`opening`) days whose first morning has come but
+    whose record is still open (so a day with nobody on the list is written down too)."""
     busy = set(
         session.exec(
             select(Delivery.day)
@@ -76,6 +78,8 @@ def _days_with_work(session: Session, schedule: Schedule, days: list[date], now:
         ).all()
     )
     session.commit()
+    if not opening:
+        return sorted(busy)
     opened = {d for d in days if schedule.send_at(d) <= now or _has_rows(session, schedule, d)}
     return sorted(busy | (opened - finished))
 
@@ -91,21 +95,27 @@ def _has_rows(session: Session, schedule: Schedule, day: date) -> bool:
 
 
 def send_due_posts(
-    sender: Sender, schedule: Schedule, messages_dir: Path, *, everything: bool = False
+    sender: Sender,
+    schedule: Schedule,
+    messages_dir: Path,
+    *,
+    everything: bool = False,
+    only: frozenset[int] | None = None,
 ) -> MorningPass:
     """Send every friend's post whose moment has come; never waits. `everything`: look at every
-    day of the campaign so far (the clock's start), not only the days around today."""
+    day of the campaign so far (the clock's start), not only the days around today. `only`:
+    plan these friends' rows alone (a rehearsal text sends that friend's post, not the day)."""
     session = sender.session
     now = sender.clock()
     grace = timedelta(minutes=sender.settings.misfire_grace_minutes)
     days = window(schedule, now, everything=everything)
-    plan_due(session, schedule, days, now, grace)
+    plan_due(session, schedule, days, now, grace, only)
     if days:
         deliveries.miss_overdue(session, schedule.campaign, days, now - grace, _overdue_reason(grace), now)
         session.commit()
     handed: dict[date, int] = {}
     counts: dict[date, dict[str, int]] = {}
-    for day in _days_with_work(session, schedule, days, now):
+    for day in _days_with_work(session, schedule, days, now, opening=only is None):
         run = day_run(session, schedule, day)
         try:
             post = load_post(messages_dir, schedule, day)

@@ -37,8 +37,10 @@ def window(schedule: Schedule, now: datetime, *, everything: bool = False) -> li
     return [d for d in schedule.days() if first <= d <= last]
 
 
-def friends_without(session: Session, schedule: Schedule, day: date) -> list[Subscriber]:
-    """Friends on the list with no post row for `day` yet."""
+def friends_without(
+    session: Session, schedule: Schedule, day: date, only: frozenset[int] | None = None
+) -> list[Subscriber]:
+    """Friends on the list with no post row for `day` yet (of `only`, when given)."""
     has_row = (
         select(Delivery.id)
         .where(
@@ -49,16 +51,15 @@ def friends_without(session: Session, schedule: Schedule, day: date) -> list[Sub
         )
         .exists()
     )
-    return list(
-        session.exec(
-            select(Subscriber).where(
-                Subscriber.campaign == schedule.campaign,
-                Subscriber.status == SubscriberStatus.ACTIVE,
-                col(Subscriber.channel).in_(schedule.channels),
-                ~has_row,
-            )
-        ).all()
+    query = select(Subscriber).where(
+        Subscriber.campaign == schedule.campaign,
+        Subscriber.status == SubscriberStatus.ACTIVE,
+        col(Subscriber.channel).in_(schedule.channels),
+        ~has_row,
     )
+    if only is not None:
+        query = query.where(col(Subscriber.id).in_(only))
+    return list(session.exec(query).all())
 
 
 def next_post(session: Session, schedule: Schedule, subscriber: Subscriber, now: datetime) -> datetime | None:
@@ -112,14 +113,21 @@ def _missed_reason(schedule: Schedule, subscriber: Subscriber, day: date, grace:
     )
 
 
-def plan_due(session: Session, schedule: Schedule, days: list[date], now: datetime, grace: timedelta) -> int:
-    """Write the rows of every friend whose morning of one of `days` has come: pending when it
-    came within the grace window, missed (with the reason) when longer ago. Commits; returns
-    how many rows were written pending."""
+def plan_due(
+    session: Session,
+    schedule: Schedule,
+    days: list[date],
+    now: datetime,
+    grace: timedelta,
+    only: frozenset[int] | None = None,
+) -> int:
+    """Write the rows of every friend (of `only`, when given) whose morning of one of `days`
+    has come: pending when it came within the grace window, missed (with the reason) when longer
+    ago. Commits; returns how many rows were written pending."""
     added = 0
     for day in days:
         due, late = [], []
-        for friend in friends_without(session, schedule, day):
+        for friend in friends_without(session, schedule, day, only):
             start = starts_at(schedule, friend, day)
             if start is None or start > now:
                 continue
@@ -176,3 +184,26 @@ def next_wake(session: Session, schedule: Schedule, now: datetime) -> datetime |
     if retry is not None:
         moments.append(retry)
     return min(moments, default=None)
+
+
+def posts_left(session: Session, schedule: Schedule, subscriber: Subscriber, now: datetime) -> int:
+    """Posts this friend has still to get: those planned and not yet handed over, and every
+    day without a row whose morning is theirs and still to come (today's too, if it has not
+    reached them yet)."""
+    rows = dict(
+        session.exec(
+            select(Delivery.day, Delivery.status).where(
+                Delivery.subscriber_id == subscriber.id,
+                Delivery.campaign == schedule.campaign,
+                Delivery.kind == "post",
+            )
+        ).all()
+    )
+    today = morning_of(schedule, subscriber).date_at(now)
+    left = 0
+    for day in schedule.days():
+        if day in rows:
+            left += rows[day] in (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)
+        elif day >= today and starts_at(schedule, subscriber, day) is not None:
+            left += 1
+    return left

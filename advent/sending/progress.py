@@ -5,10 +5,10 @@ A delivery refused as busy and tried again is one person, however many attempts 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from advent.content.schedules import Schedule
 from advent.store.tables import DayRun, Delivery
@@ -32,6 +32,23 @@ def people_handed_over(session: Session, campaign: str, day: date) -> int:
 def waiting_for_retry(session: Session, campaign: str, day: date) -> int:
     """People whose post was refused for now and waits for its backoff to pass."""
     return _count(session, campaign, day, Delivery.status == "pending", Delivery.attempts > 0)
+
+
+def held_for_morning(session: Session, campaign: str, day: date, now: datetime) -> list[datetime]:
+    """When each post held for its friend's morning goes (sent at each friend's own morning,
+    nothing starts in their night), soonest first."""
+    moments = session.exec(
+        select(Delivery.next_attempt_at).where(
+            Delivery.campaign == campaign,
+            Delivery.day == day,
+            Delivery.kind == "post",
+            Delivery.status == "pending",
+            Delivery.attempts == 0,
+            col(Delivery.next_attempt_at) > now,
+        )
+    ).all()
+    session.commit()
+    return sorted(m for m in moments if m is not None)
 
 
 def next_day_to_send(session: Session, schedule: Schedule, today: date) -> date | None:

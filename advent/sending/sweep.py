@@ -22,13 +22,18 @@ from advent.store.tables import DayRun
 
 
 def sweep(
-    sender: Sender, schedules: list[Schedule], messages_dir: Path, busy: frozenset[str] = frozenset()
+    sender: Sender,
+    schedules: list[Schedule],
+    messages_dir: Path,
+    busy: frozenset[str] = frozenset(),
+    friends: frozenset[int] | None = None,
 ) -> list[str]:
     """Send what is due now: at each friend's own morning, one pass (advent.sending.each_morning);
     otherwise, on today's post: late joiners, retries whose backoff has passed,
     WhatsApp posts to re-send as the template, and the rest of a day whose sender stopped; and
     invites left waiting. Never waits. `busy`: campaigns a job of this process is sending right
-    now. Returns one line per day that sent something."""
+    now. `friends`: at friends' mornings, plan only these friends' posts (a rehearsal text).
+    Returns one line per day that sent something."""
     lines = []
     for schedule in schedules:
         # Invites a retry or a crash left waiting, whatever the day (often before the calendar).
@@ -36,7 +41,7 @@ def sweep(
             lines.append(f"{schedule.campaign} invites: {invited}")
         if schedule.for_each_friend:
             if schedule.campaign not in busy:
-                done = send_due_posts(sender, schedule, messages_dir)
+                done = send_due_posts(sender, schedule, messages_dir, only=friends)
                 lines += [line for line in done.lines() if done.handed_over]
             continue
         day = schedule.local_date(sender.clock())
