@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 import time
+from datetime import UTC
 from types import FrameType
 
 import click
@@ -21,6 +22,7 @@ from advent.clock.scheduler import SENDING_NOW, SWEEP_SECONDS, TICK_SECONDS, bui
 from advent.providers.base import beyond_loopback, exposed_warning
 from advent.runtime import Runtime
 from advent.sending.catch_up import catch_up
+from advent.sending.friend_days import next_wake
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,21 @@ def _give_back_lease(rt: Runtime, holder: str) -> None:
 def _announce(rt: Runtime) -> None:
     moment = rt.clock()
     for schedule in rt.schedules:
+        if schedule.for_each_friend:
+            with rt.session() as session:
+                upcoming = next_wake(session, schedule, moment)
+            when = (
+                f"{upcoming.astimezone(UTC):%a %d %b %Y %H:%M} UTC"
+                if upcoming
+                else "none (the campaign is over)"
+            )
+            start, end = schedule.quiet_hours
+            click.echo(
+                f"{schedule.campaign}: days {schedule.first_day} to {schedule.last_day}, daily at "
+                f"{schedule.send_time:%H:%M} in each friend's own time (never {start:%H:%M} to "
+                f"{end:%H:%M}); next friend's morning {when}"
+            )
+            continue
         upcoming = next_post_at(schedule, moment)
         when = f"{upcoming:%a %d %b %Y %H:%M %Z}" if upcoming else "none (the campaign is over)"
         click.echo(
@@ -108,7 +125,7 @@ def _announce(rt: Runtime) -> None:
         )
     click.echo(
         f"Every {TICK_SECONDS} s: heartbeat (/healthz) and receipts; every {SWEEP_SECONDS} s: "
-        "late joiners and retries on days already sent."
+        "late joiners, retries, and each friend's morning as it comes."
     )
 
 
