@@ -223,3 +223,12 @@ def one_moment_for_everyone(runtime: Runtime) -> None:
     for path in runtime.settings.schedules_dir.glob("*.toml"):
         text = path.read_text(encoding="utf-8")
         path.write_text(text.replace('send_at = "friend"', 'send_at = "schedule"'), encoding="utf-8")
+
+
+@pytest.fixture
+def paused():  # type: ignore[no-untyped-def]
+    """Schedulers a test started paused (so job defaults apply and nothing runs), shut down after."""
+    started: list = []
+    yield started
+    for scheduler in started:
+        scheduler.shutdown(wait=False)

@@ -4,11 +4,8 @@ sweep that sends what changed meanwhile, only while this process holds the clock
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 
-import pytest
-from apscheduler.schedulers.base import BaseScheduler
 from sqlmodel import select
 
 from advent.clock.heartbeat import HeartbeatPings
@@ -23,14 +20,6 @@ from tests.conftest import Clock
 
 TORONTO = "+14165550123"  # America/Toronto, guessed from the number
 LONDON = "+447911123456"
-
-
-@pytest.fixture
-def paused() -> Iterator[list[BaseScheduler]]:
-    started: list[BaseScheduler] = []
-    yield started
-    for scheduler in started:
-        scheduler.shutdown(wait=False)
 
 
 def friends_in_london_and_toronto(runtime: Runtime) -> None:
@@ -146,3 +135,46 @@ def test_the_heartbeat_never_sends_at_friends_mornings_either(
     assert tick(runtime, "me", datetime(2026, 12, 3, 13, 0, 20, tzinfo=UTC))
     assert simulator.posts_received() == {}
     assert posts(runtime) == {}
+
+
+def test_a_clock_killed_mid_morning_leaves_every_friend_with_exactly_one_post(
+    runtime: Runtime, clock: Clock, simulator
+) -> None:
+    """Rows planned at London's 08:00, two handed to the network and one of those killed before
+    its answer was stored; the restarted clock asks the network before sending anything again."""
+    from advent.content.posts import load_post
+    from advent.sending.catch_up import catch_up
+    from advent.sending.dispatch import outgoing
+    from advent.sending.friend_days import plan_due, window
+    from tests.helpers import add_people
+
+    schedule = runtime.schedule()
+    with runtime.session() as session:
+        people = add_people(session, schedule, 6, datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+    day, at = datetime(2026, 12, 3).date(), datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+    post = load_post(runtime.settings.messages_dir, schedule, day)
+    with runtime.session() as session:
+        assert plan_due(session, schedule, window(schedule, at), at, timedelta(minutes=180)) == 6
+        rows = session.exec(select(Delivery).where(Delivery.day == day).order_by(Delivery.id)).all()
+        for n, delivery in enumerate(rows[:2]):
+            friend = session.get(Subscriber, delivery.subscriber_id)
+            sent = runtime.provider.send(outgoing(delivery, friend, post, schedule, at))
+            delivery.status, delivery.claim_token, delivery.claimed_at, delivery.attempts = (
+                "claimed",
+                "dead",
+                at,
+                1,
+            )
+            if n == 0:
+                delivery.status, delivery.provider_sid = "queued", sent.sid
+            session.add(delivery)
+        session.commit()
+
+    restart = at + timedelta(minutes=10)  # past the claim timeout (120 s): the claim is stale
+    clock.now = restart
+    catch_up(runtime.session, runtime.provider, runtime.settings, [schedule], restart)
+
+    assert simulator.posts_received() == {p.phone: 1 for p in people}
+    with runtime.session() as session:
+        statuses = {d.status for d in session.exec(select(Delivery).where(Delivery.day == day)).all()}
+    assert statuses <= {"queued", "sent", "delivered"}

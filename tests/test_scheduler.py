@@ -3,7 +3,6 @@ misfires. The due day, the cron job's send and catching up are in test_catch_up.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -254,15 +253,6 @@ def test_a_missed_heartbeat_or_a_day_already_sent_is_not_a_missed_day(
     listener(missed_event("advent-2026", DEC_3_SEND))
     assert run_of(runtime, "advent-2026", date(2026, 12, 3)).status == "sent"
     assert alerts(runtime) == []
-
-
-@pytest.fixture
-def paused() -> Iterator[list[BaseScheduler]]:
-    """Schedulers started paused (so job defaults apply and nothing runs), shut down after."""
-    started: list[BaseScheduler] = []
-    yield started
-    for scheduler in started:
-        scheduler.shutdown(wait=False)
 
 
 def start_paused(scheduler: BaseScheduler, paused: list[BaseScheduler]) -> BaseScheduler:
