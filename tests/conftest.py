@@ -207,7 +207,7 @@ def tw_over_http(project: Path, clock: Clock, double, web):  # type: ignore[no-u
 
 
 @pytest.fixture
-def one_moment_for_everyone(runtime: Runtime) -> None:
+def one_moment_for_everyone(request: pytest.FixtureRequest, project: Path) -> None:
     """The schedule as `send_at = "schedule"`: everyone at 08:00 London, the day sent as one.
 
     The shipped schedule sends at each friend's own morning (tests/test_each_friends_morning.py
@@ -216,13 +216,16 @@ def one_moment_for_everyone(runtime: Runtime) -> None:
     and so do tests running `advent` processes, which read the real clock: at a friend's
     morning, a send started in their night waits for it.
 
-    The file is rewritten too, for the `advent` processes a test starts."""
-    from tests.helpers import send_at
-
-    send_at(runtime, "schedule")
-    for path in runtime.settings.schedules_dir.glob("*.toml"):
+    The file is rewritten, for the `advent` processes a test starts and the runtimes it builds;
+    a simulator runtime the test already uses is switched too (and none is made for a test on
+    another provider)."""
+    for path in (project / "schedules").glob("*.toml"):
         text = path.read_text(encoding="utf-8")
         path.write_text(text.replace('send_at = "friend"', 'send_at = "schedule"'), encoding="utf-8")
+    if "runtime" in request.fixturenames:
+        from tests.helpers import send_at
+
+        send_at(request.getfixturevalue("runtime"), "schedule")
 
 
 @pytest.fixture
