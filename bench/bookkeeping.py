@@ -86,7 +86,9 @@ def _fresh_database(folder: Path, database_url: str | None) -> str:
     return database_url
 
 
-def _one_run(friends: int, simulated_friends: int, database_url: str | None) -> tuple[float, float, float]:
+def _one_run(
+    friends: int, simulated_friends: int, database_url: str | None, send_at: str | None = None
+) -> tuple[float, float, float]:
     """Messages a second: (a) bookkeeping alone, (b) the bare simulator, (c) send_day on it."""
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
@@ -104,6 +106,8 @@ def _one_run(friends: int, simulated_friends: int, database_url: str | None) -> 
         upgrade(engine)
         provider = AnswersAtOnce(settings.simulator_path, clock=lambda: SENT_AT)
         runtime = build_runtime(settings, provider=provider)
+        if send_at:  # the shipped file's `send_at`, or the other way, to compare the two
+            runtime.schedules = [s.model_copy(update={"timing": send_at}) for s in runtime.schedules]
         schedule = runtime.schedule()
         people = friends_on_the_list(schedule.campaign, friends)
         with runtime.session() as session:
@@ -158,18 +162,24 @@ def main() -> None:
     parser.add_argument("--simulated-friends", type=int, default=1000, help="for (b) and (c)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database-url", help="a PostgreSQL database to use (emptied first)")
+    parser.add_argument(
+        "--send-at",
+        choices=("friend", "schedule"),
+        help="each friend's own morning, or one moment for everyone (default: as the shipped schedule)",
+    )
     options = parser.parse_args()
     where = "PostgreSQL" if options.database_url else "SQLite"
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     runs = [
-        _one_run(options.friends, options.simulated_friends, options.database_url)
+        _one_run(options.friends, options.simulated_friends, options.database_url, options.send_at)
         for _ in range(options.runs)
     ]
     booked, bare, simulated = (statistics.median(r[n] for r in runs) for n in range(3))
     ratio = statistics.median(r[1] / r[2] for r in runs)
+    timing = options.send_at or "as shipped"
     print(
         f"{where}, {options.friends} friends ({options.simulated_friends} through the simulator), "
-        f"median of {options.runs} runs:"
+        f"send_at {timing}, median of {options.runs} runs:"
     )
     print(
         f"  (a) send_day, provider answers at once: {booked:,.0f} messages a second "
