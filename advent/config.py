@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     organiser_name: str = Field("the organiser", validation_alias="ADVENT_ORGANISER_NAME")
     organiser_contact: str = Field("", validation_alias="ADVENT_ORGANISER_CONTACT")
     support_line: str = Field("", validation_alias="ADVENT_SUPPORT_LINE")
+    # The organiser's own phone: what needs them now (a failed day, a reply that may signal
+    # distress) is texted there, through the same sender as the posts (advent.organiser.own_phone).
+    organiser_phone: str = Field("", validation_alias="ADVENT_ORGANISER_PHONE")
+    organiser_channel: Literal["sms", "whatsapp"] = Field("sms", validation_alias="ADVENT_ORGANISER_CHANNEL")
     twilio_handles_sms_opt_out: bool = Field(True, validation_alias="ADVENT_TWILIO_HANDLES_SMS_OPT_OUT")
     invite_cooldown_days: int = Field(30, ge=0, le=3650, validation_alias="ADVENT_INVITE_COOLDOWN_DAYS")
     stuck_after_minutes: int = Field(30, ge=1, le=10080, validation_alias="ADVENT_STUCK_AFTER_MINUTES")
@@ -157,11 +161,29 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.instance_dir / name}"
         if self.simulator_path is None:
             self.simulator_path = self.instance_dir / "phone-network.db"
+        self.organiser_phone = _phone_in_full(self.organiser_phone, self.default_region)
         if self.provider == "twilio":
             problems = twilio_problems(self)
             if problems:
                 raise ValueError("; ".join(problems))
         return self
+
+
+def _phone_in_full(value: str, region: str) -> str:
+    """ADVENT_ORGANISER_PHONE as E.164 (+447911123456), from however it was typed."""
+    if not value.strip():
+        return ""
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    # "Possible", not "valid": the simulator's drama numbers (+44 7700 900xxx) are possible only.
+    if number is None or not phonenumbers.is_possible_number(number):
+        raise ValueError(
+            f"ADVENT_ORGANISER_PHONE: {value.strip()[:30]!r} is not a phone number; write it in full "
+            "with the country code, such as +447911123456"
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def twilio_problems(settings: Settings) -> list[str]:

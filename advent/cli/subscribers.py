@@ -43,7 +43,12 @@ def list_command(campaign: str | None, as_json: bool, full_numbers: bool) -> Non
     rt = runtime()
     show = (lambda p: p) if full_numbers else mask
     with rt.session() as session:
-        query = select(Subscriber).order_by(Subscriber.campaign, Subscriber.id)
+        # The organiser's own phone is not one of the friends (advent.organiser.own_phone).
+        query = (
+            select(Subscriber)
+            .where(Subscriber.campaign != "organiser")
+            .order_by(Subscriber.campaign, Subscriber.id)
+        )
         if campaign:
             query = query.where(Subscriber.campaign == campaign)
         people = session.exec(query).all()

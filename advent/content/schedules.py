@@ -68,6 +68,16 @@ class Schedule(BaseModel):
             raise ValueError(f"unknown IANA timezone {value!r}; use a name like 'Europe/London'") from None
         return value
 
+    @field_validator("campaign")
+    @classmethod
+    def _not_the_organisers(cls, value: str) -> str:
+        # The organiser's own phone is a row of the campaign "organiser" (advent.organiser.own_phone).
+        if value == "organiser":
+            raise ValueError(
+                '"organiser" is kept for the organiser\'s own phone; name the campaign, such as "advent-2026"'
+            )
+        return value
+
     @field_validator("content")
     @classmethod
     def _inside_the_messages_folder(cls, value: str) -> str:

@@ -18,6 +18,7 @@ from advent.content.check import check_campaign
 from advent.content.posts import post_path, read_post_file
 from advent.content.schedules import Schedule
 from advent.organiser.whatsapp_templates import template_findings
+from advent.people.phones import mask
 from advent.providers.base import Finding, Provider, fail, ok, warn
 from advent.store.database import make_engine
 from advent.store.journal import Journal
@@ -151,6 +152,32 @@ def _template_findings(
         engine.dispose()
 
 
+def organiser_phone_findings(settings: Settings, provider: Provider | None) -> list[Finding]:
+    """Whether what needs the organiser now (a reply that may signal distress, a failed or
+    missed day) can reach their own phone, or only waits on the dashboard."""
+    if not settings.organiser_phone:
+        return [
+            warn(
+                "organiser's phone: not set, so alerts wait on the dashboard until you look; set "
+                "ADVENT_ORGANISER_PHONE (your own number, in full) to be texted what needs you now"
+            )
+        ]
+    shown = mask(settings.organiser_phone)
+    if (
+        settings.organiser_channel == "whatsapp"
+        and provider is not None
+        and provider.enforces_whatsapp_window
+    ):
+        return [
+            warn(
+                f"organiser's phone: {shown} on WhatsApp, where a text reaches you only within 24 "
+                "hours of your last message to the service's number; set ADVENT_ORGANISER_CHANNEL=sms "
+                "to be reached whenever it matters"
+            )
+        ]
+    return [ok(f"organiser's phone: {shown} by {settings.organiser_channel}; urgent alerts are texted there")]
+
+
 def run_doctor(
     settings: Settings,
     schedules: list[Schedule] | None,
@@ -165,6 +192,7 @@ def run_doctor(
     findings += journal_findings(settings.instance_dir)
     if provider is not None:
         findings += provider.setup_findings(settings)
+    findings += organiser_phone_findings(settings, provider)
     if schedules is None:
         return findings
     if not schedules:

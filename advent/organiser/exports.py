@@ -17,6 +17,7 @@ from sqlalchemy import case, type_coerce
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, func
 
+from advent.organiser.own_phone import ORGANISER
 from advent.people.phones import mask
 from advent.store.tables import Delivery, DeliveryEvent, InboundMessage, Subscriber, UTCDateTime
 
@@ -107,7 +108,7 @@ def people_csv(session: Session) -> str:
     query = sa_select(
         Subscriber.campaign, Subscriber.name, Subscriber.phone, Subscriber.channel, Subscriber.status,
         Subscriber.created_at, Subscriber.invited_at, Subscriber.joined_at, Subscriber.stopped_at,
-    ).order_by(Subscriber.campaign, Subscriber.id)  # fmt: skip
+    ).where(Subscriber.campaign != ORGANISER).order_by(Subscriber.campaign, Subscriber.id)  # fmt: skip
     rows = session.execute(query).all()
     return to_csv(PEOPLE_HEADER, ([*r[:2], _number(r[2]), *r[3:]] for r in rows))
 

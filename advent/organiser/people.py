@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from advent.content.replies import facts, load_replies
 from advent.content.schedules import Schedule
 from advent.organiser.erase import shown_number
+from advent.organiser.own_phone import ORGANISER
 from advent.people.invites import InviteRefused, prepare_invite
 from advent.people.phones import InvalidNumber, mask, normalise_number
 from advent.people.subscriptions import active_count
@@ -96,6 +97,8 @@ class PeopleFilter:
 
 
 def _where(query, wanted: PeopleFilter):  # type: ignore[no-untyped-def]
+    # The organiser's own phone is not one of the friends (advent.organiser.own_phone).
+    query = query.where(Subscriber.campaign != ORGANISER)
     if wanted.campaign:
         query = query.where(Subscriber.campaign == wanted.campaign)
     if wanted.status:

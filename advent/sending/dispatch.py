@@ -41,7 +41,11 @@ log = logging.getLogger(__name__)
 
 # Who may still receive each kind of delivery when its turn comes: a post goes to people on the
 # list, an invite only to someone still invited (not since stopped, joined or removed).
-RECEIVES = {"post": SubscriberStatus.ACTIVE, "invite": SubscriberStatus.INVITED}
+RECEIVES = {
+    "post": SubscriberStatus.ACTIVE,
+    "invite": SubscriberStatus.INVITED,
+    "organiser": SubscriberStatus.ACTIVE,  # the organiser's own row (advent.organiser.own_phone)
+}
 
 
 # A wait for the next slot at least this long is used to store the answers so far.
@@ -104,8 +108,8 @@ def _handovers(
             reason = f"not sent: the subscriber is {subscriber.status}"
             finish_attempt(sender, delivery, DeliveryStatus.CANCELLED, None, now, reason)
             continue
-        morning = morning_of(schedule, subscriber)
-        if is_night(schedule, morning, now):
+        morning = morning_of(schedule, subscriber, own=kind == "organiser")
+        if is_night(schedule, morning, now, always=kind == "organiser"):
             # Nothing we start reaches a friend in their night (a retry, a catch-up, a post
             # sent by hand, an invite): it waits for their morning, or is recorded missed then.
             deliveries.wait_for_morning(sender.session, delivery, morning_after(schedule, morning, now), now)

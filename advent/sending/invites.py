@@ -18,13 +18,13 @@ from advent.sending.recovery import recover_stale_claims
 from advent.store.tables import Delivery
 
 
-def _days_with_invites_to_send(sender: Sender, schedule: Schedule) -> list[date]:
+def _days_with_texts_to_send(sender: Sender, schedule: Schedule, kind: str) -> list[date]:
     cutoff = sender.clock() - timedelta(seconds=sender.settings.claim_timeout_seconds)
     days = sender.session.exec(
         select(Delivery.day)
         .where(
             Delivery.campaign == schedule.campaign,
-            Delivery.kind == "invite",
+            Delivery.kind == kind,
             or_(
                 Delivery.status == "pending",
                 # a claim a crash left behind: settled by asking the provider first
@@ -43,10 +43,16 @@ def send_invites(sender: Sender, schedule: Schedule, wait_for_retries: bool = Tr
 
     With `wait_for_retries`, it also waits for invites the provider asked us to try again later.
     """
+    return send_texts(sender, schedule, "invite", wait_for_retries)
+
+
+def send_texts(sender: Sender, schedule: Schedule, kind: str, wait_for_retries: bool = True) -> int:
+    """Hand every due row of `kind` whose words are on the row (an invite, a text to the
+    organiser) to the provider; returns how many."""
     handled = 0
-    for day in _days_with_invites_to_send(sender, schedule):
-        recover_stale_claims(sender, schedule, day, None, kind="invite")
-        handled += dispatch_day(sender, schedule, day, None, wait_for_retries, kind="invite")
+    for day in _days_with_texts_to_send(sender, schedule, kind):
+        recover_stale_claims(sender, schedule, day, None, kind=kind)
+        handled += dispatch_day(sender, schedule, day, None, wait_for_retries, kind=kind)
     return handled
 
 

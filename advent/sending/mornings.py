@@ -59,22 +59,24 @@ def known_zone(name: str | None) -> str | None:
     return name
 
 
-def morning_of(schedule: Schedule, subscriber: Subscriber) -> Morning:
+def morning_of(schedule: Schedule, subscriber: Subscriber, *, own: bool = False) -> Morning:
     """The friend's morning: their zone and hour when the schedule sends at each friend's own
-    time, the schedule's otherwise (and for a zone this machine no longer knows)."""
-    if not schedule.for_each_friend:
+    time (or `own`: whatever the schedule, as for the organiser's own phone), the schedule's
+    otherwise (and for a zone this machine no longer knows)."""
+    if not (schedule.for_each_friend or own):
         return Morning(schedule.timezone, schedule.send_time)
     zone = known_zone(subscriber.timezone) or schedule.timezone
     return Morning(zone, parse_hour(subscriber.send_time) or schedule.send_time)
 
 
-def is_night(schedule: Schedule, morning: Morning, moment: datetime) -> bool:
+def is_night(schedule: Schedule, morning: Morning, moment: datetime, *, always: bool = False) -> bool:
     """True when `moment` falls in the friend's quiet hours (on their clock). A schedule that
-    sends at one moment for everyone has no per-friend night: the organiser chose that moment.
+    sends at one moment for everyone has no per-friend night: the organiser chose that moment
+    (`always`: it has, for the organiser's own texts).
 
     A friend's own hour ends their night early ("TIME 6:30" inside the quiet hours): they asked
     for it, so it and what follows it are their morning."""
-    if not schedule.for_each_friend:
+    if not (schedule.for_each_friend or always):
         return False
     local = moment.astimezone(morning.tz).time().replace(tzinfo=None)
     if not schedule.is_quiet(local):
@@ -86,9 +88,11 @@ def is_night(schedule: Schedule, morning: Morning, moment: datetime) -> bool:
     return True
 
 
-def morning_after(schedule: Schedule, morning: Morning, moment: datetime) -> datetime:
+def morning_after(
+    schedule: Schedule, morning: Morning, moment: datetime, *, always: bool = False
+) -> datetime:
     """The first moment at or after `moment` outside the friend's night."""
-    if not is_night(schedule, morning, moment):
+    if not is_night(schedule, morning, moment, always=always):
         return moment
     _, end = schedule.quiet_hours
     own = morning.hour

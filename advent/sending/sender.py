@@ -65,6 +65,17 @@ def outgoing(
             template_variables=schedule.whatsapp_invite_template_variables,
             in_session_window=last is not None and now - last < WHATSAPP_WINDOW,
         )
+    if delivery.kind == "organiser":
+        # A text to the organiser's own phone (advent.organiser.own_phone): its words are on
+        # its row, free-form (on WhatsApp it reaches them within their 24-hour window).
+        return OutgoingMessage(
+            reference=str(delivery.id),
+            to=subscriber.phone,
+            channel=delivery.channel,
+            body=delivery.body or "",
+            kind="organiser",
+            in_session_window=last is not None and now - last < WHATSAPP_WINDOW,
+        )
     assert post is not None, "a post's delivery is sent with its post"
     # A template goes with its own variables: the post's pair, or else the schedule's; with
     # neither named, the one `advent templates` made and Meta approved (`approved`).

@@ -1,8 +1,9 @@
 """The sweep: every 30 seconds, send what became due without waiting for a day's send time.
 
 Late joiners, retries whose backoff has passed, WhatsApp posts to re-send as the template, the
-rest of a day whose sender stopped, invites left waiting; and, for a schedule sending at each
-friend's own morning, one pass of it (joins and TIME changes come from the web workers).
+rest of a day whose sender stopped, invites left waiting, texts to the organiser's own phone;
+and, for a schedule sending at each friend's own morning, one pass of it (joins and TIME
+changes come from the web workers).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from sqlmodel import select
 
 from advent.content.posts import ContentError, load_post
 from advent.content.schedules import Schedule
+from advent.organiser.own_phone import text_new_alerts
 from advent.sending.days import send_day
 from advent.sending.dispatch import Sender, dispatch_day
 from advent.sending.each_morning import send_due_posts
-from advent.sending.invites import send_invites
+from advent.sending.invites import send_invites, send_texts
 from advent.states.day_runs import DayRunStatus
 from advent.store.tables import DayRun
 
@@ -35,10 +37,14 @@ def sweep(
     now. `friends`: at friends' mornings, plan only these friends' posts (a rehearsal text).
     Returns one line per day that sent something."""
     lines = []
+    # What needs the organiser now (advent.organiser.own_phone): planned here, sent below.
+    text_new_alerts(sender.session, sender.settings, schedules, sender.clock())
     for schedule in schedules:
         # Invites a retry or a crash left waiting, whatever the day (often before the calendar).
         if invited := send_invites(sender, schedule, wait_for_retries=False):
             lines.append(f"{schedule.campaign} invites: {invited}")
+        if texted := send_texts(sender, schedule, "organiser", wait_for_retries=False):
+            lines.append(f"{schedule.campaign} texts to the organiser: {texted}")
         if schedule.for_each_friend:
             if schedule.campaign not in busy:
                 done = send_due_posts(sender, schedule, messages_dir, only=friends)

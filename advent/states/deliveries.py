@@ -206,7 +206,7 @@ def insert_pending(session: Session, rows: list[dict[str, Any]]) -> int:
         session,
         Delivery,
         planned,
-        ["subscriber_id", "campaign", "day", "kind"],
+        ["subscriber_id", "campaign", "day", "kind", "ref"],
     )
 
 

@@ -204,3 +204,16 @@ def invite(session: Session, subscriber: Subscriber, *, text: str, now: datetime
     """The organiser asks (double opt-in): recorded before it is sent, with the words sent."""
     subscriber.invited_at = now
     return move(session, subscriber, S.INVITED, now, kind="invite", method="organiser", confirmation=text)
+
+
+def appoint_organiser(session: Session, subscriber: Subscriber, now: datetime) -> ConsentEvent:
+    """The organiser's own number, from settings (ADVENT_ORGANISER_PHONE): their row in the
+    campaign "organiser" takes texts meant for them, never a post. Recorded like any change."""
+    subscriber.joined_at, subscriber.stopped_at = now, None
+    return move(session, subscriber, S.ACTIVE, now, kind="organiser", method="settings")
+
+
+def retire_organiser(session: Session, subscriber: Subscriber, now: datetime) -> ConsentEvent:
+    """The settings name another number for the organiser now: the old one gets nothing more."""
+    subscriber.stopped_at = now
+    return move(session, subscriber, S.REMOVED, now, kind="organiser", method="settings")

@@ -103,7 +103,7 @@ class Delivery(SQLModel, table=True):
 
     __tablename__ = "delivery"
     __table_args__ = (
-        UniqueConstraint("subscriber_id", "campaign", "day", "kind", name="uq_delivery_once"),
+        UniqueConstraint("subscriber_id", "campaign", "day", "kind", "ref", name="uq_delivery_once"),
         Index("ix_delivery_campaign_day_status", "campaign", "day", "status"),
         # The dashboard's counts (calendar, stats, a day's totals) group by these: read from the
         # index alone, the calendar with 240,000 deliveries takes a fifth of the time.
@@ -114,8 +114,12 @@ class Delivery(SQLModel, table=True):
     subscriber_id: int = Field(foreign_key="subscriber.id", index=True)
     campaign: str = Field(max_length=60)
     day: date
-    # post: the day's post; invite: an invitation (its text is in `body`, as there is no file).
+    # post: the day's post; invite: an invitation (its text is in `body`, as there is no file);
+    # organiser: a text to the organiser's own phone (advent.organiser.own_phone), never a post.
     kind: str = Field(default="post", max_length=12, sa_column_kwargs={"server_default": "post"})
+    # What else makes the row one of a kind: empty for a post or an invite (one a day); for a
+    # text to the organiser, what it is about (e.g. "alert 42"), so each is sent exactly once.
+    ref: str = Field(default="", max_length=80, sa_column_kwargs={"server_default": ""})
     body: str | None = Field(default=None, sa_column=Column(Text))
     channel: str = Field(max_length=10)
     address: str = Field(max_length=40)
