@@ -74,12 +74,41 @@ def _text_of(schedules: list[Schedule], found: OrganiserAlert) -> str:
     return text
 
 
+def plan_text(
+    session: Session,
+    organiser: Subscriber,
+    campaign: str,
+    day: date,
+    ref: str,
+    body: str,
+    now: datetime,
+) -> bool:
+    """A text to the organiser, written down before it is sent; once per (campaign, day, ref),
+    whoever asks again. The sweep sends it. The caller commits; True if it is new."""
+    row = {
+        "subscriber_id": organiser.id,
+        "campaign": campaign,
+        "day": day,
+        "kind": KIND,
+        "ref": ref,
+        "body": body,
+        "channel": organiser.channel,
+        "address": address(organiser.phone, organiser.channel),
+        "used_template": False,
+        "template_only": False,
+        "due_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return deliveries.insert_pending(session, [row]) == 1
+
+
 def text_new_alerts(session: Session, settings: Settings, schedules: list[Schedule], now: datetime) -> int:
     """Plan a text to the organiser for each open alert that needs them now and has none yet.
     Commits; returns how many were planned (the sweep sends them)."""
     row = organiser_row(session, settings, schedules, now)
     session.commit()
-    if row is None:
+    if row is None or not schedules:
         return 0
     by_campaign = {s.campaign: s for s in schedules}
     fresh = session.exec(
@@ -89,33 +118,13 @@ def text_new_alerts(session: Session, settings: Settings, schedules: list[Schedu
             OrganiserAlert.created_at >= now - FRESH,
         )
     ).all()
-    rows = []
+    added = 0
     for found in fresh:
-        campaign = (
-            found.campaign
-            if found.campaign in by_campaign
-            else (schedules[0].campaign if schedules else None)
+        schedule = by_campaign.get(found.campaign or "", schedules[0])
+        day = _day(schedule, found, now)
+        added += plan_text(
+            session, row, schedule.campaign, day, f"alert {found.id}", _text_of(schedules, found), now
         )
-        if campaign is None:
-            continue
-        rows.append(
-            {
-                "subscriber_id": row.id,
-                "campaign": campaign,
-                "day": _day(by_campaign[campaign], found, now),
-                "kind": KIND,
-                "ref": f"alert {found.id}",
-                "body": _text_of(schedules, found),
-                "channel": row.channel,
-                "address": address(row.phone, row.channel),
-                "used_template": False,
-                "template_only": False,
-                "due_at": now,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-    added = deliveries.insert_pending(session, rows)
     session.commit()
     return added
 
