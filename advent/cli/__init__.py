@@ -36,6 +36,9 @@ COMMANDS = {
     "doctor": Entry(
         "checks", "doctor", "Check the whole loop and say in plain words what is wrong and how to fix"
     ),
+    "hold": Entry(
+        "holds", "hold", "Hold a day's post (today by default; --date for another): nothing of it goes"
+    ),
     "next-day": Entry(
         "sending", "next_day", "Print the next day of the campaign still to be sent (YYYY-MM-DD), from"
     ),
@@ -48,6 +51,7 @@ COMMANDS = {
     "reconcile": Entry(
         "checks", "reconcile", "Settle deliveries left without a final status: ask the provider for the"
     ),
+    "release": Entry("holds", "release", "Let a held day's post go out again (today by default; --date for"),
     "replies": Entry(
         "replies", "replies", "List what friends wrote back (every text that was not JOIN, STOP or HELP),"
     ),

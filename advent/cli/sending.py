@@ -42,6 +42,7 @@ def send(campaign: str | None, day: date | None, dry_run: bool) -> None:
     from advent.content.segments import count_segments
     from advent.people.subscriptions import active_count
     from advent.sending.days import send_day
+    from advent.sending.holds import is_held
     from advent.sending.progress import people_handed_over
 
     rt = runtime()
@@ -60,6 +61,11 @@ def send(campaign: str | None, day: date | None, dry_run: bool) -> None:
         return
     with rt.session() as session:
         before = people_handed_over(session, schedule.campaign, chosen)
+        if is_held(session, schedule, chosen):
+            raise click.ClickException(
+                f"{chosen} is held: nothing of it goes out; release it first with "
+                f"`advent release --date {chosen}`"
+            )
     sender = sender_for(rt, progress=True)
     result = send_day(sender, schedule, chosen, post)
     collect_receipts(sender.session, rt.provider, now())

@@ -49,6 +49,9 @@ class Schedule(BaseModel):
     timing: Literal["schedule", "friend"] = Field("schedule", alias="send_at")
     # A friend's night, in their own time: nothing starts in it but an answer to their own text.
     quiet_hours: tuple[time, time] = (time(21, 0), time(8, 0))
+    # The evening before each day, at this time in `timezone`, the organiser's own phone gets
+    # the day's post as friends will (advent.organiser.canary): a typo is caught, HOLD holds it.
+    canary_time: time = time(18, 0)
     # WhatsApp, outside a person's 24-hour window, only allows an approved template.
     whatsapp_template_sid: str | None = Field(None, pattern=r"^HX[0-9a-fA-F]{32}$")
     whatsapp_template_variables: dict[str, str] = Field(default_factory=dict)

@@ -37,6 +37,12 @@ ADVICE: dict[str, tuple[str, str]] = {
         "Send it now with `advent send --date` and the day, if it is not too late to be welcome; "
         "then check that the scheduler is running (`advent doctor`).",
     ),
+    "held_day": (
+        "Day held",
+        "You held this day: nothing of it goes out. Fix the post if that is why, then release it "
+        "with `advent release --date` and the day (or the day page's button); friends whose "
+        "moment passed meanwhile get it within the grace window.",
+    ),
     "day_failed": (
         "Day failed",
         "Read the reason, fix it (`advent doctor` checks the set-up and every post), then send the "

@@ -30,7 +30,7 @@ from advent.store.tables import Delivery, OrganiserAlert, Subscriber
 ORGANISER = "organiser"
 KIND = "organiser"
 # Alerts that need the organiser now, not the next time they open the dashboard.
-TEXTED_ALERTS = frozenset({"distress", "day_failed", "missed_day"})
+TEXTED_ALERTS = frozenset({"distress", "day_failed", "missed_day", "held_day"})
 # An alert older than this when first seen (raised before the phone was set) is not texted.
 FRESH = timedelta(hours=24)
 # Two SMS segments of plain text: enough for who, what and what to do; the rest is on the page.

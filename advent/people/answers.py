@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from advent.content.schedules import Schedule, ScheduleError
 from advent.people.keywords import classify
+from advent.people.organiser_commands import answer_organiser, organiser_command
 from advent.people.subscriptions import join, stop_subscriber
 from advent.people.time_keyword import answer_time
 from advent.sending.friend_days import posts_left
@@ -31,6 +32,11 @@ REPEATED = "the same message arrived again and was already handled"
 
 
 def answer_text(chat: Conversation, body: str) -> str | None:
+    if chat.settings.organiser_phone and chat.phone == chat.settings.organiser_phone:
+        command = organiser_command(body)
+        if command is not None:  # HOLD or RELEASE, from the organiser's own phone only
+            chat.record.kind = command
+            return answer_organiser(chat, command)
     keywords = {s.join_keyword for s in chat.schedules}
     meaning = classify(body, keywords)
     kind = meaning.kind

@@ -58,6 +58,8 @@ class ReplySettings:
     default_region: str
     default_schedule: str | None
     messages_dir: Path
+    # The organiser's own phone (E.164, or ""): HOLD and RELEASE from it act on a day.
+    organiser_phone: str = ""
 
 
 def reply_settings(settings: Settings) -> ReplySettings:
@@ -68,6 +70,7 @@ def reply_settings(settings: Settings) -> ReplySettings:
         default_region=settings.default_region,
         default_schedule=settings.default_schedule,
         messages_dir=settings.messages_dir,
+        organiser_phone=settings.organiser_phone,
     )
 
 

@@ -17,6 +17,7 @@ from advent.content.schedules import Schedule
 from advent.organiser.alerts import alert, any_open
 from advent.sending.dispatch import Sender, dispatch_day
 from advent.sending.friend_days import plan_everyone_now, still_to_come
+from advent.sending.holds import say_held
 from advent.sending.plan import count_by_status, plan_day
 from advent.sending.recovery import recover_stale_claims
 from advent.states import day_runs
@@ -52,6 +53,10 @@ def send_day(
     """Send day `day` of the schedule once to everyone on the list; safe to run again."""
     session = sender.session
     run = day_run(session, schedule, day)
+    if run.status == DayRunStatus.HELD:  # the organiser held it: nothing goes, and they are told
+        say_held(session, schedule, day, sender.clock())
+        counts = count_by_status(session, schedule.campaign, day)
+        return DayResult(schedule.campaign, day, 0, 0, counts, {})
     day_runs.start(session, run, sender.clock())
     session.commit()
     if schedule.for_each_friend:  # by hand: everyone now, or at their morning if in their night
@@ -152,7 +157,12 @@ def record_missed(
     A day being sent is left alone, as its sender is still at work; `interrupted` says the
     caller knows that sender stopped (a crash left the day "sending"), so the day is marked too.
     """
-    unless = (DayRunStatus.SENT,) if interrupted else (DayRunStatus.SENDING, DayRunStatus.SENT)
+    # A held day is recorded as held, never missed: the organiser chose it.
+    unless = (
+        (DayRunStatus.SENT, DayRunStatus.HELD)
+        if interrupted
+        else (DayRunStatus.SENDING, DayRunStatus.SENT, DayRunStatus.HELD)
+    )
     _mark_day(session, schedule, day, now, DayRunStatus.MISSED, why, alert_kind="missed_day", unless=unless)
 
 

@@ -20,6 +20,7 @@ from advent.content.schedules import Schedule
 from advent.sending.days import close_day, day_run, record_failed
 from advent.sending.dispatch import Sender, dispatch_day
 from advent.sending.friend_days import plan_due, window
+from advent.sending.holds import held_days, say_held
 from advent.sending.recovery import recover_stale_claims
 from advent.states import day_runs, deliveries
 from advent.states.day_runs import DayRunStatus
@@ -109,13 +110,18 @@ def send_due_posts(
     now = sender.clock()
     grace = timedelta(minutes=sender.settings.misfire_grace_minutes)
     days = window(schedule, now, everything=everything)
-    plan_due(session, schedule, days, now, grace, only)
-    if days:
-        deliveries.miss_overdue(session, schedule.campaign, days, now - grace, _overdue_reason(grace), now)
+    held = held_days(session, schedule, days)
+    going = [d for d in days if d not in held]  # a held day: nothing planned, sent or missed
+    plan_due(session, schedule, going, now, grace, only)
+    if going:
+        deliveries.miss_overdue(session, schedule.campaign, going, now - grace, _overdue_reason(grace), now)
         session.commit()
     handed: dict[date, int] = {}
     counts: dict[date, dict[str, int]] = {}
     for day in _days_with_work(session, schedule, days, now, opening=only is None):
+        if day in held:
+            say_held(session, schedule, day, now)
+            continue
         run = day_run(session, schedule, day)
         try:
             post = load_post(messages_dir, schedule, day)

@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from advent.content.posts import ContentError, load_post
 from advent.content.schedules import Schedule
+from advent.organiser.canary import plan_canaries
 from advent.organiser.own_phone import text_new_alerts
 from advent.sending.days import send_day
 from advent.sending.dispatch import Sender, dispatch_day
@@ -39,6 +40,7 @@ def sweep(
     lines = []
     # What needs the organiser now (advent.organiser.own_phone): planned here, sent below.
     text_new_alerts(sender.session, sender.settings, schedules, sender.clock())
+    plan_canaries(sender.session, sender.settings, schedules, sender.clock())
     for schedule in schedules:
         # Invites a retry or a crash left waiting, whatever the day (often before the calendar).
         if invited := send_invites(sender, schedule, wait_for_retries=False):

@@ -24,15 +24,20 @@ class DayRunStatus(StrEnum):
     SENT = "sent"  # everyone on the list was handed the post
     MISSED = "missed"  # the send time passed and the post did not go out
     FAILED = "failed"  # the day could not be sent (no post, an error)
+    HELD = "held"  # the organiser held it (HOLD to the preview, `advent hold`): nothing goes out
 
 
 R = DayRunStatus
 
 MOVES: dict[str | None, frozenset[R]] = {
     None: frozenset({R.DUE}),
-    R.DUE: frozenset({R.SENDING, R.MISSED, R.FAILED}),
+    R.DUE: frozenset({R.SENDING, R.MISSED, R.FAILED, R.HELD}),
     # Sending again: the sweep finishes a day whose sender stopped, `advent send` re-runs it.
-    R.SENDING: frozenset({R.SENDING, R.SENT, R.MISSED, R.FAILED}),
+    # Held while sending: at each friend's own morning, the friends still to come get nothing.
+    R.SENDING: frozenset({R.SENDING, R.SENT, R.MISSED, R.FAILED, R.HELD}),
+    # Released: due again if nothing went out, else sending on. A held day nobody released
+    # stays held: that is its record, never "missed".
+    R.HELD: frozenset({R.DUE, R.SENDING}),
     # A sent day may be sent again by hand (retries, rows handed back); finishing twice (two
     # senders at once) leaves it sent. It is never missed or failed afterwards.
     R.SENT: frozenset({R.SENDING, R.SENT}),
@@ -49,8 +54,10 @@ _REASONS: dict[tuple[str | None, str], str] = {
     (R.DUE, R.DUE): "it is due already",
 }
 for _state in R:
-    if _state is not R.DUE:
+    if _state not in (R.DUE, R.HELD):
         _REASONS[(_state, R.DUE)] = "a day never becomes due again once something happened to it"
+_REASONS[(R.SENT, R.HELD)] = "it was sent already; there is nothing left to hold"
+_REASONS[(R.HELD, R.HELD)] = "it is held already"
 
 TABLE: Table[R] = Table("a day", MOVES, _REASONS)
 
@@ -94,3 +101,13 @@ def give_up(session: Session, run: DayRun, to: R, why: str) -> None:
     if to not in (R.MISSED, R.FAILED):
         raise TransitionRefused(f"a day is given up as missed or failed, not {to}")
     move(session, run, to, note=why)
+
+
+def hold(session: Session, run: DayRun, why: str) -> None:
+    """The organiser holds the day: nothing more of it goes out until it is released."""
+    move(session, run, R.HELD, note=why)
+
+
+def release(session: Session, run: DayRun, sent_any: bool, why: str) -> None:
+    """The organiser lets a held day go: due again, or sending on if some of it went out."""
+    move(session, run, R.SENDING if sent_any else R.DUE, note=why)

@@ -19,6 +19,7 @@ from advent.organiser.day import (
     retryable_count,
 )
 from advent.organiser.today import today_for
+from advent.sending.holds import HoldRefused, hold_day, release_day
 from advent.states.day_runs import DayRunStatus as R
 from advent.store.tables import DayRun
 from advent.web import db_session, runtime
@@ -123,6 +124,27 @@ def retry(campaign: str, day: str):  # type: ignore[no-untyped-def]
             f"`advent send --date {found.isoformat()}`.",
             "ok",
         )
+    return redirect(url_for("days.day", campaign=schedule.campaign, day=found.isoformat()))
+
+
+@blueprint.post("/days/<campaign>/<day>/hold")
+def hold(campaign: str, day: str):  # type: ignore[no-untyped-def]
+    return _hold_or_release(campaign, day, release=False)
+
+
+@blueprint.post("/days/<campaign>/<day>/release")
+def release(campaign: str, day: str):  # type: ignore[no-untyped-def]
+    return _hold_or_release(campaign, day, release=True)
+
+
+def _hold_or_release(campaign: str, day: str, *, release: bool):  # type: ignore[no-untyped-def]
+    schedule, found = _find(campaign, day)
+    act = release_day if release else hold_day
+    try:
+        said = act(db_session(), schedule, found, runtime().clock(), "the day page's button")
+        flash(said, "ok")
+    except HoldRefused as refused:
+        flash(f"{refused}.", "error")
     return redirect(url_for("days.day", campaign=schedule.campaign, day=found.isoformat()))
 
 
