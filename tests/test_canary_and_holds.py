@@ -179,3 +179,12 @@ def test_the_day_pages_button_holds_and_releases(organiser, runtime):
     assert organiser.post("/days/advent-2026/2026-12-06/release", data={}).status_code == 400  # no CSRF token
     organiser.post("/days/advent-2026/2026-12-06/release", data={"csrf_token": csrf_token(page)})
     assert day_state(runtime, date(2026, 12, 6)) == "due"
+
+
+def test_a_held_day_shows_on_its_calendar_door(organiser, runtime):
+    from tests.test_calendar import door
+
+    CliRunner().invoke(main, ["hold", "--date", "2026-12-06"], obj=runtime)
+    page = organiser.get("/").get_data(as_text=True)
+    assert "held" in door(page, 6) and "release it there" in door(page, 6)
+    assert "held" not in door(page, 7) and "to hold it" in door(page, 7)

@@ -5,8 +5,9 @@ sent is caught by one person before the whole list sees it. Replying HOLD holds 
 
 Once per day (the text's ref is "canary"), at the schedule's `canary_time` (18:00 by default,
 in the schedule's timezone), planned by the clock's sweep and sent like any text to the
-organiser: paced, receipted, never in their night. A preview planned after midnight before
-the day is not sent: by then it would arrive with the post itself.
+organiser: paced, receipted, never in their night. A preview whose evening has gone (after
+midnight, or in the organiser's night: the clock was not running at its time) is not sent: it
+would arrive with the post itself.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from advent.config import Settings
 from advent.content.posts import ContentError, Post, load_post
 from advent.content.schedules import Schedule
 from advent.organiser.own_phone import organiser_row, plan_text
+from advent.sending.mornings import is_night, morning_of
 
 REF = "canary"
 
@@ -59,8 +61,10 @@ def plan_canaries(session: Session, settings: Settings, schedules: list[Schedule
         evening = datetime.combine(tomorrow - timedelta(days=1), schedule.canary_time, tzinfo=schedule.tz)
         if not schedule.runs_on(tomorrow) or now < evening:
             continue
-        if now >= datetime.combine(tomorrow, time(0, 0), tzinfo=schedule.tz):
-            continue  # after midnight it would come with the post itself
+        if now >= datetime.combine(tomorrow, time(0, 0), tzinfo=schedule.tz) or is_night(
+            schedule, morning_of(schedule, organiser, own=True), now, always=True
+        ):
+            continue  # held for the organiser's morning, it would come with the post itself
         try:
             body = preview_text(schedule, load_post(settings.messages_dir, schedule, tomorrow), tomorrow)
         except ContentError as error:
