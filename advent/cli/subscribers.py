@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 import click
 from sqlmodel import select
 
 from advent.cli.common import CAMPAIGN, now, runtime, sender_for, show_rows
-from advent.content.replies import facts, load_replies
-from advent.people.invites import InviteRefused, prepare_invite, remove
+from advent.content.schedules import Schedule
+from advent.people.invites import InviteRefused, invite_words, prepare_invite, remove
 from advent.people.phones import InvalidNumber, mask, normalise_number
-from advent.people.zones import guess_zone
+from advent.people.returning import NothingToInvite, invite_back
 from advent.receipts import collect_receipts
 from advent.sending.invites import invite_status, send_invites
 from advent.states.subscribers import SubscriberStatus
@@ -99,13 +102,27 @@ def _person_with_history(row: dict) -> str:
 
 @subscribers.command(
     help="Invite NUMBER (double opt-in): one text saying who invites them and "
-    "how to join; they are on the list only once they reply."
+    "how to join; they are on the list only once they reply. With --from-campaign instead of "
+    "NUMBER, invite every friend of that earlier campaign to this one (never anyone who said STOP)."
 )
-@click.argument("number")
+@click.argument("number", required=False)
 @click.option("--name", default=None, help="Their name, for your own list.")
 @CAMPAIGN
 @click.option("--whatsapp", is_flag=True, help="Invite on WhatsApp instead of SMS.")
-def invite(number: str, name: str | None, campaign: str | None, whatsapp: bool) -> None:
+@click.option(
+    "--from-campaign",
+    default=None,
+    help="Invite that campaign's friends back, each on the channel they used (e.g. advent-2026).",
+)
+def invite(
+    number: str | None, name: str | None, campaign: str | None, whatsapp: bool, from_campaign: str | None
+) -> None:
+    if (number is None) == (from_campaign is None):
+        raise click.UsageError("Give either NUMBER or --from-campaign.")
+    if from_campaign is not None:
+        _invite_back(from_campaign, campaign)
+        return
+    assert number is not None
     rt = runtime()
     phone, channel = _number(number), ("whatsapp" if whatsapp else "sms")
     schedule = rt.schedule(campaign)
@@ -115,19 +132,7 @@ def invite(number: str, name: str | None, campaign: str | None, whatsapp: bool) 
             "template. Set whatsapp_invite_template_sid in the schedule, or invite by SMS."
         )
     moment = now()
-    text = load_replies(rt.settings.messages_dir, schedule).render(
-        "invite",
-        facts(
-            schedule,
-            channel=channel,
-            today=schedule.local_date(moment),
-            organiser=rt.settings.organiser_name,
-            contact=rt.settings.organiser_contact,
-            # Not joined yet: the morning their number suggests, as joining would give them.
-            zone=guess_zone(phone, schedule),
-            support_line=rt.settings.support_line,
-        ),
-    )
+    text = _words(schedule, moment)(phone, channel)
     with rt.session() as session:
         try:
             prepared = prepare_invite(
@@ -150,6 +155,46 @@ def invite(number: str, name: str | None, campaign: str | None, whatsapp: bool) 
     if delivery.status in NOT_SENT:
         raise click.ClickException(f"Invite recorded but not sent: {delivery.error_reason}")
     click.echo(f'Invited {mask(phone)} by {channel}: "{text}"')
+
+
+def _words(schedule: Schedule, moment: datetime) -> Callable[[str, str], str]:
+    settings = runtime().settings
+    return lambda phone, channel: invite_words(
+        settings.messages_dir,
+        schedule,
+        phone=phone,
+        channel=channel,
+        now=moment,
+        organiser=settings.organiser_name,
+        contact=settings.organiser_contact,
+        support_line=settings.support_line,
+    )
+
+
+def _invite_back(from_campaign: str, campaign: str | None) -> None:
+    rt = runtime()
+    schedule = rt.schedule(campaign)
+    moment = now()
+    with rt.session() as session:
+        try:
+            asked = invite_back(
+                session,
+                schedule,
+                from_campaign=from_campaign,
+                words=_words(schedule, moment),
+                now=moment,
+                cooldown_days=rt.settings.invite_cooldown_days,
+                whatsapp_allowed=bool(schedule.whatsapp_invite_template_sid),
+            )
+        except NothingToInvite as why:
+            raise click.ClickException(f"Nobody invited: {why}.") from None
+    # Sent as any invite is; one in a friend's night waits for their morning.
+    sender = sender_for(rt)
+    send_invites(sender, schedule)
+    collect_receipts(sender.session, rt.provider, now())
+    click.echo(asked.summary(from_campaign, schedule.campaign))
+    if asked.invited:
+        click.echo(f"Nobody is on {schedule.campaign}'s list until they reply {schedule.join_keyword}.")
 
 
 @subscribers.command("remove", help="Take NUMBER off the list now (kept in the consent record).")

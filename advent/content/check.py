@@ -20,12 +20,12 @@ from advent.content.posts import (
     day_mismatch,
     post_file_name,
     post_path,
-    read_post_file,
+    read_day_file,
 )
 from advent.content.promises import broken_promises
 from advent.content.schedules import Schedule
 from advent.content.segments import Encoding, count_segments
-from advent.content.whatsapp import post_as_variable, variables_problems
+from advent.content.whatsapp import closing_as_variable, post_as_variable, variables_problems
 
 # Beyond two segments an SMS costs more per friend than most of the calendar's days need.
 SEGMENT_BUDGET = 2
@@ -168,7 +168,16 @@ def _check_template(report: PostReport, found: PostFile, schedule: Schedule) -> 
     report.warnings.extend(_unused_variables(post, schedule))
     if not post.template_sid:
         # Without its own template the post itself is the daily template's variable.
-        report.warnings.extend(post_as_variable(found.text or ""))
+        report.warnings.extend(post_as_variable(post.own_text))
+        if post.closing:
+            report.warnings.extend(closing_as_variable(post.own_text, post.closing))
+    if post.closing and (post.template_sid or schedule.whatsapp_template_sid):
+        report.warnings.append(
+            "the closing line cannot ride in the WhatsApp template named for this day, whose "
+            "words are fixed: friends outside the 24-hour window get the template without it; "
+            "put the closing words in that template, or leave it to the approved one `advent "
+            "templates create` makes"
+        )
 
 
 def check_schedule_templates(schedule: Schedule, path: Path) -> list[PostReport]:
@@ -222,7 +231,8 @@ def check_campaign(messages_dir: Path, schedule: Schedule) -> list[PostReport]:
     """One report per day of the schedule, and one per file that is not a day of it."""
     folder = messages_dir / schedule.content
     named, stray = _post_files(folder)
-    found = {path: read_post_file(path, schedule.campaign) for path in named}
+    # The last day's file is read with the closing line it goes out with.
+    found = {path: read_day_file(messages_dir, schedule, path, named[path]) for path in named}
     claims: dict[int, list[Path]] = defaultdict(list)
     for path, name_day in named.items():
         day = found[path].day

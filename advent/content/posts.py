@@ -18,6 +18,7 @@ import yaml
 from frontmatter import YAMLHandler
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from advent.content.replies import closing_line
 from advent.content.schedules import Schedule
 
 # Twilio refuses a body longer than 1,600 characters.
@@ -121,6 +122,13 @@ class Post(BaseModel):
     template_sid: str | None = None
     template_variables: dict[str, str] = Field(default_factory=dict)
     path: Path
+    # The last day's closing line, already at the end of `text` (see with_closing).
+    closing: str | None = None
+
+    @property
+    def own_text(self) -> str:
+        """The text as written in the post's file, without the closing line."""
+        return self.text.removesuffix(f"\n\n{self.closing}") if self.closing else self.text
 
 
 @dataclass
@@ -260,9 +268,37 @@ def read_post_file(path: Path, campaign: str) -> PostFile:
     return result
 
 
-def read_post(path: Path, campaign: str, day_number: int) -> Post:
-    """The post in `path`, which must be the one for `day_number`; raises ContentError."""
-    result = read_post_file(path, campaign)
+def with_closing(found: PostFile, closing: str) -> PostFile:
+    """The last day's post as it goes out: its text, then the closing line, in one message.
+
+    One message, not a second one after it: it rides on that post's delivery, so exactly-once
+    holds for it with nothing new to claim, and every count (segments, cost, preview, the
+    WhatsApp variable) sees the text the friend really gets."""
+    if not found.text:
+        return found
+    text = f"{found.text}\n\n{closing}"
+    problems = list(found.problems)
+    if not problems and len(text) > MAX_TEXT_CHARACTERS:
+        problems.append(
+            f"with the closing line (replies.toml) the message is {len(text)} characters; Twilio "
+            f"sends at most {MAX_TEXT_CHARACTERS}, so shorten the post or the closing line"
+        )
+    post = found.post.model_copy(update={"text": text, "closing": closing}) if found.post else None
+    return PostFile(found.path, text, found.day, None if problems else post, problems)
+
+
+def read_day_file(messages_dir: Path, schedule: Schedule, path: Path, day_number: int) -> PostFile:
+    """`read_post_file` for day `day_number` of the schedule: the last day's with its closing."""
+    found = read_post_file(path, schedule.campaign)
+    if day_number == schedule.number_of_days:
+        found = with_closing(found, closing_line(messages_dir, schedule))
+    return found
+
+
+def read_post(path: Path, campaign: str, day_number: int, found: PostFile | None = None) -> Post:
+    """The post in `path` (or as already read, `found`), which must be the one for
+    `day_number`; raises ContentError."""
+    result = found or read_post_file(path, campaign)
     if result.day is not None and result.day != day_number:
         result.problems.append(day_mismatch(result.day, path.name, day_number))
     if result.problems or result.post is None:
@@ -295,7 +331,7 @@ def load_post(messages_dir: Path, schedule: Schedule, day: date) -> Post:
                 )
             ],
         )
-    return read_post(path, schedule.campaign, number)
+    return read_post(path, schedule.campaign, number, read_day_file(messages_dir, schedule, path, number))
 
 
 def load_posts(messages_dir: Path, schedule: Schedule) -> list[Post]:

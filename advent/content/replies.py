@@ -50,7 +50,15 @@ TIME_DEFAULTS = {
         "nothing to change. Reply STOP to stop."
     ),
 }
-NAMES = REQUIRED_NAMES + tuple(TIME_DEFAULTS)
+# The last day's closing line came later still, with the same grace.
+CLOSING_DEFAULT = {
+    "closing": (
+        "That was the last one: {title} has ended and nothing more will come from us. "
+        "Thank you for reading along."
+    ),
+}
+LATER_DEFAULTS = {**TIME_DEFAULTS, **CLOSING_DEFAULT}
+NAMES = REQUIRED_NAMES + tuple(LATER_DEFAULTS)
 
 # What each reply must contain, as placeholders or words, so the promise is kept whatever the
 # organiser writes: who it is from, how to stop, how to get help.
@@ -79,7 +87,12 @@ REQUIRED = {
     "time_unknown": ("{title}", "{problem}", "TIME"),
     "time_quiet": ("{title}", "{problem}", "TIME"),
     "time_fixed": ("{title}", "{time}", "{timezone}"),
+    # The last word a friend gets: that it was the last one, thanks, and that nothing follows.
+    "closing": ("LAST", "THANK", "NOTHING MORE"),
 }
+# The closing line ends the last day's post, which is content: the same words for every friend,
+# filled in from the schedule alone (no organiser's settings, no channel, no friend's morning).
+CLOSING_PLACEHOLDERS = frozenset({"title", "keyword", "first", "last", "count"})
 # Only where each friend's morning is their own: HELP tells them they can move it.
 REQUIRED_FOR_EACH_FRIEND = {"help": ("TIME",)}
 RATES = " Msg & data rates may apply."
@@ -120,7 +133,7 @@ FALLBACKS = {
     "full": "{title}: sorry, the list is full; you're on the waiting list. Reply STOP to be removed.",
     "ended": "{title} has finished for this year, thank you.",
     "invite": "You're invited to {title}: one positive message a day. Reply {keyword} to join.",
-    **TIME_DEFAULTS,
+    **LATER_DEFAULTS,
 }
 
 
@@ -165,8 +178,8 @@ def _read_replies(path: Path, _changed: int) -> Replies:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise RepliesError(f"{path}: not valid TOML ({error})") from None
     unknown = sorted(set(raw) - set(NAMES))
-    defaulted = frozenset(TIME_DEFAULTS) - set(raw)
-    raw = {**TIME_DEFAULTS, **raw}
+    defaulted = frozenset(LATER_DEFAULTS) - set(raw)
+    raw = {**LATER_DEFAULTS, **raw}
     missing = [name for name in NAMES if not isinstance(raw.get(name), str) or not raw[name].strip()]
     if unknown or missing:
         parts = [
@@ -181,16 +194,23 @@ def _read_replies(path: Path, _changed: int) -> Replies:
                 f"{path}: {name}: unknown placeholder {', '.join(wrong)}; use only "
                 f"{', '.join('{' + p + '}' for p in sorted(PLACEHOLDERS))}"
             )
+    wrong = unknown_placeholders(raw["closing"], CLOSING_PLACEHOLDERS)
+    if wrong:
+        raise RepliesError(
+            f"{path}: closing: {', '.join(wrong)} cannot fill in there; the closing line ends the "
+            "last post, the same words for everyone, so use only "
+            f"{', '.join('{' + p + '}' for p in sorted(CLOSING_PLACEHOLDERS))}"
+        )
     return Replies({name: raw[name] for name in NAMES}, path, defaulted)
 
 
-def unknown_placeholders(text: str) -> list[str]:
+def unknown_placeholders(text: str, known: frozenset[str] = PLACEHOLDERS) -> list[str]:
     """Placeholders that are not plain known names ({title.upper} or {nobody} would not fill)."""
     try:
         fields = [
             field
             for _, field, spec, conversion in string.Formatter().parse(text)
-            if field is not None and (field not in PLACEHOLDERS or spec or conversion)
+            if field is not None and (field not in known or spec or conversion)
         ]
     except ValueError as error:  # an unmatched { or }
         return [f"({error}; write {{{{ and }}}} for a literal brace)"]
@@ -287,3 +307,16 @@ def check_reply_texts(messages_dir: Path, schedule: Schedule) -> None:
     )
     for name in NAMES:
         replies.render(name, example)
+
+
+def closing_line(messages_dir: Path, schedule: Schedule) -> str:
+    """The closing line the last day's post ends with. Never raises: a replies file broken
+    since start-up gives the built-in words, as every other answer falls back, so the last
+    post still says it was the last."""
+    values = facts(
+        schedule, channel="whatsapp", today=schedule.last_day, organiser="", contact="", support_line=""
+    )
+    try:
+        return load_replies(messages_dir, schedule).render("closing", values)
+    except RepliesError:
+        return fallback("closing", values).strip()

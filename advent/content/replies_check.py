@@ -50,6 +50,11 @@ def check_replies(messages_dir: Path, schedule: Schedule) -> list[PostReport]:
             f"{name}: lacks {part}, which this reply must include"
             for part in missing_parts(name, template, for_each_friend=schedule.for_each_friend)
         )
+        if name == "closing" and "?" in text:
+            report.warnings.append(
+                "closing: asks a question; it is the last word of the campaign and nothing "
+                "follows it, so it asks nothing"
+            )
         if name in replies.defaulted:
             report.warnings.append(f"{name}: not in {REPLIES_FILE}, so the built-in words are used: {text}")
         report.warnings.extend(f"{name}: {w}" for w in broken_promises(text))

@@ -109,3 +109,18 @@ def post_as_variable(post_text: str) -> list[str]:
             f"to {MAX_VARIABLE} characters, " + PER_POST_FIX
         )
     return warnings
+
+
+def closing_as_variable(post_text: str, closing: str) -> list[str]:
+    """A warning when the last post fits a template's variable but not with its closing line:
+    then those friends get the post without it (see ApprovedTemplate.variables)."""
+    own, whole = variable_text(post_text), variable_text(f"{post_text}\n\n{closing}")
+    if len(whole) <= MAX_VARIABLE or len(own) > MAX_VARIABLE:
+        return []  # it fits, or the post alone is already too long (warned of above)
+    room = MAX_VARIABLE - (len(whole) - len(own))
+    return [
+        f"with the closing line it is {len(whole)} characters on one line; WhatsApp takes at most "
+        f"{MAX_VARIABLE} in a template variable, so friends outside the 24-hour window would get "
+        f"the post without the closing line: shorten the post to {room} characters to carry it, "
+        + PER_POST_FIX
+    ]

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlmodel import Session, func, select
 
 from advent.content.check import PostReport, check_campaign
-from advent.content.posts import read_post_file
+from advent.content.posts import read_day_file
 from advent.content.schedules import Schedule
 from advent.organiser.today import Today, today_for
 from advent.organiser.watch import reasons
@@ -193,8 +193,9 @@ def list_sizes(session: Session, campaign: str) -> dict[str, int]:
     )
 
 
-def _preview(report: PostReport, schedule: Schedule, sizes: dict[str, int]) -> Preview:
-    found = read_post_file(report.path, schedule.campaign) if report.path.is_file() else None
+def _preview(report: PostReport, schedule: Schedule, messages_dir: Path, sizes: dict[str, int]) -> Preview:
+    # The last day's with the closing line it ends with: the text, and the cost, as it arrives.
+    found = read_day_file(messages_dir, schedule, report.path, report.day) if report.path.is_file() else None
     post = found.post if found else None
     return Preview(
         text=found.text if found else None,
@@ -216,7 +217,9 @@ def post_preview(session: Session, schedule: Schedule, messages_dir: Path, day: 
     whole campaign is checked, as a post's problems include another file claiming its day."""
     number = schedule.day_number(day)
     report = next((r for r in check_campaign(messages_dir, schedule) if r.day == number), None)
-    return _preview(report, schedule, list_sizes(session, schedule.campaign)) if report else None
+    return (
+        _preview(report, schedule, messages_dir, list_sizes(session, schedule.campaign)) if report else None
+    )
 
 
 def _when(day: date, today: date) -> str:
@@ -254,7 +257,7 @@ def campaign_calendar(
                 state=run.status if run else None,
                 note=run.note if run else None,
                 counts=counts.get(day, DayCounts()),
-                preview=_preview(report, schedule, sizes) if show_post and report else None,
+                preview=_preview(report, schedule, messages_dir, sizes) if show_post and report else None,
                 to_come=to_come(session, schedule, day, now) if near else None,
             )
         )

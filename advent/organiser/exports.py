@@ -17,6 +17,7 @@ from sqlalchemy import case, type_coerce
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, func
 
+from advent.organiser.campaign_report import CampaignReport
 from advent.organiser.own_phone import ORGANISER
 from advent.people.phones import mask
 from advent.store.tables import Delivery, DeliveryEvent, InboundMessage, Subscriber, UTCDateTime
@@ -32,6 +33,9 @@ DELIVERY_HEADER = [
 PEOPLE_HEADER = [
     "campaign", "name", "number", "channel", "status", "first_seen_at", "invited_at", "joined_at",
     "stopped_at",
+]  # fmt: skip
+REPORT_HEADER = [
+    "date", "day", "title", "sent", "delivered", "read_rate_percent", "replies", "joins", "stops",
 ]  # fmt: skip
 REPLY_HEADER = [
     "received_at", "campaign", "answers_day", "name", "number", "channel", "text", "media", "read_at",
@@ -132,3 +136,28 @@ def replies_csv(session: Session) -> str:
     )
     rows = session.execute(query).all()
     return to_csv(REPLY_HEADER, ([*r[:4], _number(r[4]), *r[5:]] for r in rows))
+
+
+def campaign_report_csv(report: CampaignReport) -> str:
+    """The report as one sheet, a row per date: each campaign day's post and what it drew, and
+    every date people joined or stopped (before the first day too), so joins over time and
+    each day's numbers sit side by side. Counts only: no number, no friend's words."""
+    days = {d.day: d for d in report.days}
+    people = {p.day: p for p in report.joins}
+    rows = []
+    for on in sorted(set(days) | set(people)):
+        post, came = days.get(on), people.get(on)
+        rows.append(
+            [
+                on,
+                post.number if post else None,
+                post.title if post else None,
+                post.sent if post else None,
+                post.delivered if post else None,
+                post.read_rate if post else None,
+                post.replies if post else None,
+                came.joins if came else 0,
+                came.stops if came else 0,
+            ]
+        )
+    return to_csv(REPORT_HEADER, rows)

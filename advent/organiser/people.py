@@ -14,14 +14,13 @@ from datetime import date, datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from advent.content.replies import facts, load_replies
 from advent.content.schedules import Schedule
 from advent.organiser.erase import shown_number
 from advent.organiser.own_phone import ORGANISER
-from advent.people.invites import InviteRefused, prepare_invite
+from advent.people.invites import InviteRefused, invite_words, prepare_invite
 from advent.people.phones import InvalidNumber, mask, normalise_number
 from advent.people.subscriptions import active_count
-from advent.people.zones import MorningRefused, guess_zone, request_from, set_morning
+from advent.people.zones import MorningRefused, request_from, set_morning
 from advent.receipts import collect_receipts
 from advent.sending.dispatch import Sender
 from advent.sending.invites import invite_status, send_invites
@@ -244,18 +243,15 @@ def invite_by_number(
             "Set whatsapp_invite_template_sid in the schedule, or invite by SMS"
         )
     now = sender.clock()
-    text = load_replies(settings.messages_dir, schedule).render(
-        "invite",
-        facts(
-            schedule,
-            channel=channel,
-            today=schedule.local_date(now),
-            organiser=settings.organiser_name,
-            contact=settings.organiser_contact,
-            # Not joined yet: the morning their number suggests, as joining would give them.
-            zone=guess_zone(phone, schedule),
-            support_line=settings.support_line,
-        ),
+    text = invite_words(
+        settings.messages_dir,
+        schedule,
+        phone=phone,
+        channel=channel,
+        now=now,
+        organiser=settings.organiser_name,
+        contact=settings.organiser_contact,
+        support_line=settings.support_line,
     )
     prepared = prepare_invite(
         sender.session,

@@ -160,3 +160,17 @@ def _dates(found: dict[date, Any]) -> list[date]:
     if last - first > MAX_FILLED_SPAN:
         return sorted(found)
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def replies_by_post(session: Session, campaign: str) -> dict[date, int]:
+    """How many replies answered each day's post (the day a reply answers, not when it came)."""
+    query = (
+        sa_select(InboundMessage.in_reply_to_day, func.count())
+        .where(
+            InboundMessage.kind == "reply",
+            InboundMessage.campaign == campaign,
+            InboundMessage.in_reply_to_day.is_not(None),
+        )
+        .group_by(InboundMessage.in_reply_to_day)
+    )
+    return {_as_date(d): int(n) for d, n in session.execute(query).all()}

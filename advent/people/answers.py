@@ -97,8 +97,10 @@ def _join(chat: Conversation, campaign_keyword: str | None) -> str | None:
     if campaign_keyword:
         schedule = next(s for s in chat.schedules if s.join_keyword == campaign_keyword)
     else:
+        # A plain YES or START answering an invite joins the campaign it invited them to.
+        schedule = _invited_to(chat)
         try:
-            schedule = chat.default_schedule()
+            schedule = schedule or chat.default_schedule()
         except ScheduleError:  # a default named that no schedule has: ask, as with none
             schedule = None
         if schedule is None:  # several schedules and no default: ask which
@@ -139,6 +141,17 @@ def _join(chat: Conversation, campaign_keyword: str | None) -> str | None:
     # Twilio's own START reply on SMS is generic: ours says what comes and how to stop, so it
     # is sent even then (the CTIA confirmation a recurring programme owes its subscriber).
     return reply
+
+
+def _invited_to(chat: Conversation) -> Schedule | None:
+    """The one campaign still to come or running that this number was invited to, if one."""
+    campaigns = {s.campaign for s in chat.subscriptions if s.status == SubscriberStatus.INVITED}
+    invited = [
+        schedule
+        for schedule in chat.schedules
+        if schedule.campaign in campaigns and schedule.local_date(chat.now) <= schedule.last_day
+    ]
+    return invited[0] if len(invited) == 1 else None
 
 
 def _subscriptions_for(chat: Conversation, schedule: Schedule) -> Subscriber | None:

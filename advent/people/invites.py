@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from sqlmodel import Session, select
 
+from advent.content.replies import facts, load_replies
 from advent.content.schedules import Schedule
 from advent.people.phones import address
 from advent.people.subscriptions import cancel_unsent, find_subscriber
@@ -30,6 +32,33 @@ class Invite:
     subscriber: Subscriber
     text: str
     delivery_id: int  # the invite's delivery row, pending until it is sent
+
+
+def invite_words(
+    messages_dir: Path,
+    schedule: Schedule,
+    *,
+    phone: str,
+    channel: str,
+    now: datetime,
+    organiser: str,
+    contact: str,
+    support_line: str,
+) -> str:
+    """The invite's text (replies.toml's `invite`) for this number and channel."""
+    return load_replies(messages_dir, schedule).render(
+        "invite",
+        facts(
+            schedule,
+            channel=channel,
+            today=schedule.local_date(now),
+            organiser=organiser,
+            contact=contact,
+            # Not joined yet: the morning their number suggests, as joining would give them.
+            zone=guess_zone(phone, schedule),
+            support_line=support_line,
+        ),
+    )
 
 
 def prepare_invite(

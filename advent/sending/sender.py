@@ -84,7 +84,7 @@ def outgoing(
     elif schedule.whatsapp_template_sid:
         sid, variables = schedule.whatsapp_template_sid, schedule.whatsapp_template_variables
     elif approved is not None:
-        sid, variables = approved.sid, approved.variables(post.text)
+        sid, variables = approved.sid, approved.variables(post)
     else:
         sid, variables = None, {}
     return OutgoingMessage(

@@ -43,10 +43,17 @@ class ApprovedTemplate:
     sid: str
     purpose: str
 
-    def variables(self, post_text: str) -> dict[str, str]:
+    def variables(self, post: Post) -> dict[str, str]:
         # A post's own template has its text fixed; the campaign's takes the post as {{1}}, on
         # one line, as Meta takes a variable (content check warns about what folding does).
-        return {"1": variable_text(post_text)} if self.purpose == DAILY else {}
+        if self.purpose != DAILY:
+            return {}
+        whole = variable_text(post.text)
+        if post.closing and len(whole) > VARIABLE_LIMIT:
+            # Meta refuses a longer variable: the last post goes without its closing line
+            # rather than not at all (content check says so, and how short it must be).
+            return {"1": variable_text(post.own_text)}
+        return {"1": whole}
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from advent.web import runtime
 
 
 def register_pages(app: Flask) -> None:
-    from advent.web.dashboard import alerts, calendar, days, people, phone, replies, stats
+    from advent.web.dashboard import alerts, calendar, days, people, phone, replies, report, stats
 
-    for page in (calendar, days, replies, people, stats, alerts, phone):
+    for page in (calendar, days, replies, people, stats, report, alerts, phone):
         app.register_blueprint(page.blueprint)
 
     app.jinja_env.globals["ticks_for"] = ticks_for
