@@ -167,3 +167,24 @@ def test_a_care_file_broken_after_start_up_still_answers_with_the_built_in_list_
     with runtime.session() as session:
         kinds = {a.kind for a in session.exec(select(OrganiserAlert)).all()}
     assert kinds == {"distress", "reply_text"}
+
+
+def test_while_the_database_is_busy_the_care_answer_goes_at_once_and_the_replay_pins_and_alerts(
+    runtime, friends
+):
+    from advent.held_webhooks import held_answer, replay_waiting
+    from advent.people.conversations import reply_settings
+    from advent.providers.base import Inbound
+
+    form = {"From": ANNA, "To": "+15005550006", "Body": "I want to end it all", "MessageSid": "SMheld"}
+    inbound = Inbound(sender=ANNA, body=form["Body"], message_sid="SMheld")
+    answered = held_answer(
+        inbound, runtime.provider, runtime.schedules, reply_settings(runtime.settings), runtime.clock()
+    )
+    assert answered is not None and CONFIGURED in answered
+    runtime.journal().keep("inbound", form, runtime.clock().isoformat(), answered=answered)
+    assert replay_waiting(runtime).stored == 1
+    with runtime.session() as session:
+        stored = session.exec(select(InboundMessage).where(InboundMessage.provider_sid == "SMheld")).one()
+    assert stored.needs_care and stored.reply_text == answered
+    assert len(distress_alerts(runtime)) == 1
