@@ -22,6 +22,7 @@ from sqlmodel import Session, col, update
 from advent.content.replies import RepliesError, facts, fallback, load_replies
 from advent.content.schedules import Schedule, default_schedule
 from advent.organiser.alerts import alert
+from advent.people.care import care_words
 from advent.people.conversations import ReplySettings, handle_inbound, reply_settings
 from advent.people.keywords import classify
 from advent.providers.base import Inbound, Provider
@@ -60,6 +61,24 @@ def held_answer(
     """
     kind = inbound.provider_kind or classify(inbound.body, {s.join_keyword for s in schedules}).kind
     schedule = default_schedule(schedules, settings.default_schedule) or (schedules[0] if schedules else None)
+    # A text that may signal distress gets the care answer now; the replay flags and alerts it.
+    return care_words(
+        inbound.body,
+        kind,
+        _plain_answer(inbound, kind, provider, schedule, settings, now),
+        schedule,
+        settings,
+    )
+
+
+def _plain_answer(
+    inbound: Inbound,
+    kind: str,
+    provider: Provider,
+    schedule: Schedule | None,
+    settings: ReplySettings,
+    now: datetime,
+) -> str | None:
     if kind not in ("stop", "help"):
         return RECEIVED
     if schedule is None or provider.answers_itself(inbound):

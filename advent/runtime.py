@@ -11,6 +11,7 @@ from sqlalchemy import Engine as DatabaseEngine
 from sqlmodel import Session
 
 from advent.config import Settings, load_settings
+from advent.content.care import CareError, load_care
 from advent.content.replies import RepliesError, check_reply_texts
 from advent.content.schedules import (
     Schedule,
@@ -99,6 +100,10 @@ def build_runtime(
             check_reply_texts(settings.messages_dir, schedule)
         except RepliesError as error:
             runtime.warnings.append(f"{error} (plain fallback texts are used until it is fixed)")
+        try:
+            load_care(settings.messages_dir, schedule)
+        except CareError as error:
+            runtime.warnings.append(f"{error} (the built-in care list answers until it is fixed)")
     for warning in runtime.warnings:
         log.warning("%s", warning)
     return runtime

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from advent.config import load_settings
+from advent.content.care_check import check_care
 from advent.content.check import PostReport, check_campaign, check_schedule_templates
 from advent.content.findings import findings, place
 from advent.content.replies_check import check_replies
@@ -103,6 +104,7 @@ def check(messages_dir: Path | None, schedules_dir: Path | None, as_json: bool) 
             check_schedule_templates(schedule, schedules_dir / f"{schedule.name}.toml")
             + check_campaign(messages_dir, schedule)
             + check_replies(messages_dir, schedule)
+            + check_care(messages_dir, schedule)
         )
     ]
     if as_json:

@@ -55,6 +55,8 @@ def _line(row: dict) -> str:
     who = f"{row['from']} {row['number']}" if row["from"] else row["number"]
     day = f"day of {row['day']}" if row["day"] else "before the first post"
     mark = "" if row["read"] else "  (unread)"
+    if row["needs_care"]:
+        mark += "  (needs care: mark it handled on the Replies page)"
     return f"{row['received_at']}  {who}  [{day}]{mark}\n    {row['text']}"
 
 

@@ -86,6 +86,12 @@ ADVICE: dict[str, tuple[str, str]] = {
         "A reply text is broken",
         "Friends got a plain answer meanwhile. Run `advent content check` and fix what it names.",
     ),
+    "distress": (
+        "A friend may need you",
+        "They were answered at once with the support line. Reach out to them yourself, as a friend: "
+        "you are not a crisis service, and nobody expects you to be one. If you believe they are in "
+        "danger now, call the emergency services. Then mark it handled on the Replies page.",
+    ),
 }
 UNKNOWN_KIND = "Read the message, act on it, and resolve the alert once it is dealt with."
 RESOLVED_SHOWN = 50  # the most recent; older ones are in `advent alerts --all`

@@ -16,10 +16,15 @@ from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from advent.content.schedules import Schedule
+from advent.organiser.alerts import resolve
+from advent.people.care import DISTRESS
 from advent.people.phones import mask
 from advent.store.tables import InboundMessage, Subscriber
 
 REPLY = "reply"
+# Texts that may signal distress (advent.people.care) the organiser has not yet marked handled:
+# pinned at the top of the Replies page, whatever else they were.
+PINNED = InboundMessage.needs_care.is_(True) & InboundMessage.handled_at.is_(None)
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,8 @@ class ReplyFilter:
     campaign: str | None = None
     day: date | None = None
     unread: bool = False
+    # Leave out the replies pinned above the list (needing care, not yet handled).
+    unpinned: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,10 +51,17 @@ class Reply:
     received_at: datetime
     received_label: str  # "3 Dec 09:15", where the organiser lives
     read_at: datetime | None
+    kind: str = REPLY  # a text that needs care is pinned whatever it was: "STOP I can't go on"
+    needs_care: bool = False
+    handled_at: datetime | None = None
 
     @property
     def unread(self) -> bool:
         return self.read_at is None
+
+    @property
+    def pinned(self) -> bool:
+        return self.needs_care and self.handled_at is None
 
     def to_json(self) -> dict:
         return {
@@ -60,6 +74,7 @@ class Reply:
             "text": self.text,
             "received_at": self.received_at.isoformat(timespec="seconds"),
             "read": self.read_at is not None,
+            "needs_care": self.pinned,
         }
 
 
@@ -97,6 +112,8 @@ def _where(query, wanted: ReplyFilter):  # type: ignore[no-untyped-def]
         query = query.where(InboundMessage.in_reply_to_day == wanted.day)
     if wanted.unread:
         query = query.where(InboundMessage.read_at.is_(None))
+    if wanted.unpinned:
+        query = query.where(~PINNED)
     return query
 
 
@@ -119,36 +136,41 @@ def list_replies(
 ) -> list[Reply]:
     """Newest first, one page of them (`limit`), with who sent each and the day it answers."""
     query = _where(
-        select(InboundMessage, Subscriber.name, Subscriber.profile_name).outerjoin(
-            Subscriber, InboundMessage.subscriber_id == Subscriber.id
-        ),
+        _with_sender(select(InboundMessage, Subscriber.name, Subscriber.profile_name)),
         wanted,
     ).order_by(InboundMessage.id.desc())  # stored as received: the id is arrival order, and indexed
     if limit is not None:
         query = query.limit(limit).offset(offset)
-    fallback = schedules[0].tz if schedules else ZoneInfo("UTC")
-    found = []
-    for message, name, profile_name in session.exec(query).all():
-        schedule = _schedule(schedules, message.campaign)
-        tz = schedule.tz if schedule else fallback
-        received = message.received_at.astimezone(tz)
-        assert message.id is not None
-        found.append(
-            Reply(
-                id=message.id,
-                campaign=message.campaign,
-                day=message.in_reply_to_day,
-                day_label=day_label(schedules, message.campaign, message.in_reply_to_day),
-                sender=name or profile_name or message.profile_name,
-                number=mask(message.phone),
-                channel=message.channel,
-                text=media_text(message.body, message.num_media),
-                received_at=message.received_at,
-                received_label=f"{received.day} {received:%b %H:%M}",
-                read_at=message.read_at,
-            )
-        )
-    return found
+    return [_as_reply(schedules, *row) for row in session.exec(query).all()]
+
+
+def _with_sender(query):  # type: ignore[no-untyped-def]
+    return query.outerjoin(Subscriber, InboundMessage.subscriber_id == Subscriber.id)
+
+
+def _as_reply(
+    schedules: list[Schedule], message: InboundMessage, name: str | None, profile_name: str | None
+) -> Reply:
+    schedule = _schedule(schedules, message.campaign)
+    tz = schedule.tz if schedule else (schedules[0].tz if schedules else ZoneInfo("UTC"))
+    received = message.received_at.astimezone(tz)
+    assert message.id is not None
+    return Reply(
+        id=message.id,
+        campaign=message.campaign,
+        day=message.in_reply_to_day,
+        day_label=day_label(schedules, message.campaign, message.in_reply_to_day),
+        sender=name or profile_name or message.profile_name,
+        number=mask(message.phone),
+        channel=message.channel,
+        text=media_text(message.body, message.num_media),
+        received_at=message.received_at,
+        received_label=f"{received.day} {received:%b %H:%M}",
+        read_at=message.read_at,
+        kind=message.kind,
+        needs_care=message.needs_care,
+        handled_at=message.handled_at,
+    )
 
 
 def reply_days(session: Session, campaign: str | None = None) -> list[tuple[str | None, date, int]]:
@@ -181,3 +203,33 @@ def mark_read(session: Session, ids: list[int], now: datetime) -> int:
     )
     session.commit()
     return result.rowcount or 0
+
+
+def pinned_replies(session: Session, schedules: list[Schedule]) -> list[Reply]:
+    """Texts that need care and are not yet handled, whatever filter the page has: the one
+    waiting longest first."""
+    query = (
+        _with_sender(select(InboundMessage, Subscriber.name, Subscriber.profile_name))
+        .where(PINNED)
+        .order_by(InboundMessage.id)
+    )
+    return [_as_reply(schedules, *row) for row in session.exec(query).all()]
+
+
+def needing_care(session: Session) -> int:
+    """How many are pinned (the calendar's banner says so)."""
+    return session.exec(select(func.count()).select_from(InboundMessage).where(PINNED)).one()
+
+
+def mark_handled(session: Session, reply_id: int, now: datetime) -> bool:
+    """The organiser has reached out: unpin it, mark it read, and resolve its alert. False when
+    there is no such text needing care or it was handled already."""
+    message = session.get(InboundMessage, reply_id)
+    if message is None or not message.needs_care or message.handled_at is not None:
+        return False
+    message.handled_at = now
+    message.read_at = message.read_at or now
+    session.add(message)
+    resolve(session, DISTRESS, message.campaign, subject=str(reply_id), now=now)
+    session.commit()
+    return True

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import select
 
 from advent.content.schedules import Schedule, ScheduleError
+from advent.people.care import with_care
 from advent.people.keywords import classify
 from advent.people.organiser_commands import answer_organiser, organiser_command
 from advent.people.subscriptions import join, stop_subscriber
@@ -44,14 +45,22 @@ def answer_text(chat: Conversation, body: str) -> str | None:
         # The provider's own opt-out handling has already decided what this text is.
         kind = chat.inbound.provider_kind
     chat.record.kind = kind
+    # The keyword does its work first; a text that may signal distress is then answered with
+    # care as well, whatever it was (advent.people.care).
+    return with_care(chat, kind, _answer_kind(chat, kind, meaning.campaign_keyword, meaning.rest))
+
+
+def _answer_kind(
+    chat: Conversation, kind: str, campaign_keyword: str | None, rest: tuple[str, ...]
+) -> str | None:
     if kind == "stop":
         return _stop(chat)
     if kind == "join":
-        return _join(chat, meaning.campaign_keyword)
+        return _join(chat, campaign_keyword)
     if kind == "help":
         return _help(chat)
     if kind == "time":
-        return answer_time(chat, meaning.rest) if chat.schedules else chat.silent(NO_SCHEDULE)
+        return answer_time(chat, rest) if chat.schedules else chat.silent(NO_SCHEDULE)
     return _reply(chat)
 
 
@@ -170,7 +179,8 @@ def _help(chat: Conversation) -> str | None:
 
 
 def _reply(chat: Conversation) -> str | None:
-    """A reply to read: filed against the post it answers; thanked at most once a day."""
+    """A reply to read: filed against the post it answers; thanked at most once a day (a reply
+    that needs a human is answered every time: advent.people.care)."""
     subscriptions = [
         s for s in chat.subscriptions if s.status == SubscriberStatus.ACTIVE
     ] or chat.subscriptions

@@ -186,6 +186,10 @@ class InboundMessage(SQLModel, table=True):
     received_at: datetime = _moment(nullable=False)
     # When the organiser marked it read on the Replies page (None: still unread).
     read_at: datetime | None = _moment()
+    # It holds a phrase from the campaign's care list (advent.content.care): answered with the
+    # support line, and pinned on the Replies page until the organiser marks it handled.
+    needs_care: bool = Field(default=False, index=True)
+    handled_at: datetime | None = _moment()
 
 
 class DayRun(SQLModel, table=True):

@@ -141,6 +141,39 @@ def test_the_organiser_sees_who_got_today_and_reads_a_reply(page: Page, site: Si
     snap(page, "people")
 
 
+def test_a_distressed_reply_is_answered_with_the_support_line_and_pinned_for_the_organiser(
+    page: Page, site: Site
+) -> None:
+    signed_in(page, site)
+    page.goto("/phone")
+    page.get_by_label("Phone number").fill(FRIEND)
+    page.get_by_label("WhatsApp").check()
+    page.get_by_label("Text", exact=True).fill("HAPPY")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.locator("#thread .bubble.theirs").first).to_contain_text("you're in")
+
+    # The friend writes something that may signal distress: the kind answer and the support
+    # line come back at once, not the generic thanks.
+    page.get_by_label("Text", exact=True).fill("Honestly I can't cope anymore")
+    page.get_by_label("Text", exact=True).press("Enter")
+    answer = page.locator("#thread .bubble.theirs").last
+    expect(answer).to_contain_text("Samaritans, 116 123")
+    expect(answer).to_contain_text("has been told")
+
+    # The calendar says so first; the Replies page pins it until the organiser marks it handled.
+    page.get_by_role("link", name="Calendar").click()
+    expect(page.get_by_role("link", name="1 reply may need you")).to_be_visible()
+    page.get_by_role("link", name="Replies").click()
+    pinned = page.get_by_role("region", name="May need you")
+    expect(pinned).to_contain_text("Honestly I can't cope anymore")
+    expect(pinned).to_contain_text(MASKED)
+    expect(pinned.get_by_role("alert")).to_contain_text("1 reply may signal distress")
+    snap(page, "replies-pinned")
+    pinned.get_by_role("button", name="Mark handled").click()
+    expect(page.get_by_text("Marked handled; its alert is resolved.")).to_be_visible()
+    expect(page.get_by_role("region", name="May need you")).to_have_count(0)
+
+
 def test_stats_show_the_day_and_the_csv_opens_in_a_spreadsheet(page: Page, site: Site) -> None:
     signed_in(page, site)
     join_and_reply(page, site, "=SUM(1+1) is how I count my blessings")

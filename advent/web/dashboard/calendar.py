@@ -8,6 +8,7 @@ from datetime import datetime
 from flask import Blueprint, redirect, render_template, url_for
 
 from advent.organiser.calendar import campaign_calendar, open_alerts, unread_replies
+from advent.organiser.replies import needing_care
 from advent.organiser.today import clock_stopped, last_heartbeat, whatsapp_left_out
 from advent.web import db_session, runtime
 
@@ -28,6 +29,7 @@ def index():  # type: ignore[no-untyped-def]
     alerts = open_alerts(session)
     heartbeat = last_heartbeat(session)
     unread = unread_replies(session)
+    care = needing_care(session)
     session.commit()  # end the read
     return render_template(
         "dashboard/calendar.html",
@@ -35,6 +37,7 @@ def index():  # type: ignore[no-untyped-def]
         alerts=alerts,
         left_out=left_out,
         unread=unread,
+        care=care,
         heartbeat=heartbeat,
         clock_stopped=clock_stopped(heartbeat, now),
         now=now,

@@ -1,4 +1,5 @@
-"""Replies: every text friends sent that was not a keyword, newest first, to read and mark read."""
+"""Replies: every text friends sent that was not a keyword, newest first, to read and mark read;
+those that may signal distress pinned above them until marked handled."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from advent.organiser.replies import (
     ReplyFilter,
     count_replies,
     list_replies,
+    mark_handled,
     mark_read,
+    needing_care,
+    pinned_replies,
     reply_days,
     unread_count,
 )
@@ -35,7 +39,8 @@ def _filter() -> tuple[ReplyFilter, str | None]:
             problem = (
                 f"“{args['day'][:40]}” is not a date; use YYYY-MM-DD, e.g. 2026-12-03. Showing every day."
             )
-    return ReplyFilter(campaign=campaign, day=day, unread=args.get("unread") == "1"), problem
+    wanted = ReplyFilter(campaign=campaign, day=day, unread=args.get("unread") == "1", unpinned=True)
+    return wanted, problem
 
 
 def _page() -> int:
@@ -57,6 +62,7 @@ def index():  # type: ignore[no-untyped-def]
     shown = list_replies(session, runtime().schedules, wanted, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     return render_template(
         "dashboard/replies.html",
+        pinned=pinned_replies(session, runtime().schedules),
         replies=shown,
         wanted=wanted,
         problem=problem,
@@ -77,6 +83,18 @@ def read():  # type: ignore[no-untyped-def]
     else:
         changed = mark_read(db_session(), ids, runtime().clock())
         flash(f"Marked {changed} {'reply' if changed == 1 else 'replies'} as read.", "ok")
+    return redirect(_back())
+
+
+@blueprint.post("/replies/handled")
+def handled():  # type: ignore[no-untyped-def]
+    raw = request.form.get("id", "")
+    session = db_session()
+    if not raw.isdecimal() or not mark_handled(session, int(raw), runtime().clock()):
+        flash("Nothing to mark: that reply is not waiting for you (handled already?).", "error")
+    else:
+        left = needing_care(session)
+        flash(f"Marked handled; its alert is resolved. {left} still pinned.", "ok")
     return redirect(_back())
 
 
