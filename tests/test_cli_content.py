@@ -49,7 +49,7 @@ def test_shipped_content_passes(runner: CliRunner) -> None:
     result = check(runner, ROOT)
     assert result.exit_code == 0, result.output
     assert "advent-2026 day 03  GSM-7  2 segments" in result.output
-    assert "24 posts checked (15 reply texts too), 0 errors," in result.output
+    assert "24 posts checked (16 reply texts too), 0 errors," in result.output
 
 
 def test_folders_come_from_the_environment(runner: CliRunner) -> None:
@@ -102,7 +102,7 @@ def test_folder_options_override_dot_env(runner: CliRunner, project: Path, workd
     write_dot_env(workdir, project)
     result = runner.invoke(main, ["content", "check", "--messages-dir", str(ROOT / "messages")])
     assert result.exit_code == 0, result.output
-    assert "24 posts checked (15 reply texts too), 0 errors," in result.output
+    assert "24 posts checked (16 reply texts too), 0 errors," in result.output
 
 
 def test_a_bad_setting_is_shown_and_exits_2(runner: CliRunner, workdir: Path) -> None:
@@ -144,7 +144,7 @@ def test_broken_post_exits_non_zero_naming_file_and_problem(runner: CliRunner, p
     assert "advent-2026 day 07" in result.output
     assert "error: advent-2026 day 07: mood: unknown front matter field" in result.output
     assert "error: advent-2026 day 11: no post: expected " in result.output and "11.md" in result.output
-    assert "24 posts checked (15 reply texts too), 2 errors," in result.output
+    assert "24 posts checked (16 reply texts too), 2 errors," in result.output
 
 
 def test_broken_post_in_json_still_exits_non_zero(runner: CliRunner, project: Path) -> None:
@@ -218,4 +218,4 @@ def test_schedule_template_variables_with_a_gap_are_an_error_naming_the_file(
     result = check(runner, project)
     assert result.exit_code == 1, result.output
     assert "error: advent-2026.toml: whatsapp_template_variables: no '2';" in result.output
-    assert "24 posts checked (15 reply texts too), 1 error," in result.output
+    assert "24 posts checked (16 reply texts too), 1 error," in result.output

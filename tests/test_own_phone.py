@@ -134,3 +134,25 @@ def test_a_new_number_in_settings_retires_the_old_one(with_phone, schedule, simu
         "Advent of Kindness, for you: day 2 missed",
         "Advent of Kindness, for you: day 3 failed",
     ]
+
+
+def test_a_reply_that_may_signal_distress_reaches_the_organisers_phone_at_once(
+    with_phone, friends, simulator, clock
+):
+    from advent.people.rehearsal import text_as_friend
+
+    with with_phone.session() as session:
+        sender = Sender(session, with_phone.provider, with_phone.settings, clock=clock)
+        texted = text_as_friend(
+            sender,
+            with_phone.provider.phone,
+            friends[0],
+            "honestly I can't go on",
+            whatsapp=False,
+            schedules=with_phone.schedules,
+            settings=with_phone.settings,
+        )
+    assert texted.answer.text is not None and "Samaritans" in texted.answer.text
+    (text,) = [m.body for m in simulator.phone.messages_to(ORGANISER_PHONE) if "go on" in m.body]
+    # Who (masked) and what they wrote, never the whole number.
+    assert "+44•••••••456" in text and "can't go on" in text and friends[0] not in text

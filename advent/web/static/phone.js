@@ -26,7 +26,7 @@
     var li = el("li", "bubble " + (m.mine ? "mine" : "theirs") + " kind-" + m.kind);
     li.appendChild(el("p", "body", m.body));
     var meta = el("p", "meta");
-    var what = m.channel + (m.kind === "post" || m.kind === "invite" ? " · " + m.kind : "");
+    var what = m.channel + (m.kind === "post" || m.kind === "invite" ? " · " + m.kind : m.kind === "organiser" ? " · for the organiser" : "");
     meta.appendChild(el("span", "channel", what));
     meta.appendChild(el("time", "", m.time));
     meta.appendChild(ticks(m.ticks));
