@@ -91,6 +91,15 @@ class Settings(BaseSettings):
     # distress) is texted there, through the same sender as the posts (advent.organiser.own_phone).
     organiser_phone: str = Field("", validation_alias="ADVENT_ORGANISER_PHONE")
     organiser_channel: Literal["sms", "whatsapp"] = Field("sms", validation_alias="ADVENT_ORGANISER_CHANNEL")
+    # The watchdog (advent.organiser.watchdog): a post not handed over this long after its
+    # friend's time, beyond what the send rate needs for the day's list, is texted to them.
+    watchdog_minutes: int = Field(30, ge=1, le=1440, validation_alias="ADVENT_WATCHDOG_MINUTES")
+    # ... and so is a day on which less than this share had arrived an hour after going out.
+    watchdog_delivered_share: float = Field(
+        0.8, ge=0, le=1, validation_alias="ADVENT_WATCHDOG_DELIVERED_SHARE"
+    )
+    # The daily digest (advent.organiser.digest): "HH:MM" on the organiser's own clock; empty: off.
+    digest_time: str = Field("", validation_alias="ADVENT_DIGEST_TIME")
     twilio_handles_sms_opt_out: bool = Field(True, validation_alias="ADVENT_TWILIO_HANDLES_SMS_OPT_OUT")
     invite_cooldown_days: int = Field(30, ge=0, le=3650, validation_alias="ADVENT_INVITE_COOLDOWN_DAYS")
     stuck_after_minutes: int = Field(30, ge=1, le=10080, validation_alias="ADVENT_STUCK_AFTER_MINUTES")
@@ -121,6 +130,14 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with https:// (the check's ping URL), or be empty for no pings")
         return value.strip()
+
+    @field_validator("digest_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"([01]?[0-9]|2[0-3]):[0-5][0-9]", value):
+            raise ValueError("a time on your own clock as HH:MM (e.g. 08:30), or empty for no digest")
+        return value.zfill(5) if value else ""
 
     @field_validator("default_region")
     @classmethod

@@ -7,6 +7,7 @@ import click
 from advent.cli.common import now, runtime, show_rows
 from advent.organiser.alerts import read_alerts
 from advent.organiser.watch import watch
+from advent.organiser.watchdog import Limits
 from advent.receipts import collect_receipts
 
 
@@ -29,7 +30,7 @@ def alerts(show_all: bool, as_json: bool) -> None:
     with rt.session() as session:
         # Receipts and the watch here too, so the list is current when the clock is not running.
         collect_receipts(session, rt.provider, moment)
-        watch(session, rt.schedules, moment)
+        watch(session, rt.schedules, moment, Limits.of(rt.settings))
         rows, left_out = read_alerts(session, moment, everything=show_all)
         session.commit()
     show_rows(rows, as_json=as_json, empty="Nothing needs your attention.", line=_line)

@@ -27,6 +27,7 @@ from advent.clock.mornings import morning_job, morning_job_id
 from advent.content.schedules import Schedule
 from advent.held_webhooks import replay_waiting
 from advent.organiser.watch import watch
+from advent.organiser.watchdog import Limits
 from advent.receipts import collect_receipts
 from advent.runtime import Runtime
 from advent.sending.catch_up import (
@@ -104,7 +105,7 @@ def _record_missed_days(runtime: Runtime, now: datetime) -> None:
 
 def _watch(runtime: Runtime, now: datetime) -> None:
     with runtime.session() as session:
-        watch(session, runtime.schedules, now)
+        watch(session, runtime.schedules, now, Limits.of(runtime.settings))
 
 
 def _replay_journal(runtime: Runtime, _now: datetime) -> None:

@@ -48,6 +48,16 @@ ADVICE: dict[str, tuple[str, str]] = {
         "Read the reason, fix it (`advent doctor` checks the set-up and every post), then send the "
         "day with `advent send --date` and the day. Nobody gets it twice.",
     ),
+    "send_late": (
+        "Send stalled",
+        "The clock probably stopped mid-send. Run `advent doctor`; start the clock again "
+        "(`advent run` or `advent scheduler`): it finishes the day, and nobody gets it twice.",
+    ),
+    "few_delivered": (
+        "Few posts delivered",
+        "Look at the provider's status page and the day page for the reasons; `advent reconcile` "
+        "asks the provider about posts with no receipt. Nothing is re-sent by itself.",
+    ),
     "unsent_deliveries": (
         "Friends left without the post",
         "Send the day again with `advent send --date` and the day: only those who did not get it "

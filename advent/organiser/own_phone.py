@@ -7,7 +7,7 @@ which are kind "post" of a schedule's campaign; and nothing a schedule plans eve
 row. A changed number retires the old row.
 
 What is texted: each new alert of a kind that needs the organiser now (a reply that may signal
-distress, a day that failed or was missed), once, found by the clock's sweep, so a web worker
+distress, a day that failed or was missed, the watchdog's), once, found by the clock's sweep, so a web worker
 raising the alert never calls the network itself. Like everything the service starts, it waits
 for the organiser's morning if it comes in their night: the friend who wrote has had the
 support line at once, and the organiser is not a crisis service.
@@ -30,7 +30,9 @@ from advent.store.tables import Delivery, OrganiserAlert, Subscriber
 ORGANISER = "organiser"
 KIND = "organiser"
 # Alerts that need the organiser now, not the next time they open the dashboard.
-TEXTED_ALERTS = frozenset({"distress", "day_failed", "missed_day", "held_day"})
+# The watchdog's two (a send that stalled, posts not arriving) are among them, and a held day
+# whose moment came.
+TEXTED_ALERTS = frozenset({"distress", "day_failed", "missed_day", "held_day", "send_late", "few_delivered"})
 # An alert older than this when first seen (raised before the phone was set) is not texted.
 FRESH = timedelta(hours=24)
 # Two SMS segments of plain text: enough for who, what and what to do; the rest is on the page.

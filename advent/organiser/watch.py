@@ -6,7 +6,9 @@ clock is not running). Three conditions are raised here, one alert per campaign 
 - short_day: a day finished with fewer posts handed over than planned (the provider refused
   them, or WhatsApp needed a template there was none of);
 - receipt_missing: posts handed over hours ago with no word from the carrier yet.
-A post counts in at most one of the first two, so one problem is never told twice. An alert's
+A post counts in at most one of the first two, so one problem is never told twice. The watchdog
+(advent.organiser.watchdog) adds a send that stalled and a day whose posts are not arriving,
+which are texted to the organiser's own phone. An alert's
 counts are kept up to date while it is open; when its condition clears it is resolved. The watch
 also resolves alerts raised elsewhere once their condition has cleared (a missed day sent by
 hand, a full list with room again).
@@ -24,13 +26,14 @@ from sqlmodel import Session, func, select
 
 from advent.content.schedules import Schedule
 from advent.organiser.alerts import alert, alert_key, open_alerts
+from advent.organiser.watchdog import WATCHDOG, Limits, watchdog
 from advent.people.subscriptions import active_count
 from advent.store.tables import DayRun, Delivery, OrganiserAlert, Subscriber
 
 NOT_DELIVERED = "not_delivered"
 SHORT_DAY = "short_day"
 RECEIPT_MISSING = "receipt_missing"
-WATCHED = (NOT_DELIVERED, SHORT_DAY, RECEIPT_MISSING)
+WATCHED = (NOT_DELIVERED, SHORT_DAY, RECEIPT_MISSING, *WATCHDOG)
 
 # Receipts normally come within minutes, and the clock's reconcile asks the provider about quiet
 # messages every few minutes; one still without a word from the carrier after six hours will not
@@ -56,12 +59,19 @@ class Finding:
     message: str
 
 
-def watch(session: Session, schedules: list[Schedule], now: datetime) -> list[OrganiserAlert]:
+def watch(
+    session: Session, schedules: list[Schedule], now: datetime, limits: Limits | None = None
+) -> list[OrganiserAlert]:
     """Raise what needs acting on (once per key), refresh the counts of what is still open,
-    resolve what has cleared, and commit. Returns the watched alerts open now."""
+    resolve what has cleared, and commit. Returns the watched alerts open now. `limits`: the
+    watchdog's settings (`Limits.of(settings)`), its defaults when not given."""
     current = set()
     raised = []
-    for found in not_delivered(session) + short_days(session) + missing_receipts(session, now):
+    guarded = [
+        Finding(f.kind, f.campaign, f.day, f.message)
+        for f in watchdog(session, schedules, limits or Limits(), now)
+    ]
+    for found in not_delivered(session) + short_days(session) + missing_receipts(session, now) + guarded:
         key = alert_key(found.kind, found.campaign, found.day)
         current.add(key)
         if _resolved_as_it_stands(session, key, found.message):

@@ -109,10 +109,14 @@ def _handovers(
             finish_attempt(sender, delivery, DeliveryStatus.CANCELLED, None, now, reason)
             continue
         morning = morning_of(schedule, subscriber, own=kind == "organiser")
-        if is_night(schedule, morning, now, always=kind == "organiser"):
+        own = kind == "organiser"
+        if is_night(schedule, morning, now, always=own):
             # Nothing we start reaches a friend in their night (a retry, a catch-up, a post
             # sent by hand, an invite): it waits for their morning, or is recorded missed then.
-            deliveries.wait_for_morning(sender.session, delivery, morning_after(schedule, morning, now), now)
+            # The organiser has a night whatever the schedule: without `always` here, a
+            # schedule at one moment for everyone handed their text back due at once, for ever.
+            wake = morning_after(schedule, morning, now, always=own)
+            deliveries.wait_for_morning(sender.session, delivery, wake, now)
             continue
         message = outgoing(delivery, subscriber, post, schedule, now, approved)
         assert delivery.id is not None

@@ -1,7 +1,8 @@
 """The sweep: every 30 seconds, send what became due without waiting for a day's send time.
 
 Late joiners, retries whose backoff has passed, WhatsApp posts to re-send as the template, the
-rest of a day whose sender stopped, invites left waiting, texts to the organiser's own phone;
+rest of a day whose sender stopped, invites left waiting, texts to the organiser's own phone
+(the daily digest among them);
 and, for a schedule sending at each friend's own morning, one pass of it (joins and TIME
 changes come from the web workers).
 """
@@ -15,6 +16,7 @@ from sqlmodel import select
 from advent.content.posts import ContentError, load_post
 from advent.content.schedules import Schedule
 from advent.organiser.canary import plan_canaries
+from advent.organiser.digest import plan_digest
 from advent.organiser.own_phone import text_new_alerts
 from advent.sending.days import send_day
 from advent.sending.dispatch import Sender, dispatch_day
@@ -41,6 +43,8 @@ def sweep(
     # What needs the organiser now (advent.organiser.own_phone): planned here, sent below.
     text_new_alerts(sender.session, sender.settings, schedules, sender.clock())
     plan_canaries(sender.session, sender.settings, schedules, sender.clock())
+    # And, once a day at its time, the digest of yesterday (advent.organiser.digest).
+    plan_digest(sender.session, sender.settings, schedules, sender.clock())
     for schedule in schedules:
         # Invites a retry or a crash left waiting, whatever the day (often before the calendar).
         if invited := send_invites(sender, schedule, wait_for_retries=False):

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
 from advent.organiser.advice import alert_board, resolve_alert
 from advent.organiser.watch import watch
+from advent.organiser.watchdog import Limits
 from advent.receipts import collect_receipts
 from advent.web import db_session, runtime
 
@@ -19,7 +20,7 @@ def index():  # type: ignore[no-untyped-def]
     # As `advent alerts` does: receipts in and the watch run first, so the list is current
     # even when the clock process is not running.
     collect_receipts(session, rt.provider, now)
-    watch(session, rt.schedules, now)
+    watch(session, rt.schedules, now, Limits.of(rt.settings))
     open_alerts, resolved = alert_board(session, now)
     session.commit()
     return render_template("dashboard/alerts.html", open_alerts=open_alerts, resolved=resolved)
