@@ -188,3 +188,26 @@ def test_a_held_day_shows_on_its_calendar_door(organiser, runtime):
     page = organiser.get("/").get_data(as_text=True)
     assert "held" in door(page, 6) and "release it there" in door(page, 6)
     assert "held" not in door(page, 7) and "to hold it" in door(page, 7)
+
+
+def test_on_whatsapp_outside_the_organisers_window_the_preview_is_the_approved_template(
+    runtime, simulator, clock
+):
+    """As a friend outside their 24-hour window gets the post, so does the organiser's preview:
+    a template nobody approved, or one that is broken, is caught the evening before."""
+    from tests.helpers import approved_whatsapp_template
+
+    runtime.settings = runtime.settings.model_copy(
+        update={"organiser_phone": ORGANISER_PHONE, "organiser_channel": "whatsapp"}
+    )
+    sid = approved_whatsapp_template(runtime, clock)
+    run_sweep(runtime, datetime(2026, 12, 3, 18, 0, 30, tzinfo=UTC))
+    (preview,) = simulator.phone.messages_to(ORGANISER_PHONE)
+    # The template's own words, with its variables, as friends outside their window get it.
+    assert preview.channel == "whatsapp" and preview.body.startswith("Today's kind thought from Sam:")
+    assert "Reply HOLD" not in preview.body
+    with runtime.session() as session:
+        from advent.organiser.own_phone import texts_sent
+
+        (row,) = texts_sent(session)
+    assert row.used_template and row.ref == "canary" and sid

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, or_
 from sqlmodel import select
 
+from advent.content.posts import ContentError, Post, load_post
 from advent.content.schedules import Schedule
 from advent.sending.dispatch import Sender, dispatch_day
 from advent.sending.recovery import recover_stale_claims
@@ -51,9 +52,20 @@ def send_texts(sender: Sender, schedule: Schedule, kind: str, wait_for_retries: 
     organiser) to the provider; returns how many."""
     handled = 0
     for day in _days_with_texts_to_send(sender, schedule, kind):
-        recover_stale_claims(sender, schedule, day, None, kind=kind)
-        handled += dispatch_day(sender, schedule, day, None, wait_for_retries, kind=kind)
+        # The organiser's evening preview of a day may go as that day's post (sender.outgoing).
+        post = _post_of(sender, schedule, day) if kind == "organiser" else None
+        recover_stale_claims(sender, schedule, day, post, kind=kind)
+        handled += dispatch_day(sender, schedule, day, post, wait_for_retries, kind=kind)
     return handled
+
+
+def _post_of(sender: Sender, schedule: Schedule, day: date) -> Post | None:
+    if not schedule.runs_on(day):
+        return None
+    try:
+        return load_post(sender.settings.messages_dir, schedule, day)
+    except ContentError:
+        return None  # the preview on the row says it cannot be sent
 
 
 def invite_status(sender: Sender, delivery_id: int) -> Delivery:

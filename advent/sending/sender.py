@@ -65,7 +65,15 @@ def outgoing(
             template_variables=schedule.whatsapp_invite_template_variables,
             in_session_window=last is not None and now - last < WHATSAPP_WINDOW,
         )
-    if delivery.kind == "organiser":
+    in_window = last is not None and now - last < WHATSAPP_WINDOW
+    # The evening preview (advent.organiser.canary) to an organiser on WhatsApp outside their
+    # 24-hour window goes exactly as a friend outside theirs gets the post: as the approved
+    # template, built below; anywhere else, as the marked preview on its row.
+    preview_as_template = (
+        delivery.kind == "organiser" and delivery.ref == "canary" and post is not None
+        and delivery.channel == "whatsapp" and not in_window
+    )  # fmt: skip
+    if delivery.kind == "organiser" and not preview_as_template:
         # A text to the organiser's own phone (advent.organiser.own_phone): its words are on
         # its row, free-form (on WhatsApp it reaches them within their 24-hour window).
         return OutgoingMessage(
@@ -74,7 +82,7 @@ def outgoing(
             channel=delivery.channel,
             body=delivery.body or "",
             kind="organiser",
-            in_session_window=last is not None and now - last < WHATSAPP_WINDOW,
+            in_session_window=in_window,
         )
     assert post is not None, "a post's delivery is sent with its post"
     # A template goes with its own variables: the post's pair, or else the schedule's; with
@@ -96,6 +104,7 @@ def outgoing(
         template_sid=sid,
         template_variables=variables,
         in_session_window=(not delivery.template_only and last is not None and now - last < WHATSAPP_WINDOW),
+        kind="organiser" if preview_as_template else "post",
     )
 
 
