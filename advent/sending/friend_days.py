@@ -11,8 +11,9 @@ missed, with the reason, on their own row.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from advent.content.schedules import Schedule
@@ -37,9 +38,21 @@ def window(schedule: Schedule, now: datetime, *, everything: bool = False) -> li
     return [d for d in schedule.days() if first <= d <= last]
 
 
+class FriendRow(NamedTuple):
+    """The columns a friend's morning and their row are made from (not the whole Subscriber)."""
+
+    id: int
+    phone: str
+    channel: str
+    timezone: str | None
+    send_time: str | None
+    joined_at: datetime | None
+    morning_set_at: datetime | None
+
+
 def friends_without(
     session: Session, schedule: Schedule, day: date, only: frozenset[int] | None = None
-) -> list[Subscriber]:
+) -> list[FriendRow]:
     """Friends on the list with no post row for `day` yet (of `only`, when given)."""
     has_row = (
         select(Delivery.id)
@@ -51,7 +64,16 @@ def friends_without(
         )
         .exists()
     )
-    query = select(Subscriber).where(
+    # SQLAlchemy's own select: SQLModel's types no more than four columns.
+    query = sa_select(
+        Subscriber.id,
+        Subscriber.phone,
+        Subscriber.channel,
+        Subscriber.timezone,
+        Subscriber.send_time,
+        Subscriber.joined_at,
+        Subscriber.morning_set_at,
+    ).where(
         Subscriber.campaign == schedule.campaign,
         Subscriber.status == SubscriberStatus.ACTIVE,
         col(Subscriber.channel).in_(schedule.channels),
@@ -59,7 +81,7 @@ def friends_without(
     )
     if only is not None:
         query = query.where(col(Subscriber.id).in_(only))
-    return list(session.exec(query).all())
+    return [FriendRow(*row) for row in session.execute(query).all()]
 
 
 def next_post(session: Session, schedule: Schedule, subscriber: Subscriber, now: datetime) -> datetime | None:
@@ -86,7 +108,7 @@ def next_post(session: Session, schedule: Schedule, subscriber: Subscriber, now:
 
 
 def _row(
-    schedule: Schedule, subscriber: Subscriber, day: date, due: datetime, now: datetime
+    schedule: Schedule, subscriber: FriendRow, day: date, due: datetime, now: datetime
 ) -> dict[str, Any]:
     return {
         "subscriber_id": subscriber.id,
@@ -104,7 +126,7 @@ def _row(
     }
 
 
-def _missed_reason(schedule: Schedule, subscriber: Subscriber, day: date, grace: timedelta) -> str:
+def _missed_reason(schedule: Schedule, subscriber: FriendRow, day: date, grace: timedelta) -> str:
     morning = morning_of(schedule, subscriber)
     return (
         f"not sent: its moment ({morning.describe()}) passed while the clock was not running, "

@@ -10,10 +10,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from advent.content.schedules import Schedule
-from advent.store.tables import Subscriber
+
+
+class Friend(Protocol):
+    """What a friend's morning is worked out from: a Subscriber, or a row of just these columns
+    (advent.sending.friend_days reads thousands at a time, and whole rows cost half a pass)."""
+
+    @property
+    def timezone(self) -> str | None: ...
+    @property
+    def send_time(self) -> str | None: ...
+    @property
+    def joined_at(self) -> datetime | None: ...
+    @property
+    def morning_set_at(self) -> datetime | None: ...
+
+
+@lru_cache(maxsize=4096)
+def _due(zone: str, hour: time, day: date) -> datetime:
+    # The same few (zone, hour, day) for every friend of a list: worked out once each.
+    tz = ZoneInfo(zone)
+    local = datetime.combine(day, hour, tzinfo=tz)
+    return local.astimezone(ZoneInfo("UTC")).astimezone(tz)
 
 
 @dataclass(frozen=True)
@@ -30,8 +53,7 @@ class Morning:
     def due(self, day: date) -> datetime:
         """The moment of `day` at this hour on this clock. On a night the clocks change, an hour
         that does not exist (02:30 in spring) comes an hour later, as a wall clock shows it."""
-        local = datetime.combine(day, self.hour, tzinfo=self.tz)
-        return local.astimezone(ZoneInfo("UTC")).astimezone(self.tz)
+        return _due(self.zone, self.hour, day)
 
     def date_at(self, moment: datetime) -> date:
         return moment.astimezone(self.tz).date()
@@ -59,7 +81,7 @@ def known_zone(name: str | None) -> str | None:
     return name
 
 
-def morning_of(schedule: Schedule, subscriber: Subscriber, *, own: bool = False) -> Morning:
+def morning_of(schedule: Schedule, subscriber: Friend, *, own: bool = False) -> Morning:
     """The friend's morning: their zone and hour when the schedule sends at each friend's own
     time (or `own`: whatever the schedule, as for the organiser's own phone), the schedule's
     otherwise (and for a zone this machine no longer knows)."""
@@ -104,7 +126,7 @@ def morning_after(
     return candidate
 
 
-def starts_at(schedule: Schedule, subscriber: Subscriber, day: date) -> datetime | None:
+def starts_at(schedule: Schedule, subscriber: Friend, day: date) -> datetime | None:
     """When `day`'s post may go to this friend, or None when it is not theirs to get: they
     joined after it was due (a schedule for late joiners "tomorrow"), or on a later day.
 
@@ -124,6 +146,8 @@ def starts_at(schedule: Schedule, subscriber: Subscriber, day: date) -> datetime
     moved = subscriber.morning_set_at
     if moved is not None and moved > start and morning.date_at(moved) == day:
         start = moved
+    if start == due and not schedule.is_quiet(morning.hour):
+        return due  # the usual case: their morning, outside their night
     awake = morning_after(schedule, morning, start)
     if awake != start and start != due and morning.date_at(awake) != day:
         return None if start == joined else awake  # a late joiner's first post is tomorrow's
