@@ -176,3 +176,17 @@ def test_a_post_due_in_a_friends_night_is_never_handed_over_there(runtime, clock
     with runtime.session() as session:
         missed = session.exec(select(Delivery).where(Delivery.day == date(2026, 12, 1))).one()
     assert missed.status == "missed" and "grace window" in (missed.error_reason or "")
+
+
+def test_on_the_shipped_schedule_sydney_and_toronto_each_get_every_post_once_in_their_morning(runtime, clock):
+    """The issue's own words: the shipped calendar, 1 to 24 December, at 08:00 their time."""
+    join_at(runtime, SYDNEY, datetime(2026, 11, 29, 12, 0, tzinfo=UTC), zone="Australia/Sydney")
+    join_at(runtime, TORONTO, datetime(2026, 11, 29, 12, 0, tzinfo=UTC))  # America/Toronto, from +1 416
+    clock.now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    drive(runtime, clock, until=datetime(2026, 12, 26, tzinfo=UTC))
+    for phone, zone in ((SYDNEY, "Australia/Sydney"), (TORONTO, "America/Toronto")):
+        got = handed_over(runtime, phone)
+        assert sorted(got) == runtime.schedule().days(), phone
+        for day, at in got.items():
+            local = at.astimezone(ZoneInfo(zone))
+            assert (local.date(), f"{local:%H:%M}") == (day, "08:00"), (phone, day, local)
