@@ -235,3 +235,12 @@ def paused():  # type: ignore[no-untyped-def]
     yield started
     for scheduler in started:
         scheduler.shutdown(wait=False)
+
+
+@pytest.fixture
+def with_phone(runtime: Runtime) -> Runtime:
+    """The runtime with ADVENT_ORGANISER_PHONE set (tests.helpers.ORGANISER_PHONE)."""
+    from tests.helpers import ORGANISER_PHONE
+
+    runtime.settings = runtime.settings.model_copy(update={"organiser_phone": ORGANISER_PHONE})
+    return runtime

@@ -158,3 +158,17 @@ def send_at(runtime: Runtime, timing: str) -> Schedule:
     moment ("schedule"), as the `send_at` line would; returns the default schedule."""
     runtime.schedules = [s.model_copy(update={"timing": timing}) for s in runtime.schedules]
     return runtime.schedule()
+
+
+# The organiser's own phone in tests (London, guessed from the number): ADVENT_ORGANISER_PHONE.
+ORGANISER_PHONE = "+447911900900"
+
+
+def sweep_at(runtime: Runtime, now: datetime) -> list[str]:
+    """One beat of the clock's sweep at `now` (what the scheduler runs every 30 s)."""
+    from advent.sending.dispatch import Sender
+    from advent.sending.sweep import sweep
+
+    with runtime.session() as session:
+        sender = Sender(session, runtime.provider, runtime.settings, clock=lambda: now)
+        return sweep(sender, runtime.schedules, runtime.settings.messages_dir)

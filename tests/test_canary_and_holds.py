@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-import pytest
 from click.testing import CliRunner
 from sqlmodel import select
 
@@ -15,28 +14,12 @@ from advent.cli import main
 from advent.content.posts import load_post
 from advent.people.rehearsal import text_as_friend
 from advent.sending.dispatch import Sender
-from advent.sending.sweep import sweep
 from advent.store.tables import DayRun, OrganiserAlert
 from tests.dashboard_helpers import csrf_token
+from tests.helpers import ORGANISER_PHONE, sweep_at
 from tests.test_each_friends_morning import drive
 
-ORGANISER_PHONE = "+447911900900"
 DEC_4 = date(2026, 12, 4)
-
-
-@pytest.fixture
-def with_phone(runtime):  # type: ignore[no-untyped-def]
-    runtime.settings = runtime.settings.model_copy(update={"organiser_phone": ORGANISER_PHONE})
-    return runtime
-
-
-def run_sweep(runtime, now: datetime) -> None:  # type: ignore[no-untyped-def]
-    with runtime.session() as session:
-        sweep(
-            Sender(session, runtime.provider, runtime.settings, clock=lambda: now),
-            runtime.schedules,
-            runtime.settings.messages_dir,
-        )
 
 
 def organiser_texts(simulator) -> list[str]:  # type: ignore[no-untyped-def]
@@ -67,11 +50,11 @@ def text_from_organiser(runtime, body: str, now: datetime) -> str | None:  # typ
 def test_the_evening_before_the_organiser_gets_tomorrows_post_as_friends_will(
     with_phone, schedule, simulator
 ):
-    run_sweep(with_phone, datetime(2026, 12, 3, 17, 59, tzinfo=UTC))
+    sweep_at(with_phone, datetime(2026, 12, 3, 17, 59, tzinfo=UTC))
     assert organiser_texts(simulator) == []  # not before 18:00 London
 
-    run_sweep(with_phone, datetime(2026, 12, 3, 18, 0, 30, tzinfo=UTC))
-    run_sweep(with_phone, datetime(2026, 12, 3, 19, 0, tzinfo=UTC))  # once, however often it looks
+    sweep_at(with_phone, datetime(2026, 12, 3, 18, 0, 30, tzinfo=UTC))
+    sweep_at(with_phone, datetime(2026, 12, 3, 19, 0, tzinfo=UTC))  # once, however often it looks
     (preview,) = organiser_texts(simulator)
     post = load_post(with_phone.settings.messages_dir, schedule, DEC_4)
     assert preview.startswith("Preview of tomorrow's Advent of Kindness, day 4 (Fri 4 Dec)")
@@ -80,7 +63,7 @@ def test_the_evening_before_the_organiser_gets_tomorrows_post_as_friends_will(
 
 def test_a_post_that_cannot_be_sent_is_caught_by_the_preview(with_phone, schedule, simulator):
     (with_phone.settings.messages_dir / "advent-2026" / "04.md").unlink()
-    run_sweep(with_phone, datetime(2026, 12, 3, 18, 0, 30, tzinfo=UTC))
+    sweep_at(with_phone, datetime(2026, 12, 3, 18, 0, 30, tzinfo=UTC))
     (preview,) = organiser_texts(simulator)
     assert "day 4: it cannot be sent" in preview and "Fix it before 08:00" in preview
 
@@ -88,7 +71,7 @@ def test_a_post_that_cannot_be_sent_is_caught_by_the_preview(with_phone, schedul
 def test_hold_in_answer_to_the_preview_holds_the_day_and_release_lets_it_go(
     with_phone, schedule, friends, simulator, clock
 ):
-    run_sweep(with_phone, datetime(2026, 12, 3, 18, 0, 30, tzinfo=UTC))
+    sweep_at(with_phone, datetime(2026, 12, 3, 18, 0, 30, tzinfo=UTC))
     said = text_from_organiser(with_phone, "HOLD", datetime(2026, 12, 3, 18, 5, tzinfo=UTC))
     assert said is not None and said.startswith("Advent of Kindness: Held: day 4 (Fri 4 Dec) will not go out")
     assert day_state(with_phone, DEC_4) == "held"
@@ -96,7 +79,7 @@ def test_hold_in_answer_to_the_preview_holds_the_day_and_release_lets_it_go(
     # The 4th's morning comes: nothing goes to the friends; the organiser is told; held, not missed.
     clock.now = datetime(2026, 12, 4, 7, 59, tzinfo=UTC)
     drive(with_phone, clock, until=datetime(2026, 12, 4, 9, 0, tzinfo=UTC))
-    run_sweep(with_phone, datetime(2026, 12, 4, 9, 0, 30, tzinfo=UTC))
+    sweep_at(with_phone, datetime(2026, 12, 4, 9, 0, 30, tzinfo=UTC))
     assert all(simulator.posts_received().get(friend, 0) == 0 for friend in friends)
     with with_phone.session() as session:
         from advent.store.tables import Delivery
@@ -201,7 +184,7 @@ def test_on_whatsapp_outside_the_organisers_window_the_preview_is_the_approved_t
         update={"organiser_phone": ORGANISER_PHONE, "organiser_channel": "whatsapp"}
     )
     sid = approved_whatsapp_template(runtime, clock)
-    run_sweep(runtime, datetime(2026, 12, 3, 18, 0, 30, tzinfo=UTC))
+    sweep_at(runtime, datetime(2026, 12, 3, 18, 0, 30, tzinfo=UTC))
     (preview,) = simulator.phone.messages_to(ORGANISER_PHONE)
     # The template's own words, with its variables, as friends outside their window get it.
     assert preview.channel == "whatsapp" and preview.body.startswith("Today's kind thought from Sam:")

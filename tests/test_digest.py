@@ -17,12 +17,9 @@ from advent.people.subscriptions import join
 from advent.providers.base import Inbound
 from advent.receipts import collect_receipts
 from advent.sending.days import send_day
-from advent.sending.dispatch import Sender
-from advent.sending.sweep import sweep
 from advent.store.tables import Delivery
-from tests.helpers import DEC_3_SEND, add_people
+from tests.helpers import DEC_3_SEND, ORGANISER_PHONE, add_people, sweep_at
 
-ORGANISER_PHONE = "+447911900900"  # London, guessed from the number
 DEC_3 = date(2026, 12, 3)
 JOINED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 DEC_4_0830 = datetime(2026, 12, 4, 8, 30, tzinfo=UTC)
@@ -37,15 +34,6 @@ def digest_at(runtime):  # type: ignore[no-untyped-def]
         return runtime
 
     return set_time
-
-
-def run_sweep(runtime, now: datetime) -> None:  # type: ignore[no-untyped-def]
-    with runtime.session() as session:
-        sweep(
-            Sender(session, runtime.provider, runtime.settings, clock=lambda: now),
-            runtime.schedules,
-            runtime.settings.messages_dir,
-        )
 
 
 def digests(simulator) -> list[str]:  # type: ignore[no-untyped-def]
@@ -99,7 +87,7 @@ def test_the_digest_numbers_are_yesterdays_deliveries(
     delivered, lost = posts.count("delivered"), posts.count("undelivered")
     assert delivered + lost == 10 and lost > 0
 
-    run_sweep(runtime, DEC_4_0830 + timedelta(seconds=10))
+    sweep_at(runtime, DEC_4_0830 + timedelta(seconds=10))
 
     assert digests(simulator) == [
         f"Advent of Kindness, yesterday (day 3): {delivered} of 10 delivered, 0 read, {lost} failed; "
@@ -112,12 +100,12 @@ def test_one_digest_a_day_and_never_before_its_time(
 ):
     runtime = digest_at("08:30")
     a_day_on_the_network(runtime, sender, simulator, clock)
-    run_sweep(runtime, DEC_4_0830 - timedelta(seconds=30))
+    sweep_at(runtime, DEC_4_0830 - timedelta(seconds=30))
     assert digests(simulator) == []
     for later in (0, 30, 3600):
-        run_sweep(runtime, DEC_4_0830 + timedelta(seconds=later))
+        sweep_at(runtime, DEC_4_0830 + timedelta(seconds=later))
     assert len(digests(simulator)) == 1
-    run_sweep(runtime, DEC_4_0830 + timedelta(days=1))  # the next morning: about the 4th
+    sweep_at(runtime, DEC_4_0830 + timedelta(days=1))  # the next morning: about the 4th
     assert len(digests(simulator)) == 2 and "(day 4)" in digests(simulator)[1]
 
 
@@ -126,16 +114,16 @@ def test_a_digest_time_in_the_organisers_night_waits_for_their_morning(
 ):
     runtime = digest_at("06:00")  # the schedule's quiet hours run to 08:00
     a_day_on_the_network(runtime, sender, simulator, clock)
-    run_sweep(runtime, datetime(2026, 12, 4, 6, 0, 30, tzinfo=UTC))
+    sweep_at(runtime, datetime(2026, 12, 4, 6, 0, 30, tzinfo=UTC))
     assert digests(simulator) == []
-    run_sweep(runtime, datetime(2026, 12, 4, 8, 0, 30, tzinfo=UTC))
+    sweep_at(runtime, datetime(2026, 12, 4, 8, 0, 30, tzinfo=UTC))
     assert len(digests(simulator)) == 1
 
 
 def test_no_digest_when_unset(one_moment_for_everyone, digest_at, sender, simulator, clock):
     runtime = digest_at("")
     a_day_on_the_network(runtime, sender, simulator, clock)
-    run_sweep(runtime, DEC_4_0830 + timedelta(hours=2))
+    sweep_at(runtime, DEC_4_0830 + timedelta(hours=2))
     assert digests(simulator) == []
 
 

@@ -18,26 +18,10 @@ from advent.organiser.doctor import organiser_phone_findings
 from advent.organiser.own_phone import texts_sent
 from advent.receipts import collect_receipts
 from advent.sending.dispatch import Sender
-from advent.sending.sweep import sweep
 from advent.store.tables import Subscriber
+from tests.helpers import ORGANISER_PHONE, sweep_at
 
-ORGANISER_PHONE = "+447911900900"
 DEC_3 = date(2026, 12, 3)
-
-
-@pytest.fixture
-def with_phone(runtime):  # type: ignore[no-untyped-def]
-    runtime.settings = runtime.settings.model_copy(update={"organiser_phone": ORGANISER_PHONE})
-    return runtime
-
-
-def run_sweep(runtime, now: datetime) -> list[str]:  # type: ignore[no-untyped-def]
-    with runtime.session() as session:
-        return sweep(
-            Sender(session, runtime.provider, runtime.settings, clock=lambda: now),
-            runtime.schedules,
-            runtime.settings.messages_dir,
-        )
 
 
 def test_the_phone_is_read_in_full_and_a_bad_one_is_named_with_the_fix(project):
@@ -64,8 +48,8 @@ def test_a_failed_day_is_texted_to_the_organiser_once_with_ticks_and_counted_now
     with runtime.session() as session:
         alert(session, schedule.campaign, "day_failed", "day 3: 03.md is missing", clock(), day=DEC_3)
         session.commit()
-    run_sweep(runtime, clock())
-    run_sweep(runtime, clock() + timedelta(seconds=30))  # the next sweep texts nothing again
+    sweep_at(runtime, clock())
+    sweep_at(runtime, clock() + timedelta(seconds=30))  # the next sweep texts nothing again
 
     received = simulator.phone.messages_to(ORGANISER_PHONE)
     assert [(m.channel, m.body) for m in received] == [
@@ -85,7 +69,7 @@ def test_the_organiser_is_not_listed_among_the_friends(with_phone, schedule, fri
     with with_phone.session() as session:
         alert(session, schedule.campaign, "day_failed", "day 3 failed", clock(), day=DEC_3)
         session.commit()
-    run_sweep(with_phone, clock())
+    sweep_at(with_phone, clock())
     with with_phone.session() as session:  # their row exists: they were texted
         assert session.exec(select(Subscriber).where(Subscriber.phone == ORGANISER_PHONE)).one()
 
@@ -102,9 +86,9 @@ def test_an_alert_in_the_organisers_night_waits_for_their_morning(with_phone, sc
     with with_phone.session() as session:
         alert(session, schedule.campaign, "day_failed", "day 4 failed", night, day=date(2026, 12, 4))
         session.commit()
-    run_sweep(with_phone, night)
+    sweep_at(with_phone, night)
     assert simulator.phone.messages_to(ORGANISER_PHONE) == []
-    run_sweep(with_phone, datetime(2026, 12, 4, 8, 0, 30, tzinfo=UTC))
+    sweep_at(with_phone, datetime(2026, 12, 4, 8, 0, 30, tzinfo=UTC))
     assert len(simulator.phone.messages_to(ORGANISER_PHONE)) == 1
 
 
@@ -112,7 +96,7 @@ def test_alerts_that_can_wait_are_not_texted(with_phone, schedule, simulator, cl
     with with_phone.session() as session:
         alert(session, schedule.campaign, "list_full", "the list is full", clock())
         session.commit()
-    run_sweep(with_phone, clock())
+    sweep_at(with_phone, clock())
     assert simulator.phone.messages_to(ORGANISER_PHONE) == []
 
 
@@ -120,12 +104,12 @@ def test_a_new_number_in_settings_retires_the_old_one(with_phone, schedule, simu
     with with_phone.session() as session:
         alert(session, schedule.campaign, "day_failed", "day 3 failed", clock(), day=DEC_3)
         session.commit()
-    run_sweep(with_phone, clock())
+    sweep_at(with_phone, clock())
     with_phone.settings = with_phone.settings.model_copy(update={"organiser_phone": "+447911900901"})
     with with_phone.session() as session:
         alert(session, schedule.campaign, "missed_day", "day 2 missed", clock(), day=date(2026, 12, 2))
         session.commit()
-    run_sweep(with_phone, clock() + timedelta(minutes=1))
+    sweep_at(with_phone, clock() + timedelta(minutes=1))
     # The old number gets nothing more; the new one is told what is open now.
     assert [m.body for m in simulator.phone.messages_to(ORGANISER_PHONE)] == [
         "Advent of Kindness, for you: day 3 failed"

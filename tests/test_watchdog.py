@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 from sqlmodel import select
 
 from advent.clock.scheduler import sweep_now, tick
@@ -18,17 +17,10 @@ from advent.sending.days import send_day
 from advent.sending.dispatch import outgoing
 from advent.sending.friend_days import plan_due, window
 from advent.store.tables import Delivery, OrganiserAlert, Subscriber
-from tests.helpers import DEC_3_SEND, add_people, crash_mid_send
+from tests.helpers import DEC_3_SEND, ORGANISER_PHONE, add_people, crash_mid_send
 
-ORGANISER_PHONE = "+447911900900"
 DEC_3 = date(2026, 12, 3)
 JOINED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def with_phone(runtime):  # type: ignore[no-untyped-def]
-    runtime.settings = runtime.settings.model_copy(update={"organiser_phone": ORGANISER_PHONE})
-    return runtime
 
 
 def clock_runs(runtime, clock, at: datetime) -> None:  # type: ignore[no-untyped-def]

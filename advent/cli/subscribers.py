@@ -159,16 +159,7 @@ def invite(
 
 def _words(schedule: Schedule, moment: datetime) -> Callable[[str, str], str]:
     settings = runtime().settings
-    return lambda phone, channel: invite_words(
-        settings.messages_dir,
-        schedule,
-        phone=phone,
-        channel=channel,
-        now=moment,
-        organiser=settings.organiser_name,
-        contact=settings.organiser_contact,
-        support_line=settings.support_line,
-    )
+    return lambda phone, channel: invite_words(settings, schedule, phone=phone, channel=channel, now=moment)
 
 
 def _invite_back(from_campaign: str, campaign: str | None) -> None:

@@ -243,16 +243,7 @@ def invite_by_number(
             "Set whatsapp_invite_template_sid in the schedule, or invite by SMS"
         )
     now = sender.clock()
-    text = invite_words(
-        settings.messages_dir,
-        schedule,
-        phone=phone,
-        channel=channel,
-        now=now,
-        organiser=settings.organiser_name,
-        contact=settings.organiser_contact,
-        support_line=settings.support_line,
-    )
+    text = invite_words(settings, schedule, phone=phone, channel=channel, now=now)
     prepared = prepare_invite(
         sender.session,
         schedule,

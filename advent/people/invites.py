@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 from sqlmodel import Session, select
 
+from advent.config import Settings
 from advent.content.replies import facts, load_replies
 from advent.content.schedules import Schedule
 from advent.people.phones import address
@@ -34,29 +34,19 @@ class Invite:
     delivery_id: int  # the invite's delivery row, pending until it is sent
 
 
-def invite_words(
-    messages_dir: Path,
-    schedule: Schedule,
-    *,
-    phone: str,
-    channel: str,
-    now: datetime,
-    organiser: str,
-    contact: str,
-    support_line: str,
-) -> str:
+def invite_words(settings: Settings, schedule: Schedule, *, phone: str, channel: str, now: datetime) -> str:
     """The invite's text (replies.toml's `invite`) for this number and channel."""
-    return load_replies(messages_dir, schedule).render(
+    return load_replies(settings.messages_dir, schedule).render(
         "invite",
         facts(
             schedule,
             channel=channel,
             today=schedule.local_date(now),
-            organiser=organiser,
-            contact=contact,
+            organiser=settings.organiser_name,
+            contact=settings.organiser_contact,
             # Not joined yet: the morning their number suggests, as joining would give them.
             zone=guess_zone(phone, schedule),
-            support_line=support_line,
+            support_line=settings.support_line,
         ),
     )
 
