@@ -45,9 +45,9 @@ ZONES = {
 }
 
 
-def friend_schedule(project: Path, first: date = FIRST, last: date = LAST, **more: str) -> Path:
+def friend_schedule(project: Path) -> Path:
     """A campaign sent at 08:00 in each friend's own time, with a post for every day."""
-    days = (last - first).days + 1
+    days = (LAST - FIRST).days + 1
     folder = project / "messages" / "spring"
     folder.mkdir(parents=True)
     (folder / "replies.toml").write_text(
@@ -58,13 +58,12 @@ def friend_schedule(project: Path, first: date = FIRST, last: date = LAST, **mor
         (folder / f"{n:02d}.md").write_text(post, encoding="utf-8")
     for old in (project / "schedules").glob("*.toml"):
         old.unlink()
-    extra = "".join(f"{key} = {value}\n" for key, value in more.items())
     path = project / "schedules" / "spring.toml"
     path.write_text(
         f'campaign = "spring-2027"\ntitle = "Spring of Kindness"\ncontent = "spring"\n'
-        f"first_day = {first}\nlast_day = {last}\nsend_time = 08:00:00\n"
+        f"first_day = {FIRST}\nlast_day = {LAST}\nsend_time = 08:00:00\n"
         f'timezone = "Europe/London"\nchannels = ["sms", "whatsapp"]\njoin_keyword = "SPRING"\n'
-        f'late_joiners = "tomorrow"\nsend_at = "friend"\n{extra}',
+        f'late_joiners = "tomorrow"\nsend_at = "friend"\n',
         encoding="utf-8",
     )
     return path
@@ -95,19 +94,18 @@ def spring(project: Path, settings, clock: Clock):  # type: ignore[no-untyped-de
     return made
 
 
-def drive(runtime, clock: Clock, until: datetime, *, stop_at: datetime | None = None) -> list[datetime]:  # type: ignore[no-untyped-def]
-    """Wake and send as the clock does, until `until` (or `stop_at`: the clock process stops):
-    the sweep now (it runs every 30 s), then the wake job at each next wake."""
+def drive(runtime, clock: Clock, until: datetime) -> list[datetime]:  # type: ignore[no-untyped-def]
+    """Wake and send as the clock does, until `until`: the sweep now (it runs every 30 s), then
+    the wake job at each next wake."""
     schedule = runtime.schedule()
     wakes = []
-    end = min(until, stop_at) if stop_at else until
     with runtime.session() as session:
         sender = sender_at(session, runtime.provider, runtime.settings, clock.now)
         sweep(sender, [schedule], runtime.settings.messages_dir)
     while True:
         with runtime.session() as session:
             wake = next_wake(session, schedule, clock.now)
-        if wake is None or wake > end:
+        if wake is None or wake > until:
             return wakes
         clock.now = wake
         wakes.append(wake)
@@ -156,9 +154,6 @@ def test_the_clock_wakes_for_each_friends_morning_not_once_a_day(spring, clock):
     wakes = drive(spring, clock, until=datetime(2027, 3, 12, tzinfo=UTC))
 
     # 10 and 11 March: eight zones, each its own 08:00 (London's is also the day's own moment).
-    by_day = {}
-    for wake in wakes:
-        by_day.setdefault(wake.date(), []).append(wake)
     assert len(wakes) >= 14
     # UTC+14's 08:00 on 10 March is 18:00 UTC on 9 March: the first wake of the campaign.
     assert wakes[0] == datetime(2027, 3, 9, 18, 0, tzinfo=UTC)

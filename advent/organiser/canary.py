@@ -13,14 +13,15 @@ would arrive with the post itself.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from sqlmodel import Session
 
-from advent.config import Settings
 from advent.content.posts import ContentError, Post, load_post
 from advent.content.schedules import Schedule
-from advent.organiser.own_phone import organiser_row, plan_text
+from advent.organiser.own_phone import plan_text
 from advent.sending.mornings import is_night, morning_of
+from advent.store.tables import Subscriber
 
 REF = "canary"
 
@@ -48,13 +49,11 @@ def _broken_text(schedule: Schedule, day: date, error: ContentError) -> str:
     )
 
 
-def plan_canaries(session: Session, settings: Settings, schedules: list[Schedule], now: datetime) -> int:
-    """Plan tomorrow's preview for each schedule whose evening has come; commits. Returns how
-    many were planned (none without ADVENT_ORGANISER_PHONE)."""
-    organiser = organiser_row(session, settings, schedules, now)
-    session.commit()
-    if organiser is None:
-        return 0
+def plan_canaries(
+    session: Session, organiser: Subscriber, schedules: list[Schedule], messages_dir: Path, now: datetime
+) -> int:
+    """Plan tomorrow's preview to the organiser's phone for each schedule whose evening has
+    come; commits. Returns how many were planned."""
     planned = 0
     for schedule in schedules:
         tomorrow = schedule.local_date(now) + timedelta(days=1)
@@ -66,7 +65,7 @@ def plan_canaries(session: Session, settings: Settings, schedules: list[Schedule
         ):
             continue  # held for the organiser's morning, it would come with the post itself
         try:
-            body = preview_text(schedule, load_post(settings.messages_dir, schedule, tomorrow), tomorrow)
+            body = preview_text(schedule, load_post(messages_dir, schedule, tomorrow), tomorrow)
         except ContentError as error:
             body = _broken_text(schedule, tomorrow, error)
         planned += plan_text(session, organiser, schedule.campaign, tomorrow, REF, body, now)

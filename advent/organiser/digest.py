@@ -16,10 +16,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, func, select
 
-from advent.config import Settings
 from advent.content.schedules import Schedule
 from advent.organiser.calendar import DayCounts, counts_by_day
-from advent.organiser.own_phone import KIND, LONGEST, organiser_row, plan_text
+from advent.organiser.own_phone import KIND, LONGEST, plan_text
 from advent.organiser.replies import unread_count
 from advent.organiser.report import people_by_date, replies_by_date
 from advent.sending.mornings import known_zone, parse_hour
@@ -28,15 +27,13 @@ from advent.store.tables import Delivery, OrganiserAlert, Subscriber
 REF = "digest"
 
 
-def plan_digest(session: Session, settings: Settings, schedules: list[Schedule], now: datetime) -> bool:
-    """Once the digest's time has come today on the organiser's clock, write today's digest
-    (about yesterday) for the sweep to send. Commits; True when it was written now."""
-    when = parse_hour(settings.digest_time)
+def plan_digest(
+    session: Session, organiser: Subscriber, digest_time: str, schedules: list[Schedule], now: datetime
+) -> bool:
+    """Once the digest's time (ADVENT_DIGEST_TIME) has come today on the organiser's clock,
+    write today's digest (about yesterday) for the sweep to send. Commits; True when written."""
+    when = parse_hour(digest_time)
     if when is None or not schedules:
-        return False
-    organiser = organiser_row(session, settings, schedules, now)
-    session.commit()
-    if organiser is None:
         return False
     local = now.astimezone(ZoneInfo(known_zone(organiser.timezone) or schedules[0].timezone))
     today = local.date()

@@ -105,12 +105,10 @@ def plan_text(
     return deliveries.insert_pending(session, [row]) == 1
 
 
-def text_new_alerts(session: Session, settings: Settings, schedules: list[Schedule], now: datetime) -> int:
+def text_new_alerts(session: Session, organiser: Subscriber, schedules: list[Schedule], now: datetime) -> int:
     """Plan a text to the organiser for each open alert that needs them now and has none yet.
     Commits; returns how many were planned (the sweep sends them)."""
-    row = organiser_row(session, settings, schedules, now)
-    session.commit()
-    if row is None or not schedules:
+    if not schedules:
         return 0
     by_campaign = {s.campaign: s for s in schedules}
     fresh = session.exec(
@@ -125,7 +123,7 @@ def text_new_alerts(session: Session, settings: Settings, schedules: list[Schedu
         schedule = by_campaign.get(found.campaign or "", schedules[0])
         day = _day(schedule, found, now)
         added += plan_text(
-            session, row, schedule.campaign, day, f"alert {found.id}", _text_of(schedules, found), now
+            session, organiser, schedule.campaign, day, f"alert {found.id}", _text_of(schedules, found), now
         )
     session.commit()
     return added

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from advent.content.posts import ContentError, load_post
 from advent.content.schedules import Schedule
@@ -57,42 +57,28 @@ def _days_with_work(
 ) -> list[date]:
     """Days with rows to send or settle, and (`opening`) days whose first morning has come but
     whose record is still open (so a day with nobody on the list is written down too)."""
-    busy = set(
-        session.exec(
-            select(Delivery.day)
-            .where(
-                Delivery.campaign == schedule.campaign,
-                Delivery.kind == "post",
-                Delivery.day.in_(days),
-                Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)),
-            )
-            .distinct()
-        ).all()
-    )
+    # Which days have rows at all, and which of them rows still to send: one grouped query.
+    statuses = session.exec(
+        select(Delivery.day, Delivery.status)
+        .where(Delivery.campaign == schedule.campaign, Delivery.kind == "post", col(Delivery.day).in_(days))
+        .distinct()
+    ).all()
     finished = set(
         session.exec(
             select(DayRun.day).where(
                 DayRun.campaign == schedule.campaign,
-                DayRun.day.in_(days),
-                DayRun.status.in_((DayRunStatus.SENT, DayRunStatus.MISSED, DayRunStatus.FAILED)),
+                col(DayRun.day).in_(days),
+                col(DayRun.status).in_((DayRunStatus.SENT, DayRunStatus.MISSED, DayRunStatus.FAILED)),
             )
         ).all()
     )
     session.commit()
+    busy = {day for day, status in statuses if status in (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)}
     if not opening:
         return sorted(busy)
-    opened = {d for d in days if schedule.send_at(d) <= now or _has_rows(session, schedule, d)}
+    with_rows = {day for day, _ in statuses}
+    opened = {d for d in days if schedule.send_at(d) <= now or d in with_rows}
     return sorted(busy | (opened - finished))
-
-
-def _has_rows(session: Session, schedule: Schedule, day: date) -> bool:
-    found = session.exec(
-        select(Delivery.id).where(
-            Delivery.campaign == schedule.campaign, Delivery.day == day, Delivery.kind == "post"
-        )
-    ).first()
-    session.commit()
-    return found is not None
 
 
 def send_due_posts(

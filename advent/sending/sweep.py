@@ -17,7 +17,7 @@ from advent.content.posts import ContentError, load_post
 from advent.content.schedules import Schedule
 from advent.organiser.canary import plan_canaries
 from advent.organiser.digest import plan_digest
-from advent.organiser.own_phone import text_new_alerts
+from advent.organiser.own_phone import organiser_row, text_new_alerts
 from advent.sending.days import send_day
 from advent.sending.dispatch import Sender, dispatch_day
 from advent.sending.each_morning import send_due_posts
@@ -40,11 +40,15 @@ def sweep(
     now. `friends`: at friends' mornings, plan only these friends' posts (a rehearsal text).
     Returns one line per day that sent something."""
     lines = []
-    # What needs the organiser now (advent.organiser.own_phone): planned here, sent below.
-    text_new_alerts(sender.session, sender.settings, schedules, sender.clock())
-    plan_canaries(sender.session, sender.settings, schedules, sender.clock())
-    # And, once a day at its time, the digest of yesterday (advent.organiser.digest).
-    plan_digest(sender.session, sender.settings, schedules, sender.clock())
+    # What needs the organiser now (advent.organiser.own_phone), tomorrow's preview and, once a
+    # day at its time, the digest of yesterday: planned here, sent below.
+    now, settings = sender.clock(), sender.settings
+    organiser = organiser_row(sender.session, settings, schedules, now)
+    sender.session.commit()
+    if organiser is not None:
+        text_new_alerts(sender.session, organiser, schedules, now)
+        plan_canaries(sender.session, organiser, schedules, settings.messages_dir, now)
+        plan_digest(sender.session, organiser, settings.digest_time, schedules, now)
     for schedule in schedules:
         # Invites a retry or a crash left waiting, whatever the day (often before the calendar).
         if invited := send_invites(sender, schedule, wait_for_retries=False):
